@@ -1,1 +1,4 @@
-export {};
+export * from './lib/probe.schema';
+export * from './lib/report.schema';
+export * from './lib/jobs.schema';
+export * from './lib/api.schema';

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { frameRateSchema } from './probe.schema';
+
+/**
+ * Every job that crosses a queue. Payloads carry references and policy, never
+ * secrets or content. Each is parsed at the edge of its handler.
+ */
+export const JobName = {
+  MediaStart: 'media.start',
+  MediaProbe: 'media.probe',
+  MediaPlan: 'media.plan',
+  SegmentTranscode: 'segment.transcode',
+  AudioTranscode: 'audio.transcode',
+  TaskRecord: 'task.record',
+  OutputsVerify: 'outputs.verify',
+  ManifestWrite: 'manifest.write',
+  MediaPublish: 'media.publish',
+} as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+const ref = { mediaId: z.string().uuid(), jobId: z.string().uuid() };
+
+export const renditionSchema = z.object({
+  name: z.string(),
+  codec: z.enum(['h264', 'hevc']),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  bitrateKbps: z.number().int().positive(),
+  hdr: z.boolean(),
+});
+export type RenditionSpec = z.infer<typeof renditionSchema>;
+
+export const segmentSpecSchema = z.object({
+  index: z.number().int().nonnegative(),
+  startFrame: z.number().int().nonnegative(),
+  frameCount: z.number().int().positive(),
+  startSec: z.number().nonnegative(),
+  durationSec: z.number().positive(),
+  gopAligned: z.boolean(),
+});
+export type SegmentSpec = z.infer<typeof segmentSpecSchema>;
+
+export const jobPayloadSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal(JobName.MediaStart), data: z.object({ mediaId: z.string().uuid() }) }),
+  z.object({ name: z.literal(JobName.MediaProbe), data: z.object({ ...ref, taskId: z.string().uuid(), sourceKey: z.string() }) }),
+  z.object({ name: z.literal(JobName.MediaPlan), data: z.object(ref) }),
+  z.object({
+    name: z.literal(JobName.SegmentTranscode),
+    data: z.object({
+      ...ref,
+      taskId: z.string().uuid(),
+      sourceKey: z.string(),
+      fps: frameRateSchema,
+      segment: segmentSpecSchema,
+      rendition: renditionSchema,
+    }),
+  }),
+  z.object({
+    name: z.literal(JobName.AudioTranscode),
+    data: z.object({ ...ref, taskId: z.string().uuid(), sourceKey: z.string(), durationSec: z.number().positive() }),
+  }),
+  z.object({ name: z.literal(JobName.TaskRecord), data: z.object({ ...ref, taskId: z.string().uuid() }) }),
+  z.object({
+    name: z.literal(JobName.OutputsVerify),
+    data: z.object({
+      ...ref,
+      expected: z.object({
+        renditions: z.array(z.string()),
+        segments: z.array(segmentSpecSchema),
+        audio: z.boolean(),
+      }),
+    }),
+  }),
+  z.object({ name: z.literal(JobName.ManifestWrite), data: z.object({ ...ref, version: z.string() }) }),
+  z.object({ name: z.literal(JobName.MediaPublish), data: z.object(ref) }),
+]);
+export type JobPayload = z.infer<typeof jobPayloadSchema>;
+export type PayloadOf<N extends JobName> = Extract<JobPayload, { name: N }>['data'];
+
+export function parsePayload<N extends JobName>(name: N, data: unknown): PayloadOf<N> {
+  return jobPayloadSchema.parse({ name, data }).data as PayloadOf<N>;
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+export const frameRateSchema = z.object({ num: z.number().int().positive(), den: z.number().int().positive() });
+
+export const videoProbeSchema = z.object({
+  codec: z.string(),
+  profile: z.string().optional(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Display rotation in degrees from the display matrix (0, 90, 180, 270). */
+  rotation: z.number().int(),
+  fps: frameRateSchema,
+  variableFrameRate: z.boolean(),
+  pixFmt: z.string().optional(),
+  colorTransfer: z.string().optional(),
+  colorPrimaries: z.string().optional(),
+  hdr: z.enum(['none', 'pq', 'hlg']),
+  durationSec: z.number().nonnegative(),
+  frameCount: z.number().int().nonnegative(),
+  bitRate: z.number().int().nonnegative().optional(),
+  keyframeTimes: z.array(z.number()),
+});
+
+export const audioProbeSchema = z.object({
+  codec: z.string(),
+  channels: z.number().int().positive(),
+  sampleRate: z.number().int().positive(),
+  durationSec: z.number().nonnegative(),
+});
+
+export const probeSchema = z.object({
+  formatName: z.string(),
+  durationSec: z.number().nonnegative(),
+  sizeBytes: z.number().int().nonnegative(),
+  bitRate: z.number().int().nonnegative().optional(),
+  video: videoProbeSchema.optional(),
+  audio: audioProbeSchema.optional(),
+});
+export type Probe = z.infer<typeof probeSchema>;
+export type VideoProbe = z.infer<typeof videoProbeSchema>;
+
+/** A probe either describes usable media or rejects it with a terminal reason code. */
+export const probeOutcomeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), probe: probeSchema }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type ProbeOutcome = z.infer<typeof probeOutcomeSchema>;

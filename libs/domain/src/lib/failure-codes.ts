@@ -1,0 +1,22 @@
+/**
+ * Reason codes for terminal and retryable failures. Readable by support staff,
+ * never derived from content.
+ */
+export const TERMINAL_REASONS = {
+  not_media: 'The upload is not a video or audio file.',
+  empty_upload: 'The upload is empty.',
+  truncated_media: 'The upload is truncated or corrupt and cannot be decoded.',
+  unsupported_codec: 'The video uses a codec the pipeline does not support.',
+  source_mismatch: 'The uploaded object does not match the declared size or hash.',
+  too_long: 'The video is longer than the tenant allows.',
+  too_large: 'The video is larger than the tenant allows.',
+  too_many_pixels: 'The video dimensions exceed the tenant limit.',
+  verification_failed: 'An output failed verification.',
+} as const;
+export type TerminalReason = keyof typeof TERMINAL_REASONS;
+
+export const RETRYABLE_REASONS = {
+  task_failed: 'A processing task failed after all retries.',
+  stage_failed: 'A pipeline stage failed after all retries.',
+} as const;
+export type RetryableReason = keyof typeof RETRYABLE_REASONS;

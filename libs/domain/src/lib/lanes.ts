@@ -1,0 +1,27 @@
+/** Work lanes: separate queues so a long upload never starves short clips (DESIGN section 5). */
+export const LANES = ['short', 'long'] as const;
+export type Lane = (typeof LANES)[number];
+
+export const SHORT_LANE_MAX_SEC = 60;
+
+export function laneFor(durationSec: number, shortMaxSec = SHORT_LANE_MAX_SEC): Lane {
+  return durationSec <= shortMaxSec ? 'short' : 'long';
+}
+
+/** Processing metadata is stored as classes, never exact values that could fingerprint content. */
+export function durationClass(sec: number): string {
+  if (sec <= 15) return 'xs';
+  if (sec <= 60) return 's';
+  if (sec <= 300) return 'm';
+  if (sec <= 1800) return 'l';
+  return 'xl';
+}
+
+export function sizeClass(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  if (mb <= 5) return 'xs';
+  if (mb <= 50) return 's';
+  if (mb <= 500) return 'm';
+  if (mb <= 4096) return 'l';
+  return 'xl';
+}

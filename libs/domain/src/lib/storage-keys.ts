@@ -1,0 +1,26 @@
+/**
+ * The one bucket layout (DESIGN section 7), computable without the database.
+ * Content-hash keys make outputs immutable: a retry that produces the same bytes
+ * lands on the same key, a different encode can never overwrite a verified one.
+ */
+export const storageKeys = {
+  source: (mediaId: string, sha256: string) => `src/${mediaId}/${sha256}`,
+  attemptPrefix: (mediaId: string, attemptId: string) => `work/${mediaId}/${attemptId}/`,
+  initSegment: (mediaId: string, rendition: string, sha256: string) => `seg/${mediaId}/${rendition}/init-${sha256}.mp4`,
+  mediaSegment: (mediaId: string, rendition: string, index: number, sha256: string) =>
+    `seg/${mediaId}/${rendition}/${index}-${sha256}.m4s`,
+  manifestDir: (mediaId: string, version: string) => `man/${mediaId}/${version}/`,
+  hlsMaster: (mediaId: string, version: string) => `man/${mediaId}/${version}/master.m3u8`,
+  hlsMedia: (mediaId: string, version: string, rendition: string) => `man/${mediaId}/${version}/${rendition}.m3u8`,
+  dashManifest: (mediaId: string, version: string) => `man/${mediaId}/${version}/manifest.mpd`,
+  mediaPrefixes: (mediaId: string) => [`src/${mediaId}/`, `work/${mediaId}/`, `seg/${mediaId}/`, `man/${mediaId}/`],
+} as const;
+
+/** Relative URI from one key to another, as written into playlists (same bucket). */
+export function relativeKey(fromKey: string, toKey: string): string {
+  const from = fromKey.split('/').slice(0, -1);
+  const to = toKey.split('/');
+  let common = 0;
+  while (common < from.length && common < to.length - 1 && from[common] === to[common]) common++;
+  return [...from.slice(common).map(() => '..'), ...to.slice(common)].join('/');
+}
