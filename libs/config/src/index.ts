@@ -1,1 +1,2 @@
-export {};
+export * from './lib/env.loader';
+export * from './lib/service.config';

@@ -1,1 +1,2 @@
-export {};
+export * from './lib/prisma.factory';
+export * from './generated/prisma/client';

@@ -1,1 +1,2 @@
-export {};
+export * from './lib/object-store';
+export * from './lib/s3rver.launcher';

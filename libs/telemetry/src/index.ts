@@ -1,1 +1,3 @@
-export {};
+export * from './lib/scrub';
+export * from './lib/logger';
+export * from './lib/health.controller';

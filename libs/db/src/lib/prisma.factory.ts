@@ -1,0 +1,18 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client';
+
+export interface DbOptions {
+  readonly databaseUrl: string;
+  /** Postgres schema; tests use one per file. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+}
+
+/** The only place a PrismaClient is built: the JS query compiler over node-postgres. */
+export function createPrismaClient(options: DbOptions): PrismaClient {
+  const adapter = new PrismaPg(
+    { connectionString: options.databaseUrl, max: options.poolSize ?? 10 },
+    options.schema ? { schema: options.schema } : undefined,
+  );
+  return new PrismaClient({ adapter });
+}

@@ -1,0 +1,80 @@
+import { FlowProducer, Job, Queue } from 'bullmq';
+import IORedis, { Redis } from 'ioredis';
+import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
+import { FlowNode, toFlowJob } from './flow';
+import { jobOptions } from './job-options';
+import { LaneQueue, QueueName, queueFor } from './queue-names';
+
+export interface QueueSettings {
+  readonly redisUrl: string;
+  /** Redis key prefix: one per deployment, one per test file. */
+  readonly prefix: string;
+}
+
+export interface DeadLetter {
+  readonly queue: string;
+  readonly name: string;
+  readonly jobId: string;
+  readonly reason: string;
+  readonly attemptsMade: number;
+  readonly ids: Record<string, string>;
+  readonly failedAt: string;
+}
+
+/** Producer side of the queues: add jobs and flows, inspect and remove them. */
+export class QueueConnection {
+  readonly redis: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private flows?: FlowProducer;
+
+  constructor(readonly settings: QueueSettings) {
+    // Workers need maxRetriesPerRequest: null (blocking commands); sharing it is safe for producers.
+    this.redis = new IORedis(settings.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  }
+
+  queue(name: QueueName): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.redis, prefix: this.settings.prefix });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async add<N extends JobName>(name: N, data: PayloadOf<N>, ids: { jobId: string; lane?: LaneQueue }): Promise<void> {
+    parsePayload(name, data);
+    await this.queue(queueFor(name, ids.lane)).add(name, data, jobOptions(name, { jobId: ids.jobId }));
+  }
+
+  async addFlow(root: FlowNode): Promise<void> {
+    this.flows ??= new FlowProducer({ connection: this.redis, prefix: this.settings.prefix });
+    await this.flows.add(toFlowJob(root));
+  }
+
+  async deadLetter(entry: DeadLetter): Promise<void> {
+    await this.queue(QueueName.DeadLetter).add('dead-letter', entry, {
+      jobId: `dl__${entry.queue}__${entry.jobId}`,
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+  }
+
+  async jobState(queue: QueueName, jobId: string): Promise<string | undefined> {
+    const job = await Job.fromId(this.queue(queue), jobId);
+    return job ? await job.getState() : undefined;
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.redis.ping().catch(() => 'down')) === 'PONG';
+  }
+
+  allQueues(): Queue[] {
+    return Object.values(QueueName).map((n) => this.queue(n));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.flows?.close();
+    this.redis.disconnect();
+  }
+}

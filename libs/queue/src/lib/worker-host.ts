@@ -1,0 +1,133 @@
+import { Job, Worker } from 'bullmq';
+import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
+import { QueueConnection } from './connection';
+import { TerminalError } from './errors';
+import { JobsOf, QueueName, SERVICE_JOBS, ServiceName } from './queue-names';
+
+export interface JobContext {
+  readonly jobId: string;
+  readonly queue: string;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** Return values of completed children (the flow's results flow upwards). */
+  childrenValues<T = unknown>(): Promise<T[]>;
+  /** Children that finally failed on a 'report-to-parent' edge: job key -> reason. */
+  failedChildren(): Promise<Record<string, string>>;
+}
+
+export type Handler<N extends JobName> = (data: PayloadOf<N>, ctx: JobContext) => Promise<unknown>;
+export type HandlerMap<S extends ServiceName> = { [N in JobsOf<S>]: Handler<N> };
+
+export interface HostLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface HostOptions {
+  readonly concurrency: number;
+  /** How long a job's lock lives without renewal; renewed while the event loop is free. */
+  readonly lockDurationMs?: number;
+}
+
+function contextOf(job: Job): JobContext {
+  return {
+    jobId: job.id ?? '',
+    queue: job.queueName,
+    attempt: job.attemptsMade + 1,
+    maxAttempts: job.opts.attempts ?? 1,
+    childrenValues: async <T>() => Object.values(await job.getChildrenValues()) as T[],
+    failedChildren: () => job.getIgnoredChildrenFailures(),
+  };
+}
+
+/** Consumer side: binds a service's handlers to queues, validates payloads, dead-letters final failures. */
+export class WorkerHost {
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    private readonly connection: QueueConnection,
+    private readonly logger: HostLogger,
+  ) {}
+
+  start<S extends ServiceName>(service: S, queues: readonly QueueName[], handlers: HandlerMap<S>, options: HostOptions): void {
+    assertHandlers(service, handlers);
+    const table = handlers as unknown as Record<string, Handler<JobName>>;
+    for (const queue of queues) {
+      const worker = new Worker(
+        queue,
+        async (job: Job) => {
+          const handler = table[job.name];
+          if (!handler) throw new TerminalError('no_handler', `${service} has no handler for ${job.name} on ${queue}`);
+          let data: PayloadOf<JobName>;
+          try {
+            data = parsePayload(job.name as JobName, job.data);
+          } catch {
+            throw new TerminalError('bad_payload', `${job.name} payload failed validation`);
+          }
+          return handler(data, contextOf(job));
+        },
+        {
+          connection: this.connection.redis.duplicate(),
+          prefix: this.connection.settings.prefix,
+          concurrency: options.concurrency,
+          lockDuration: options.lockDurationMs ?? 60_000,
+          // BullMQ's own stalled check stays on: a vanished worker's job comes back.
+          stalledInterval: 30_000,
+          maxStalledCount: 2,
+        },
+      );
+      worker.on('failed', (job, err) => void this.onFailed(job, err));
+      worker.on('error', (err) => this.logger.error({ queue, err: err.message }, 'worker error'));
+      this.workers.push(worker);
+    }
+    this.logger.info({ service, queues }, 'consuming queues');
+  }
+
+  private async onFailed(job: Job | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const final = err instanceof TerminalError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const ids = pickIds(job.data);
+    this.logger.warn({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade, final, reason: err.message, ...ids }, 'job failed');
+    if (!final) return;
+    await this.connection
+      .deadLetter({
+        queue: job.queueName,
+        name: job.name,
+        jobId: job.id ?? '',
+        reason: err.message,
+        attemptsMade: job.attemptsMade,
+        ids,
+        failedAt: new Date().toISOString(),
+      })
+      .catch((e: Error) => this.logger.error({ err: e.message }, 'dead-letter write failed'));
+  }
+
+  /** Stop taking new jobs; running ones finish (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
+
+function pickIds(data: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (data && typeof data === 'object') {
+    for (const k of ['mediaId', 'jobId', 'taskId'] as const) {
+      const v = (data as Record<string, unknown>)[k];
+      if (typeof v === 'string') out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Boot fails on a missing or unknown handler (never discovered at 3 a.m. by a stuck job). */
+export function assertHandlers(service: ServiceName, handlers: object): void {
+  const expected = new Set<string>(SERVICE_JOBS[service]);
+  const given = Object.entries(handlers).filter(([, h]) => typeof h === 'function').map(([k]) => k);
+  const missing = [...expected].filter((n) => !given.includes(n));
+  const unknown = given.filter((n) => !expected.has(n));
+  if (missing.length || unknown.length) {
+    throw new Error(`${service} handlers do not match its jobs: missing [${missing.join(', ')}] unknown [${unknown.join(', ')}]`);
+  }
+}

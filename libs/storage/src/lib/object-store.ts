@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat as fsStat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import * as Minio from 'minio';
+
+export interface StorageSettings {
+  readonly endpoint: string;
+  /** Base URL clients fetch objects from; defaults to the endpoint. */
+  readonly publicUrl?: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly region: string;
+  readonly bucket: string;
+  /** s3rver fails the minio client's multipart upload: send objects in one part. */
+  readonly singlePart: boolean;
+}
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+}
+
+const ONE_GIB = 1024 * 1024 * 1024;
+
+/**
+ * The only S3 adapter. Real MinIO (compose, k8s) and s3rver (local, tests) are
+ * interchangeable behind it. Lifecycle rules are never relied upon: sweeps delete.
+ */
+export class ObjectStore {
+  private readonly client: Minio.Client;
+  private readonly presigner: Minio.Client;
+  readonly bucket: string;
+
+  constructor(private readonly settings: StorageSettings) {
+    this.client = clientFor(settings.endpoint, settings);
+    // Presigned URLs are signed for the host clients will use.
+    this.presigner = clientFor(settings.publicUrl ?? settings.endpoint, settings);
+    this.bucket = settings.bucket;
+  }
+
+  async ensureBucket(): Promise<void> {
+    if (!(await this.client.bucketExists(this.bucket))) {
+      await this.client.makeBucket(this.bucket, this.settings.region).catch(async (e: Error) => {
+        if (!(await this.client.bucketExists(this.bucket))) throw e;
+      });
+    }
+  }
+
+  async putFile(key: string, path: string, contentType = 'application/octet-stream'): Promise<void> {
+    const { size } = await fsStat(path);
+    await this.client.putObject(this.bucket, key, createReadStream(path), size, { 'Content-Type': contentType });
+  }
+
+  async putBuffer(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    await this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType });
+  }
+
+  async getToFile(key: string, path: string): Promise<void> {
+    await this.client.fGetObject(this.bucket, key, path);
+  }
+
+  async getBuffer(key: string): Promise<Buffer> {
+    const stream = await this.client.getObject(this.bucket, key);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as Readable) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** Size of an object, or undefined when it does not exist. */
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await this.client.statObject(this.bucket, key);
+      return { key, size: s.size };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** sha256 of an object's bytes, streamed (bounded memory). */
+  async sha256(key: string): Promise<string> {
+    const stream = (await this.client.getObject(this.bucket, key)) as Readable;
+    const hash = createHash('sha256');
+    for await (const chunk of stream) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  async presignPut(key: string, ttlSec: number): Promise<string> {
+    return this.presigner.presignedPutObject(this.bucket, key, ttlSec);
+  }
+
+  async presignGet(key: string, ttlSec: number): Promise<string> {
+    return this.presigner.presignedGetObject(this.bucket, key, ttlSec);
+  }
+
+  /** Unsigned URL of an object, for manifests and segments served to players. */
+  publicUrl(key: string): string {
+    const base = (this.settings.publicUrl ?? this.settings.endpoint).replace(/\/$/, '');
+    return `${base}/${this.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+    for await (const item of stream as AsyncIterable<{ name?: string; size: number }>) {
+      if (item.name) out.push({ key: item.name, size: item.size });
+    }
+    return out;
+  }
+
+  /** One DELETE per object (s3rver answers multi-object delete with 500s), 16 at a time. */
+  async delete(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 16) {
+      await Promise.all(keys.slice(i, i + 16).map((k) => this.client.removeObject(this.bucket, k)));
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = (await this.list(prefix)).map((o) => o.key);
+    await this.delete(keys);
+    return keys.length;
+  }
+
+  async ping(): Promise<boolean> {
+    return this.client.bucketExists(this.bucket).catch(() => false);
+  }
+}
+
+function clientFor(url: string, s: StorageSettings): Minio.Client {
+  const u = new URL(url);
+  const useSSL = u.protocol === 'https:';
+  return new Minio.Client({
+    endPoint: u.hostname,
+    port: Number(u.port || (useSSL ? 443 : 80)),
+    useSSL,
+    accessKey: s.accessKey,
+    secretKey: s.secretKey,
+    region: s.region,
+    pathStyle: true,
+    partSize: s.singlePart ? 5 * ONE_GIB : undefined,
+  });
+}
+
+function isNotFound(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'NotFound' || code === 'NoSuchKey' || code === 'NoSuchBucket';
+}
+
+/** sha256 of a local file, streamed. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
