@@ -7,4 +7,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   coverageDirectory: '../../coverage/libs/media',
+  // Integration specs run real ffmpeg/packager processes.
+  testTimeout: 60000,
 };

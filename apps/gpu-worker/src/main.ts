@@ -1,21 +1,68 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { hostname } from 'node:os';
+import { Module } from '@nestjs/common';
+import { loadEnv, workerEnvSchema } from '@airlock/config';
+import { encoderBuild } from '@airlock/media';
+import { QueueConnection, WorkerHost } from '@airlock/queue';
+import { bootstrapService, failBoot } from '@airlock/runtime';
+import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
+import { createLogger } from '@airlock/telemetry';
+import { defaultTempRoot, wipeTempRoot } from './attempt/attempt-workspace';
+import { AudioHandler } from './handlers/audio.handler';
+import { ProbeHandler } from './handlers/probe.handler';
+import { SegmentHandler } from './handlers/segment.handler';
+import { WorkerDeps } from './handlers/worker-deps';
+import { OutputUploader } from './output/output-uploader';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
+@Module({})
+class WorkerModule {}
 
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
+async function main() {
+  const config = loadEnv(workerEnvSchema);
+  const logger = createLogger('gpu-worker', config.LOG_LEVEL);
+  const store = new ObjectStore(storageSettingsFrom(config));
+  const tempRoot = config.WORKER_TMP_ROOT ?? defaultTempRoot();
+  const wiped = await wipeTempRoot(tempRoot);
+  if (wiped > 0) logger.warn({ tempRoot, wiped }, 'wiped leftovers of a previous worker');
+
+  const deps: WorkerDeps = {
+    store,
+    uploader: new OutputUploader(store),
+    workerId: config.WORKER_ID ?? `${hostname()}-${process.pid}`,
+    tempRoot,
+    ffmpegTimeoutMs: config.FFMPEG_TIMEOUT_SEC * 1000,
+    encoderBuild: await encoderBuild(),
+  };
+  const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const host = new WorkerHost(queues, logger);
+  const probe = new ProbeHandler(deps);
+  const segment = new SegmentHandler(deps);
+  const audio = new AudioHandler(deps);
+
+  await bootstrapService({
+    service: 'gpu-worker',
+    module: WorkerModule,
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    logLevel: config.LOG_LEVEL,
+    checks: async () => ({ redis: await queues.ping(), storage: await store.ping() }),
+    drain: async () => {
+      await host.close();
+      await queues.close();
+      await wipeTempRoot(tempRoot);
+    },
+  });
+
+  host.start(
+    'gpu-worker',
+    config.WORKER_LANES,
+    {
+      'media.probe': (d, ctx) => probe.handle(d, ctx),
+      'segment.transcode': (d, ctx) => segment.handle(d, ctx),
+      'audio.transcode': (d, ctx) => audio.handle(d, ctx),
+    },
+    { concurrency: config.CONCURRENCY },
   );
+  logger.info({ workerId: deps.workerId, lanes: config.WORKER_LANES, tempRoot, encoderBuild: deps.encoderBuild }, 'worker ready');
 }
 
-bootstrap();
+main().catch((e) => failBoot('gpu-worker', e));

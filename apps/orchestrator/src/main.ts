@@ -1,21 +1,56 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { Module } from '@nestjs/common';
+import { loadEnv, orchestratorEnvSchema } from '@airlock/config';
+import { createPrismaClient } from '@airlock/db';
+import { QueueConnection, SERVICE_QUEUES, WorkerHost } from '@airlock/queue';
+import { bootstrapService, failBoot } from '@airlock/runtime';
+import { createLogger } from '@airlock/telemetry';
+import { PlanHandler } from './handlers/plan.handler';
+import { PublishHandler } from './handlers/publish.handler';
+import { RecordHandler } from './handlers/record.handler';
+import { StartHandler } from './handlers/start.handler';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
+@Module({})
+class OrchestratorModule {}
 
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
+async function main() {
+  const config = loadEnv(orchestratorEnvSchema);
+  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const host = new WorkerHost(queues, createLogger('orchestrator', config.LOG_LEVEL));
+
+  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS);
+  const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, taskAttempts: config.TASK_ATTEMPTS });
+  const record = new RecordHandler(db);
+  const publish = new PublishHandler(db);
+
+  await bootstrapService({
+    service: 'orchestrator',
+    module: OrchestratorModule,
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    logLevel: config.LOG_LEVEL,
+    checks: async () => ({
+      postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false),
+      redis: await queues.ping(),
+    }),
+    drain: async () => {
+      await host.close();
+      await queues.close();
+      await db.$disconnect();
+    },
+  });
+
+  host.start(
+    'orchestrator',
+    SERVICE_QUEUES.orchestrator,
+    {
+      'media.start': (d) => start.handle(d),
+      'media.plan': (d, ctx) => plan.handle(d, ctx),
+      'task.record': (d, ctx) => record.handle(d, ctx),
+      'media.publish': (d, ctx) => publish.handle(d, ctx),
+    },
+    { concurrency: config.CONCURRENCY },
   );
 }
 
-bootstrap();
+main().catch((e) => failBoot('orchestrator', e));

@@ -1,1 +1,14 @@
-export {};
+export * from './lib/process-runner';
+export * from './lib/codec-support';
+export * from './lib/probe-parse';
+export * from './lib/ffprobe.adapter';
+export * from './lib/mp4-boxes';
+export * from './lib/video-encoder.types';
+export * from './lib/x264.encoder';
+export * from './lib/x265.encoder';
+export * from './lib/nvenc.encoder';
+export * from './lib/qsv.encoder';
+export * from './lib/vaapi.encoder';
+export * from './lib/encoder.factory';
+export * from './lib/ffmpeg-args.builder';
+export * from './lib/packager.adapter';

@@ -1,1 +1,4 @@
-export {};
+export * from './lib/mpd';
+export * from './lib/static-server';
+export * from './lib/player-server';
+export * from './lib/player';

@@ -131,7 +131,8 @@ describe('manifest writers', () => {
 
   it('writes a structurally valid MPD', () => {
     const mpd = parseMpd(fileBody(input, 'manifest.mpd'));
-    expect(mpd.durationSec).toBeCloseTo(5.005, 3);
+    // Audio (96256 * 2 + 48128 samples at 48 kHz = 5.0133 s) outlasts video (5.005 s); rounded up to the ms.
+    expect(mpd.durationSec).toBe(5.014);
     expect(mpd.representations).toEqual([
       { id: '360p', bandwidth: rates(input, '360p').peak, codecs: 'avc1.64001e', width: 640, height: 360, segments: 3 },
       { id: '720p', bandwidth: rates(input, '720p').peak, codecs: 'avc1.64001f', width: 1280, height: 720, segments: 3 },
@@ -141,11 +142,12 @@ describe('manifest writers', () => {
 
   it('takes the MPD duration from the longest track', () => {
     const fixture = buildManifestFixture();
+    expect(writeManifests(fixture).files.at(-1)?.body).toContain('mediaPresentationDuration="PT5.014S"');
     for (const o of fixture.outputs) {
-      if (o.rendition === 'audio' && o.segmentIndex === 2) o.duration += 48000;
+      if (o.kind === 'media' && o.segmentIndex === 2 && o.rendition !== 'audio') o.duration += o.timescale;
     }
-    // Audio now ends at (96256 * 2 + 48128 + 48000) / 48000 s = 6.011 s, video at 5.005 s.
-    expect(writeManifests(fixture).files.at(-1)?.body).toContain('mediaPresentationDuration="PT6.011S"');
+    // Video now ends at 6.005 s, audio still at 5.0133 s.
+    expect(writeManifests(fixture).files.at(-1)?.body).toContain('mediaPresentationDuration="PT6.005S"');
   });
 
   it('escapes XML attribute values', () => {
@@ -190,8 +192,7 @@ describe('manifest writers', () => {
       );
       const mpd = parseMpd(body);
       expect(mpd.representations.map((r) => r.id)).toEqual(['audio']);
-      // 96256 * 2 + 48128 samples at 48 kHz = 4.992 s.
-      expect(mpd.durationSec).toBeCloseTo(4.992, 3);
+      expect(mpd.durationSec).toBe(5.014);
     });
   });
 

@@ -6,6 +6,7 @@
 export const storageKeys = {
   source: (mediaId: string, sha256: string) => `src/${mediaId}/${sha256}`,
   attemptPrefix: (mediaId: string, attemptId: string) => `work/${mediaId}/${attemptId}/`,
+  segmentPrefix: (mediaId: string) => `seg/${mediaId}/`,
   initSegment: (mediaId: string, rendition: string, sha256: string) => `seg/${mediaId}/${rendition}/init-${sha256}.mp4`,
   mediaSegment: (mediaId: string, rendition: string, index: number, sha256: string) =>
     `seg/${mediaId}/${rendition}/${index}-${sha256}.m4s`,

@@ -23,6 +23,29 @@ export interface ObjectInfo {
 
 const ONE_GIB = 1024 * 1024 * 1024;
 
+/** The S3 part of a service's validated environment (see @airlock/config). */
+export interface StorageEnv {
+  readonly S3_ENDPOINT: string;
+  readonly S3_PUBLIC_URL?: string;
+  readonly S3_ACCESS_KEY: string;
+  readonly S3_SECRET_KEY: string;
+  readonly S3_REGION: string;
+  readonly S3_BUCKET: string;
+  readonly S3_SINGLE_PART: boolean;
+}
+
+export function storageSettingsFrom(env: StorageEnv): StorageSettings {
+  return {
+    endpoint: env.S3_ENDPOINT,
+    publicUrl: env.S3_PUBLIC_URL,
+    accessKey: env.S3_ACCESS_KEY,
+    secretKey: env.S3_SECRET_KEY,
+    region: env.S3_REGION,
+    bucket: env.S3_BUCKET,
+    singlePart: env.S3_SINGLE_PART,
+  };
+}
+
 /**
  * The only S3 adapter. Real MinIO (compose, k8s) and s3rver (local, tests) are
  * interchangeable behind it. Lifecycle rules are never relied upon: sweeps delete.

@@ -1,0 +1,38 @@
+import { JobName, ManifestResult, PayloadOf, verificationSchema } from '@airlock/contracts';
+import { JobContext } from '@airlock/queue';
+import { ObjectStore } from '@airlock/storage';
+import { ManifestInputError, writeManifests } from './manifest';
+
+/**
+ * HLS and DASH for the verified renditions, from the workers' facts alone (no media bytes).
+ * Files go under a per-job version directory that nothing points at until publish flips the
+ * media, so a half-written set is never visible.
+ */
+export class ManifestHandler {
+  constructor(private readonly store: ObjectStore) {}
+
+  async handle(data: PayloadOf<typeof JobName.ManifestWrite>, ctx: JobContext): Promise<ManifestResult> {
+    const [value] = await ctx.childrenValues();
+    const verification = verificationSchema.parse(value);
+    if (!verification.ok) return { ok: false, code: verification.code, message: verification.failures.join('; ') };
+
+    let written;
+    try {
+      written = writeManifests({ mediaId: data.mediaId, version: data.version, streams: verification.streams, outputs: verification.outputs });
+    } catch (e) {
+      if (e instanceof ManifestInputError) return { ok: false, code: 'manifest_invalid', message: e.message };
+      throw e;
+    }
+    // Media playlists and the MPD first, the master last: a reader that finds the master finds everything.
+    const files = [...written.files.filter((f) => f.key !== written.hlsKey), ...written.files.filter((f) => f.key === written.hlsKey)];
+    for (const f of files) await this.store.putBuffer(f.key, f.body, f.contentType);
+    return {
+      ok: true,
+      version: data.version,
+      hlsKey: written.hlsKey,
+      dashKey: written.dashKey,
+      outputs: verification.outputs,
+      renditions: written.renditions,
+    };
+  }
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { JobName, PayloadOf, Probe, ProbeOutcome, probeOutcomeSchema } from '@airlock/contracts';
+import { Prisma, PrismaClient } from '@airlock/db';
+import { durationClass, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
+import { JobContext, QueueConnection } from '@airlock/queue';
+import { appendEvent, transitionMedia, transitionMediaIn } from '../media/media-transitions';
+import { buildMediaFlow, tasksOf } from '../planning/media-flow.builder';
+import { planMedia, PlanSettings } from '../planning/media-plan';
+
+/** probe result -> plan, tasks and segments in Postgres -> the processing flow in Redis. */
+export class PlanHandler {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly queues: QueueConnection,
+    private readonly settings: PlanSettings & { taskAttempts: number },
+  ) {}
+
+  async handle({ mediaId, jobId }: PayloadOf<typeof JobName.MediaPlan>, ctx: JobContext): Promise<{ outcome: string }> {
+    const failed = Object.values(await ctx.failedChildren());
+    if (failed.length > 0) {
+      await this.fail(mediaId, jobId, 'failed_retryable', 'stage_failed', 'The probe failed after all retries.');
+      return { outcome: 'probe_failed' };
+    }
+    const [value] = await ctx.childrenValues();
+    const outcome: ProbeOutcome = probeOutcomeSchema.parse(value);
+    await this.recordProbeTask(jobId, outcome.ok);
+    if (!outcome.ok) {
+      const known = outcome.code in TERMINAL_REASONS;
+      const message = known ? TERMINAL_REASONS[outcome.code as TerminalReason] : outcome.message;
+      await this.fail(mediaId, jobId, 'failed_terminal', outcome.code, `${message} ${known ? outcome.message : ''}`.trim());
+      return { outcome: outcome.code };
+    }
+
+    const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, include: { media: true } });
+    if (job.state !== 'probing') return { outcome: 'already_planned' };
+    const probe = outcome.probe;
+    const plan = planMedia(probe, job.media.profiles, this.settings);
+    if (plan.renditions.length === 0 && !plan.audio) {
+      await this.fail(mediaId, jobId, 'failed_terminal', 'unsupported_codec', 'No stream can be transcoded.');
+      return { outcome: 'nothing_to_do' };
+    }
+    const tasks = tasksOf(plan, randomUUID);
+
+    const planned = await this.db.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, state: 'probing' },
+        data: {
+          state: 'transcoding',
+          lane: plan.lane,
+          probe: probe as unknown as Prisma.InputJsonValue,
+          plan: plan as unknown as Prisma.InputJsonValue,
+          tasksTotal: tasks.length,
+        },
+      });
+      if (count !== 1) return false;
+      await tx.segment.createMany({ data: plan.segments.map((s) => ({ jobId, ...s })) });
+      await tx.task.createMany({ data: tasks.map((t) => ({ id: t.id, jobId, kind: t.kind, segmentIndex: t.segmentIndex, rendition: t.rendition, lane: plan.lane })) });
+      await tx.media.update({ where: { id: mediaId }, data: { durationClass: durationClass(probe.durationSec) } });
+      await appendEvent(tx, {
+        mediaId,
+        jobId,
+        type: 'planned',
+        reason: 'ladder_planned',
+        data: {
+          lane: plan.lane,
+          renditions: plan.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+          skipped: plan.skipped,
+          segments: plan.segments.length,
+          gopAlignedCuts: plan.segments.filter((s) => s.gopAligned).length,
+          audio: plan.audio,
+          probe: summary(probe),
+        },
+      });
+      return transitionMediaIn(tx, { mediaId, jobId, to: 'processing', reason: 'planned' });
+    });
+    if (!planned) return { outcome: 'not_planned' };
+
+    await this.queues.addFlow(
+      buildMediaFlow({ mediaId, jobId, sourceKey: job.media.sourceKey, durationSec: probe.durationSec, plan, tasks, taskAttempts: this.settings.taskAttempts }),
+    );
+    return { outcome: 'planned' };
+  }
+
+  private async recordProbeTask(jobId: string, ok: boolean): Promise<void> {
+    await this.db.task.updateMany({
+      where: { jobId, rendition: PROBE_RENDITION, state: { in: ['queued', 'running'] } },
+      data: { state: ok ? 'succeeded' : 'failed' },
+    });
+  }
+
+  private async fail(mediaId: string, jobId: string, to: 'failed_terminal' | 'failed_retryable', code: string, message: string) {
+    await this.db.job.updateMany({ where: { id: jobId, state: { in: ['probing', 'transcoding'] } }, data: { state: 'failed' } });
+    await transitionMedia(this.db, { mediaId, jobId, to, reason: code, set: { failureCode: code, failureMessage: message } });
+  }
+}
+
+/** The probe summary shown to support: shape of the media, never content. */
+function summary(probe: Probe) {
+  return {
+    durationClass: durationClass(probe.durationSec),
+    video: probe.video
+      ? { codec: probe.video.codec, width: probe.video.width, height: probe.video.height, rotation: probe.video.rotation, vfr: probe.video.variableFrameRate, hdr: probe.video.hdr, keyframes: probe.video.keyframeTimes.length }
+      : null,
+    audio: probe.audio ? { codec: probe.audio.codec, channels: probe.audio.channels } : null,
+  };
+}

@@ -1,0 +1,70 @@
+import { JobName, ManifestResult, manifestResultSchema, PayloadOf } from '@airlock/contracts';
+import { PrismaClient } from '@airlock/db';
+import { AUDIO_RENDITION, RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
+import { JobContext } from '@airlock/queue';
+import { transitionMedia, transitionMediaIn } from '../media/media-transitions';
+
+/**
+ * The last step: write the canonical output pointers once and flip the media to `ready`
+ * in one conditional write. Nothing is served before this, so no partial manifest is ever visible.
+ */
+export class PublishHandler {
+  constructor(private readonly db: PrismaClient) {}
+
+  async handle({ mediaId, jobId }: PayloadOf<typeof JobName.MediaPublish>, ctx: JobContext): Promise<{ outcome: string }> {
+    const failed = Object.values(await ctx.failedChildren());
+    if (failed.length > 0) {
+      await this.fail(mediaId, jobId, 'failed_retryable', 'stage_failed', RETRYABLE_REASONS.stage_failed);
+      return { outcome: 'stage_failed' };
+    }
+    const [value] = await ctx.childrenValues();
+    const result: ManifestResult = manifestResultSchema.parse(value);
+    if (!result.ok) {
+      await this.fail(mediaId, jobId, 'failed_terminal', result.code, `${TERMINAL_REASONS.verification_failed} ${result.message}`);
+      return { outcome: result.code };
+    }
+
+    const ownerOf = await this.taskOwners(jobId);
+    const published = await this.db.$transaction(async (tx) => {
+      const verifiedAt = new Date();
+      await tx.output.createMany({
+        data: result.outputs.map((o) => ({
+          mediaId,
+          taskId: ownerOf(o.rendition, o.kind === 'init' ? -1 : o.segmentIndex),
+          kind: o.kind,
+          rendition: o.rendition,
+          segmentIndex: o.segmentIndex,
+          key: o.key,
+          sha256: o.sha256,
+          sizeBytes: BigInt(o.sizeBytes),
+          durationSec: o.kind === 'media' ? o.duration / o.timescale : null,
+          verifiedAt,
+        })),
+        skipDuplicates: true,
+      });
+      await tx.job.updateMany({ where: { id: jobId, state: 'packaging' }, data: { state: 'published' } });
+      return transitionMediaIn(tx, {
+        mediaId,
+        jobId,
+        to: 'ready',
+        reason: 'published',
+        data: { renditions: result.renditions, outputs: result.outputs.length },
+        set: { manifestHlsKey: result.hlsKey, manifestDashKey: result.dashKey },
+      });
+    });
+    return { outcome: published ? 'ready' : 'not_published' };
+  }
+
+  /** A video task owns its segment; the audio task owns every audio object; a shared init has no single owner. */
+  private async taskOwners(jobId: string): Promise<(rendition: string, segmentIndex: number) => string | null> {
+    const tasks = await this.db.task.findMany({ where: { jobId }, select: { id: true, rendition: true, segmentIndex: true, kind: true } });
+    const audio = tasks.find((t) => t.kind === 'audio')?.id ?? null;
+    const video = new Map(tasks.filter((t) => t.kind === 'video').map((t) => [`${t.rendition}/${t.segmentIndex}`, t.id]));
+    return (rendition, segmentIndex) => (rendition === AUDIO_RENDITION ? audio : (video.get(`${rendition}/${segmentIndex}`) ?? null));
+  }
+
+  private async fail(mediaId: string, jobId: string, to: 'failed_retryable' | 'failed_terminal', code: string, message: string) {
+    await this.db.job.updateMany({ where: { id: jobId, state: { notIn: ['published', 'failed', 'cancelled'] } }, data: { state: 'failed' } });
+    await transitionMedia(this.db, { mediaId, jobId, to, reason: code, set: { failureCode: code, failureMessage: message } });
+  }
+}

@@ -1,0 +1,74 @@
+import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contracts';
+import { PrismaClient } from '@airlock/db';
+import { JobContext, TerminalError } from '@airlock/queue';
+import { appendEvent, transitionMedia, transitionMediaIn } from '../media/media-transitions';
+
+/**
+ * A worker attempt finished a task: record the attempt and the task's success once,
+ * count it once, and let exactly one caller move the job from transcoding to packaging.
+ * Returns the report so the verifier (the parent) sees exactly what was recorded.
+ */
+export class RecordHandler {
+  constructor(private readonly db: PrismaClient) {}
+
+  async handle({ mediaId, jobId, taskId }: PayloadOf<typeof JobName.TaskRecord>, ctx: JobContext): Promise<TaskReport> {
+    const failures = Object.values(await ctx.failedChildren());
+    if (failures.length > 0) {
+      await this.recordFailure(mediaId, jobId, taskId, failures[0]);
+      throw new TerminalError('task_failed', `task ${taskId} failed after all retries`);
+    }
+    const [value] = await ctx.childrenValues();
+    const report = taskReportSchema.parse(value);
+    if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
+
+    await this.db.$transaction(async (tx) => {
+      await tx.attempt.upsert({
+        where: { id: report.attemptId },
+        create: {
+          id: report.attemptId,
+          taskId,
+          number: report.attemptNumber,
+          workerId: report.workerId,
+          state: 'succeeded',
+          encoderPath: report.encoderPath,
+          encoderBuild: report.encoderBuild,
+          startedAt: new Date(report.startedAt),
+          finishedAt: new Date(report.finishedAt),
+          cleanup: report.cleanup,
+        },
+        update: {},
+      });
+      // Counted once: only the move into `succeeded` increments the job's counter.
+      const won = await tx.task.updateMany({
+        where: { id: taskId, state: { in: ['queued', 'running'] } },
+        data: { state: 'succeeded', winningAttemptId: report.attemptId, attemptCount: report.attemptNumber },
+      });
+      if (won.count !== 1) return;
+      const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } } });
+      if (job.tasksSucceeded < job.tasksTotal) return;
+      // Completion guard: the conditional update admits exactly one caller.
+      const moved = await tx.job.updateMany({
+        where: { id: jobId, state: 'transcoding', tasksSucceeded: job.tasksTotal },
+        data: { state: 'packaging' },
+      });
+      if (moved.count === 1) await transitionMediaIn(tx, { mediaId, jobId, to: 'verifying', reason: 'all_tasks_done' });
+    });
+    return report;
+  }
+
+  private async recordFailure(mediaId: string, jobId: string, taskId: string, reason: string): Promise<void> {
+    const code = reason.startsWith('unsupported') ? reason.split(':')[0] : 'task_failed';
+    await this.db.$transaction(async (tx) => {
+      await tx.task.updateMany({ where: { id: taskId, state: { in: ['queued', 'running'] } }, data: { state: 'failed', failureCode: code } });
+      await tx.job.updateMany({ where: { id: jobId, state: { in: ['transcoding', 'packaging'] } }, data: { state: 'failed' } });
+      await appendEvent(tx, { mediaId, jobId, type: 'task_failed', reason: code, data: { taskId } });
+    });
+    await transitionMedia(this.db, {
+      mediaId,
+      jobId,
+      to: 'failed_retryable',
+      reason: code,
+      set: { failureCode: code, failureMessage: 'A processing task failed after all retries.' },
+    });
+  }
+}

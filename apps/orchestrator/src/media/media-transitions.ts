@@ -1,0 +1,59 @@
+import { MediaState, sourcesOf } from '@airlock/domain';
+import { Prisma, PrismaClient } from '@airlock/db';
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export interface TransitionInput {
+  readonly mediaId: string;
+  readonly to: MediaState;
+  readonly jobId?: string;
+  readonly reason?: string;
+  readonly data?: Prisma.InputJsonValue;
+  /** Extra columns written in the same guarded update. */
+  readonly set?: Omit<Prisma.MediaUpdateManyMutationInput, 'state'>;
+}
+
+/**
+ * One guarded write per transition (`WHERE state IN <legal sources>`), recorded in the
+ * timeline in the same transaction. Returns false when the media was not in a state that
+ * allows the move: a duplicate, stale or late caller changes nothing.
+ */
+export async function transitionMedia(db: PrismaClient, input: TransitionInput): Promise<boolean> {
+  return db.$transaction((tx) => transitionMediaIn(tx, input));
+}
+
+export async function transitionMediaIn(tx: Prisma.TransactionClient, input: TransitionInput): Promise<boolean> {
+  const from = sourcesOf(input.to);
+  const current = await tx.media.findUnique({ where: { id: input.mediaId }, select: { state: true } });
+  if (!current || !from.includes(current.state)) return false;
+  const { count } = await tx.media.updateMany({
+    where: { id: input.mediaId, state: current.state },
+    data: { ...input.set, state: input.to },
+  });
+  if (count !== 1) return false;
+  await appendEvent(tx, {
+    mediaId: input.mediaId,
+    jobId: input.jobId,
+    type: 'state_changed',
+    fromState: current.state,
+    toState: input.to,
+    reason: input.reason,
+    data: input.data,
+  });
+  return true;
+}
+
+export interface EventInput {
+  readonly mediaId: string;
+  readonly jobId?: string;
+  readonly type: string;
+  readonly fromState?: string;
+  readonly toState?: string;
+  readonly reason?: string;
+  readonly data?: Prisma.InputJsonValue;
+}
+
+/** The explain timeline is append-only; callers pass reason codes and classes, never content. */
+export async function appendEvent(db: Db, e: EventInput): Promise<void> {
+  await db.event.create({ data: { ...e } });
+}

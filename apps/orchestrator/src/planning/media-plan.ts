@@ -1,0 +1,38 @@
+import { Probe, RenditionSpec, SegmentSpec } from '@airlock/contracts';
+import { DEFAULT_PROFILES, Lane, laneFor, LadderDecision, planLadder, planSegments, SegmentRules, DEFAULT_SEGMENT_RULES, FrameRate } from '@airlock/domain';
+
+export interface MediaPlan {
+  readonly lane: Lane;
+  readonly fps: FrameRate;
+  readonly renditions: RenditionSpec[];
+  readonly skipped: LadderDecision['skipped'];
+  readonly segments: SegmentSpec[];
+  readonly audio: boolean;
+}
+
+export interface PlanSettings {
+  readonly shortLaneMaxSec: number;
+  readonly segmentRules?: SegmentRules;
+}
+
+/** Output frame rate: the source's, halved while above 60 fps (chat video never needs more). */
+export function outputFps(fps: FrameRate): FrameRate {
+  let { num, den } = fps;
+  while (num / den > 60.01) den *= 2;
+  return { num, den };
+}
+
+/** Probe + requested profiles -> everything the flow needs. Pure: no clock, no ids, no IO. */
+export function planMedia(probe: Probe, requestedProfiles: readonly string[], settings: PlanSettings): MediaPlan {
+  const lane = laneFor(probe.durationSec, settings.shortLaneMaxSec);
+  const audio = probe.audio !== undefined;
+  const video = probe.video;
+  if (!video) return { lane, fps: { num: 25, den: 1 }, renditions: [], skipped: [], segments: [], audio };
+
+  const fps = outputFps(video.fps);
+  const profiles = requestedProfiles.length > 0 ? requestedProfiles : DEFAULT_PROFILES;
+  const ladder = planLadder({ width: video.width, height: video.height, hdr: video.hdr !== 'none' }, profiles);
+  const totalFrames = Math.max(1, Math.round((video.durationSec * fps.num) / fps.den));
+  const segments = planSegments(video.keyframeTimes, totalFrames, fps, settings.segmentRules ?? DEFAULT_SEGMENT_RULES);
+  return { lane, fps, renditions: ladder.renditions, skipped: ladder.skipped, segments, audio };
+}

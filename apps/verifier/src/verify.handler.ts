@@ -1,0 +1,24 @@
+import { JobName, PayloadOf, taskReportSchema, Verification } from '@airlock/contracts';
+import { storageKeys } from '@airlock/domain';
+import { JobContext } from '@airlock/queue';
+import { ObjectStore } from '@airlock/storage';
+import { checkObjects } from './checks/object-checks';
+import { checkReportsAgainstPlan } from './checks/plan-checks';
+
+/** The delivery gate: nothing reaches the manifester unless every output checks out. */
+export class VerifyHandler {
+  constructor(private readonly store: ObjectStore) {}
+
+  async handle(data: PayloadOf<typeof JobName.OutputsVerify>, ctx: JobContext): Promise<Verification> {
+    const reports = (await ctx.childrenValues()).map((v) => taskReportSchema.parse(v));
+    const plan = checkReportsAgainstPlan(data.expected, reports);
+    const ownPrefix = storageKeys.segmentPrefix(data.mediaId);
+    const foreign = plan.outputs.filter((o) => !o.key.startsWith(ownPrefix)).map((o) => `foreign_key: ${o.key}`);
+    const objects = await checkObjects(this.store, plan.outputs.filter((o) => o.key.startsWith(ownPrefix)));
+    const failures = [...plan.failures, ...foreign, ...objects];
+    if (failures.length > 0) {
+      return { ok: false, code: 'verification_failed', message: `${failures.length} check(s) failed`, failures: failures.slice(0, 50) };
+    }
+    return { ok: true, streams: plan.streams, outputs: plan.outputs, checked: plan.outputs.length };
+  }
+}

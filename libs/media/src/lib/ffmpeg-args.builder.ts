@@ -1,0 +1,191 @@
+import type { RenditionSpec, SegmentSpec } from '@airlock/contracts';
+import type { FrameRate } from '@airlock/domain';
+import { encoderFor, type EncoderFactoryOptions } from './encoder.factory';
+import type { Accel, HdrTransfer } from './video-encoder.types';
+
+/**
+ * Pure builders for ffmpeg/ffprobe command lines. They return argument arrays (never a
+ * shell string), so paths and URLs are passed verbatim and nothing can be injected.
+ */
+
+export interface SegmentEncodeInput {
+  /** Local path or (presigned) URL of the source. */
+  readonly input: string;
+  /** Local path of the fragmented MP4 to write. */
+  readonly output: string;
+  readonly segment: SegmentSpec;
+  /** Output frame rate: the probe's fps, the grid the segment plan was cut on. */
+  readonly fps: FrameRate;
+  readonly rendition: RenditionSpec;
+  readonly accel: Accel;
+  /** Transfer signalled on HDR renditions (from the source probe). Defaults to PQ. */
+  readonly hdrTransfer?: HdrTransfer;
+  readonly encoderOptions?: EncoderFactoryOptions;
+}
+
+/** Same flags on every command: quiet, never prompt, overwrite the (temp) output. */
+const COMMON_PREFIX = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
+
+/**
+ * `-flags +bitexact` (codec) and `-fflags +bitexact` (muxer) drop the encoder version
+ * string, creation times and other run-dependent bytes, so the same chunk encoded twice
+ * (a retry, another worker) is byte-identical and its sha256 verifies.
+ */
+const BITEXACT = ['-flags', '+bitexact', '-fflags', '+bitexact'];
+
+/**
+ * Seconds with 6 decimals: the microsecond precision ffmpeg parses -ss with. Fixed
+ * formatting keeps the command line identical across workers (no 4.000000000001).
+ */
+export function formatSeconds(sec: number): string {
+  return sec.toFixed(6);
+}
+
+/**
+ * One segment x rendition chunk. The flag recipe was measured to make independently
+ * encoded chunks join seamlessly and to make output byte-deterministic; change it only
+ * together with the integration tests.
+ */
+export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
+  assertArg(p.input, 'input');
+  assertArg(p.output, 'output');
+  assertPositiveInt(p.segment.frameCount, 'segment.frameCount');
+  assertPositiveInt(p.fps.num, 'fps.num');
+  assertPositiveInt(p.fps.den, 'fps.den');
+  assertEvenSize(p.rendition);
+  assertPositiveInt(p.rendition.bitrateKbps, 'rendition.bitrateKbps');
+  if (!(p.segment.startSec >= 0)) throw new RangeError('segment.startSec must be >= 0');
+  if (p.rendition.hdr && p.rendition.codec !== 'hevc') {
+    throw new RangeError(`HDR rendition "${p.rendition.name}" must use hevc (h264 has no 10-bit player support)`);
+  }
+
+  const encoder = encoderFor(p.rendition.codec, p.accel, p.encoderOptions);
+  const target = { rendition: p.rendition, hdrTransfer: p.hdrTransfer ?? 'pq' };
+  const start = formatSeconds(p.segment.startSec);
+
+  const filters = [
+    // fps before scale: the frame grid is fixed first (dropping/duplicating on the source's
+    // timestamps), so every chunk sees the same frames whatever the seek position.
+    `fps=${p.fps.num}/${p.fps.den}`,
+    // Bit-exact, accurately rounded scaling: swscale's SIMD paths otherwise vary by CPU.
+    `scale=${p.rendition.width}:${p.rendition.height}:flags=bicubic+accurate_rnd+bitexact`,
+    ...encoder.outputFilters(target),
+  ];
+
+  return [
+    ...COMMON_PREFIX,
+    ...encoder.deviceArgs(),
+    // One decoder thread: frame-threaded decoding can deliver different frames around the
+    // seek point; single-threaded is repeatable.
+    '-threads',
+    '1',
+    // Input seek (before -i): fast keyframe seek, then ffmpeg decodes and discards up to
+    // the exact start, so the chunk begins on the planned frame.
+    '-ss',
+    start,
+    '-i',
+    p.input,
+    // Video only, first video stream; no audio/subtitle/data tracks and no source metadata
+    // (titles, dates) leaking into the output.
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    // Exactly the planned frames: chunks tile the timeline with no overlap or gap.
+    '-frames:v',
+    String(p.segment.frameCount),
+    '-vf',
+    filters.join(','),
+    ...encoder.codecArgs(target),
+    ...BITEXACT,
+    // Timestamps continue from the chunk's position in the whole video, so tfdt (base
+    // decode time) is start*timescale and packaged chunks concatenate into one timeline.
+    '-output_ts_offset',
+    start,
+    // Fragmented MP4: moov with no samples, one fragment per keyframe (one per chunk),
+    // tfdt-based addressing, and frag_discont so the muxer keeps the offset timestamps
+    // instead of restarting at 0. negative_cts_offsets avoids edit lists.
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets',
+    '-f',
+    'mp4',
+    p.output,
+  ];
+}
+
+export interface AudioEncodeInput {
+  readonly input: string;
+  readonly output: string;
+}
+
+/**
+ * Whole-file audio to AAC-LC 128 kb/s, 48 kHz stereo (the one audio rendition). Audio is
+ * cheap, so it is not chunked: one encode avoids AAC priming gaps at chunk joins.
+ */
+export function buildAudioEncodeArgs(p: AudioEncodeInput): string[] {
+  assertArg(p.input, 'input');
+  assertArg(p.output, 'output');
+  return [
+    ...COMMON_PREFIX,
+    '-i',
+    p.input,
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-ar',
+    '48000',
+    '-ac',
+    '2',
+    ...BITEXACT,
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof',
+    '-f',
+    'mp4',
+    p.output,
+  ];
+}
+
+/** ffprobe: container and stream description as JSON (headers only, fast). */
+export function buildProbeArgs(input: string): string[] {
+  assertArg(input, 'input');
+  return ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input];
+}
+
+/**
+ * ffprobe: pts and flags of every packet of the first video stream, read from the
+ * container without decoding (cheap even for long files); keyframes carry flag K.
+ */
+export function buildKeyframeArgs(input: string): string[] {
+  assertArg(input, 'input');
+  return ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', input];
+}
+
+/** ffprobe: decode the first video stream and count frames (verification; slow on long files). */
+export function buildCountFramesArgs(input: string): string[] {
+  assertArg(input, 'input');
+  return ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', input];
+}
+
+/** A path starting with '-' would be read by ffmpeg as an option. */
+function assertArg(value: string, name: string): void {
+  if (value.length === 0) throw new RangeError(`${name} must not be empty`);
+  if (value.startsWith('-')) throw new RangeError(`${name} must not start with "-"`);
+}
+
+function assertPositiveInt(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+function assertEvenSize(r: RenditionSpec): void {
+  assertPositiveInt(r.width, 'rendition.width');
+  assertPositiveInt(r.height, 'rendition.height');
+  // 4:2:0 chroma needs even dimensions; odd ones make ffmpeg fail mid-job.
+  if (r.width % 2 !== 0 || r.height % 2 !== 0) throw new RangeError(`rendition ${r.width}x${r.height} must have even dimensions`);
+}

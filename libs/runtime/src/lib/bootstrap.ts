@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createLogger, HealthController, Logger, NestPinoLogger, READINESS, Readiness } from '@airlock/telemetry';
+
+export interface ServiceHandle {
+  readonly app: INestApplication;
+  readonly logger: Logger;
+}
+
+export interface BootstrapOptions {
+  readonly service: string;
+  readonly module: Type<unknown> | DynamicModule;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** Called on SIGTERM/SIGINT after readiness turns false: stop taking work, finish or release. */
+  readonly drain?: () => Promise<void>;
+  readonly checks: () => Promise<Record<string, boolean>>;
+  readonly configure?: (app: INestApplication) => void | Promise<void>;
+}
+
+/** Shared shape of every service: JSON logs, health/readiness, graceful shutdown. */
+export async function bootstrapService(options: BootstrapOptions): Promise<ServiceHandle> {
+  const logger = createLogger(options.service, options.logLevel);
+  let accepting = true;
+  const readiness: Readiness = { checks: options.checks, accepting: () => accepting };
+
+  const app = await NestFactory.create(healthModule(options.module, readiness), {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+  });
+  await options.configure?.(app);
+  await app.listen(options.port, options.host);
+  const address = app.getHttpServer().address() as { port: number } | null;
+  logger.info({ port: address?.port }, `${options.service} listening`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    accepting = false;
+    logger.info({ signal }, 'shutting down: readiness false, draining');
+    try {
+      await options.drain?.();
+      await app.close();
+    } catch (e) {
+      logger.error({ err: (e as Error).message }, 'shutdown error');
+    } finally {
+      logger.flush?.();
+      process.exit(0);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return { app, logger };
+}
+
+function healthModule(inner: Type<unknown> | DynamicModule, readiness: Readiness): DynamicModule {
+  class ServiceRootModule {}
+  return {
+    module: ServiceRootModule,
+    imports: [inner],
+    controllers: [HealthController],
+    providers: [{ provide: READINESS, useValue: readiness }],
+  };
+}
+
+/** Print a boot failure (bad config, unreachable dependency) clearly and exit non-zero. */
+export function failBoot(service: string, err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${service} failed to start: ${message}\n`);
+  process.exit(1);
+}
