@@ -1,21 +1,69 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { DynamicModule, Module } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import { apiEnvSchema, loadEnv } from '@airlock/config';
+import { createPrismaClient } from '@airlock/db';
+import { QueueConnection } from '@airlock/queue';
+import { bootstrapService, failBoot } from '@airlock/runtime';
+import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
+import { mountBullBoard } from './admin/bull-board';
+import { API_DEPS, ApiDeps } from './api.deps';
+import { ErrorFilter } from './http/error.filter';
+import { MediaController } from './media/media.controller';
+import { MediaService } from './media/media.service';
+import { parseTenantKeys } from './tenants/api-key';
+import { TenantGuard } from './tenants/tenant.guard';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
+@Module({})
+class ApiModule {
+  static with(deps: ApiDeps): DynamicModule {
+    return {
+      module: ApiModule,
+      controllers: [MediaController],
+      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, TenantGuard],
+    };
+  }
 }
 
-bootstrap();
+async function main() {
+  const config = loadEnv(apiEnvSchema);
+  const tenants = parseTenantKeys(config.TENANT_KEYS);
+  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const store = new ObjectStore(storageSettingsFrom(config));
+  await store.ensureBucket();
+  for (const t of tenants) {
+    await db.tenant.upsert({ where: { id: t.id }, create: { id: t.id, name: t.id, apiKeyHash: t.apiKeyHash }, update: { apiKeyHash: t.apiKeyHash } });
+  }
+  const deps: ApiDeps = { config, db, queues, store };
+
+  const { logger } = await bootstrapService({
+    service: 'api',
+    module: ApiModule.with(deps),
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    logLevel: config.LOG_LEVEL,
+    checks: async () => ({
+      postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false),
+      redis: await queues.ping(),
+      storage: await store.ping(),
+    }),
+    drain: async () => {
+      await queues.close();
+      await db.$disconnect();
+    },
+    configure: (app) => {
+      // Small JSON bodies only: media bytes go straight to storage through presigned URLs.
+      app.use(express.json({ limit: '64kb' }));
+      app.useGlobalFilters(new ErrorFilter((err) => logger.error({ err: (err as Error)?.message }, 'unexpected error')));
+      const doc = SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder().setTitle('Airlock API').setDescription('Private video transcoding for encrypted chat').setVersion('1').addBearerAuth().build(),
+      );
+      SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+      mountBullBoard(app, queues, { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD });
+    },
+  });
+}
+
+main().catch((e) => failBoot('api', e));

@@ -1,2 +1,3 @@
 export * from './lib/prisma.factory';
+export * from './lib/media-transitions';
 export * from './generated/prisma/client';

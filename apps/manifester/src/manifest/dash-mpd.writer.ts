@@ -1,17 +1,37 @@
 import { relativeKey, storageKeys } from '@airlock/domain';
-import { ManifestInputError, type Track, type ValidatedPresentation } from './manifest-input';
+import {
+  ManifestInputError,
+  type Track,
+  type ValidatedPresentation,
+} from './manifest-input';
 
-export const DASH_PROFILES = 'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019';
-const AUDIO_CHANNEL_SCHEME = 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011';
+export const DASH_PROFILES =
+  'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019';
+const AUDIO_CHANNEL_SCHEME =
+  'urn:mpeg:dash:23003:3:audio_channel_configuration:2011';
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
 
 /** Escapes a value for use inside a double-quoted XML attribute (also tabs and line breaks, which parsers normalise). */
 export function escapeXmlAttr(value: string): string {
-  return value.replace(/[&<>"'\t\n\r]/g, (c) => XML_ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
+  return value.replace(
+    /[&<>"'\t\n\r]/g,
+    (c) =>
+      XML_ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
+  );
 }
 
-function element(name: string, attrs: [string, string | number | undefined][], selfClose = false): string {
+function element(
+  name: string,
+  attrs: [string, string | number | undefined][],
+  selfClose = false,
+): string {
   const rendered = attrs
     .filter((a): a is [string, string | number] => a[1] !== undefined)
     .map(([k, v]) => ` ${k}="${escapeXmlAttr(String(v))}"`)
@@ -38,11 +58,22 @@ function segmentList(track: Track, mpdKey: string, indent: string): string[] {
     `${indent}  <SegmentTimeline>`,
   ];
   for (const seg of track.segments) {
-    lines.push(`${indent}    ${element('S', [['t', seg.baseDecodeTime], ['d', seg.duration]], true)}`);
+    lines.push(
+      `${indent}    ${element(
+        'S',
+        [
+          ['t', seg.baseDecodeTime],
+          ['d', seg.duration],
+        ],
+        true,
+      )}`,
+    );
   }
   lines.push(`${indent}  </SegmentTimeline>`);
   for (const seg of track.segments) {
-    lines.push(`${indent}  ${element('SegmentURL', [['media', relativeKey(mpdKey, seg.key)]], true)}`);
+    lines.push(
+      `${indent}  ${element('SegmentURL', [['media', relativeKey(mpdKey, seg.key)]], true)}`,
+    );
   }
   lines.push(`${indent}</SegmentList>`);
   return lines;
@@ -57,8 +88,11 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
   const { mediaId, version, video, audio } = presentation;
   const mpdKey = storageKeys.dashManifest(mediaId, version);
   const tracks = [...video, ...(audio ? [audio] : [])];
-  if (tracks.length === 0) throw new ManifestInputError(['no video or audio track to describe']);
-  const longest = tracks.reduce((best, t) => (t.endTime / t.timescale > best.endTime / best.timescale ? t : best));
+  if (tracks.length === 0)
+    throw new ManifestInputError(['no video or audio track to describe']);
+  const longest = tracks.reduce((best, t) =>
+    t.endTime / t.timescale > best.endTime / best.timescale ? t : best,
+  );
 
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -66,10 +100,16 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
       ['xmlns', 'urn:mpeg:dash:schema:mpd:2011'],
       ['profiles', DASH_PROFILES],
       ['type', 'static'],
-      ['mediaPresentationDuration', isoDuration(longest.endTime, longest.timescale)],
+      [
+        'mediaPresentationDuration',
+        isoDuration(longest.endTime, longest.timescale),
+      ],
       ['minBufferTime', 'PT2S'],
     ]),
-    `  ${element('Period', [['id', '0'], ['start', 'PT0S']])}`,
+    `  ${element('Period', [
+      ['id', '0'],
+      ['start', 'PT0S'],
+    ])}`,
   ];
 
   let adaptationId = 0;
@@ -117,7 +157,14 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
     );
     if (audio.stream.channels) {
       lines.push(
-        `      ${element('AudioChannelConfiguration', [['schemeIdUri', AUDIO_CHANNEL_SCHEME], ['value', audio.stream.channels]], true)}`,
+        `      ${element(
+          'AudioChannelConfiguration',
+          [
+            ['schemeIdUri', AUDIO_CHANNEL_SCHEME],
+            ['value', audio.stream.channels],
+          ],
+          true,
+        )}`,
       );
     }
     lines.push(

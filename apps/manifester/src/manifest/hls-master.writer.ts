@@ -17,7 +17,8 @@ function frameRate(track: Track): string | undefined {
 export function writeHlsMaster(presentation: ValidatedPresentation): string {
   const { mediaId, version, video, audio } = presentation;
   const masterKey = storageKeys.hlsMaster(mediaId, version);
-  const uriOf = (track: Track) => relativeKey(masterKey, hlsMediaKey(mediaId, version, track));
+  const uriOf = (track: Track) =>
+    relativeKey(masterKey, hlsMediaKey(mediaId, version, track));
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
 
   if (video.length === 0) {
@@ -39,7 +40,8 @@ export function writeHlsMaster(presentation: ValidatedPresentation): string {
       'DEFAULT=YES',
       'AUTOSELECT=YES',
     ];
-    if (audio.stream.channels) attrs.push(`CHANNELS="${audio.stream.channels}"`);
+    if (audio.stream.channels)
+      attrs.push(`CHANNELS="${audio.stream.channels}"`);
     attrs.push(`URI="${uriOf(audio)}"`);
     lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
   }

@@ -1,5 +1,10 @@
 import type { OutputFact } from '@airlock/contracts';
-import { type ManifestInput, ManifestInputError, validateManifestInput, writeManifests } from './index';
+import {
+  type ManifestInput,
+  ManifestInputError,
+  validateManifestInput,
+  writeManifests,
+} from './index';
 import { buildManifestFixture } from './manifest.fixture';
 
 function problemsOf(input: ManifestInput): readonly string[] {
@@ -14,32 +19,51 @@ function problemsOf(input: ManifestInput): readonly string[] {
 
 function expectProblem(input: ManifestInput, pattern: RegExp): void {
   expect(() => writeManifests(input)).toThrow(ManifestInputError);
-  expect(problemsOf(input)).toEqual(expect.arrayContaining([expect.stringMatching(pattern)]));
+  expect(problemsOf(input)).toEqual(
+    expect.arrayContaining([expect.stringMatching(pattern)]),
+  );
 }
 
-function facts(input: ManifestInput, rendition: string, kind: OutputFact['kind'] = 'media'): OutputFact[] {
+function facts(
+  input: ManifestInput,
+  rendition: string,
+  kind: OutputFact['kind'] = 'media',
+): OutputFact[] {
   return input.outputs
     .filter((o) => o.rendition === rendition && o.kind === kind)
     .sort((a, b) => a.segmentIndex - b.segmentIndex);
 }
 
 /** Moves segment `index` and every later one of a rendition by `ticks`. */
-function shiftFrom(input: ManifestInput, rendition: string, index: number, ticks: number): ManifestInput {
-  for (const seg of facts(input, rendition).slice(index)) seg.baseDecodeTime += ticks;
+function shiftFrom(
+  input: ManifestInput,
+  rendition: string,
+  index: number,
+  ticks: number,
+): ManifestInput {
+  for (const seg of facts(input, rendition).slice(index))
+    seg.baseDecodeTime += ticks;
   return input;
 }
 
 describe('validateManifestInput', () => {
   it('accepts the fixture', () => {
     const presentation = validateManifestInput(buildManifestFixture());
-    expect(presentation.video.map((t) => t.stream.rendition)).toEqual(['360p', '720p']);
+    expect(presentation.video.map((t) => t.stream.rendition)).toEqual([
+      '360p',
+      '720p',
+    ]);
     expect(presentation.audio?.stream.rendition).toBe('audio');
-    expect(presentation.video[0].segments.map((s) => s.segmentIndex)).toEqual([0, 1, 2]);
+    expect(presentation.video[0].segments.map((s) => s.segmentIndex)).toEqual([
+      0, 1, 2,
+    ]);
   });
 
   it('throws a typed error with a readable message', () => {
     const input = buildManifestFixture();
-    input.outputs = input.outputs.filter((o) => !(o.rendition === '360p' && o.kind === 'init'));
+    input.outputs = input.outputs.filter(
+      (o) => !(o.rendition === '360p' && o.kind === 'init'),
+    );
     let caught: unknown;
     try {
       validateManifestInput(input);
@@ -56,15 +80,23 @@ describe('validateManifestInput', () => {
 
   it('rejects a rendition without an init segment', () => {
     const input = buildManifestFixture();
-    input.outputs = input.outputs.filter((o) => !(o.rendition === 'audio' && o.kind === 'init'));
-    expectProblem(input, /^rendition "audio": expected exactly one init segment, found 0$/);
+    input.outputs = input.outputs.filter(
+      (o) => !(o.rendition === 'audio' && o.kind === 'init'),
+    );
+    expectProblem(
+      input,
+      /^rendition "audio": expected exactly one init segment, found 0$/,
+    );
   });
 
   it('rejects a rendition with two init segments', () => {
     const input = buildManifestFixture();
     const init = facts(input, '720p', 'init')[0];
     input.outputs.push({ ...init, key: init.key.replace('init-', 'init-2') });
-    expectProblem(input, /^rendition "720p": expected exactly one init segment, found 2$/);
+    expectProblem(
+      input,
+      /^rendition "720p": expected exactly one init segment, found 2$/,
+    );
   });
 
   it('rejects an init segment whose index is not -1', () => {
@@ -75,25 +107,38 @@ describe('validateManifestInput', () => {
 
   it('rejects a missing segment index', () => {
     const input = buildManifestFixture();
-    input.outputs = input.outputs.filter((o) => !(o.rendition === 'audio' && o.segmentIndex === 1));
-    expectProblem(input, /^rendition "audio": segment indices must be contiguous from 0, found 0,2$/);
+    input.outputs = input.outputs.filter(
+      (o) => !(o.rendition === 'audio' && o.segmentIndex === 1),
+    );
+    expectProblem(
+      input,
+      /^rendition "audio": segment indices must be contiguous from 0, found 0,2$/,
+    );
   });
 
   it('rejects indices that do not start at 0', () => {
     const input = buildManifestFixture({ audio: false, video: true });
     for (const seg of facts(input, '360p')) seg.segmentIndex += 1;
-    expectProblem(input, /^rendition "360p": segment indices must be contiguous from 0, found 1,2,3$/);
+    expectProblem(
+      input,
+      /^rendition "360p": segment indices must be contiguous from 0, found 1,2,3$/,
+    );
   });
 
   it('rejects a duplicated segment index', () => {
     const input = buildManifestFixture();
     facts(input, '720p')[2].segmentIndex = 1;
-    expectProblem(input, /^rendition "720p": segment indices must be contiguous from 0, found 0,1,1$/);
+    expectProblem(
+      input,
+      /^rendition "720p": segment indices must be contiguous from 0, found 0,1,1$/,
+    );
   });
 
   it('rejects a rendition without media segments', () => {
     const input = buildManifestFixture();
-    input.outputs = input.outputs.filter((o) => !(o.rendition === 'audio' && o.kind === 'media'));
+    input.outputs = input.outputs.filter(
+      (o) => !(o.rendition === 'audio' && o.kind === 'media'),
+    );
     expectProblem(input, /^rendition "audio": has no media segments$/);
   });
 
@@ -107,7 +152,10 @@ describe('validateManifestInput', () => {
 
   it('rejects overlapping segments beyond one tick', () => {
     const input = shiftFrom(buildManifestFixture(), '720p', 1, -2);
-    expectProblem(input, /^rendition "720p": segment 1 starts at 60058 but segment 0 ends at 60060 \(overlap of 2 ticks/);
+    expectProblem(
+      input,
+      /^rendition "720p": segment 1 starts at 60058 but segment 0 ends at 60060 \(overlap of 2 ticks/,
+    );
   });
 
   it('tolerates one tick of drift in video', () => {
@@ -118,8 +166,12 @@ describe('validateManifestInput', () => {
   });
 
   it('tolerates up to one AAC frame of drift in audio, not more', () => {
-    expect(() => writeManifests(shiftFrom(buildManifestFixture(), 'audio', 2, 1024))).not.toThrow();
-    expect(() => writeManifests(shiftFrom(buildManifestFixture(), 'audio', 2, -1024))).not.toThrow();
+    expect(() =>
+      writeManifests(shiftFrom(buildManifestFixture(), 'audio', 2, 1024)),
+    ).not.toThrow();
+    expect(() =>
+      writeManifests(shiftFrom(buildManifestFixture(), 'audio', 2, -1024)),
+    ).not.toThrow();
     expectProblem(
       shiftFrom(buildManifestFixture(), 'audio', 2, 1025),
       /^rendition "audio": segment 2 .* \(gap of 1025 ticks at timescale 48000, tolerance 1024\)$/,
@@ -133,7 +185,9 @@ describe('validateManifestInput', () => {
       o.baseDecodeTime *= 2;
       o.duration *= 2;
     }
-    expect(() => writeManifests(shiftFrom(input, 'audio', 1, 2048))).not.toThrow();
+    expect(() =>
+      writeManifests(shiftFrom(input, 'audio', 1, 2048)),
+    ).not.toThrow();
     expectProblem(shiftFrom(input, 'audio', 1, 1), /tolerance 2048\)$/);
   });
 
@@ -141,7 +195,10 @@ describe('validateManifestInput', () => {
     const input = buildManifestFixture();
     const last = facts(input, '720p')[2];
     input.outputs = input.outputs.filter((o) => o !== last);
-    expectProblem(input, /^video renditions "360p" and "720p" have different segment counts \(3 vs 2\)$/);
+    expectProblem(
+      input,
+      /^video renditions "360p" and "720p" have different segment counts \(3 vs 2\)$/,
+    );
   });
 
   it('rejects video renditions whose segments start at different times', () => {
@@ -168,13 +225,19 @@ describe('validateManifestInput', () => {
   it('rejects outputs of a rendition that has no stream', () => {
     const input = buildManifestFixture();
     input.streams = input.streams.filter((s) => s.rendition !== '720p');
-    expectProblem(input, /^4 output\(s\) belong to rendition "720p", which has no stream$/);
+    expectProblem(
+      input,
+      /^4 output\(s\) belong to rendition "720p", which has no stream$/,
+    );
   });
 
   it('rejects a timescale that changes within a rendition', () => {
     const input = buildManifestFixture();
     facts(input, 'audio')[1].timescale = 44100;
-    expectProblem(input, /^rendition "audio": media 1 has timescale 44100, expected 48000$/);
+    expectProblem(
+      input,
+      /^rendition "audio": media 1 has timescale 44100, expected 48000$/,
+    );
   });
 
   it('rejects zero-duration segments', () => {
@@ -188,35 +251,53 @@ describe('validateManifestInput', () => {
     const input = buildManifestFixture({ video: false });
     input.streams[0].rendition = 'master';
     for (const o of input.outputs) o.rendition = 'master';
-    expectProblem(input, /^rendition name "master" is not usable as a playlist file name/);
+    expectProblem(
+      input,
+      /^rendition name "master" is not usable as a playlist file name/,
+    );
   });
 
   it('rejects video without dimensions, more than one audio track, and no streams', () => {
     const input = buildManifestFixture();
     delete input.streams[0].width;
     input.streams.push({ ...input.streams[2], rendition: 'audio2' });
-    expectProblem(input, /^video rendition "720p": width and height are required$/);
-    expectProblem(input, /^at most one audio rendition is supported, found "audio", "audio2"$/);
+    expectProblem(
+      input,
+      /^video rendition "720p": width and height are required$/,
+    );
+    expectProblem(
+      input,
+      /^at most one audio rendition is supported, found "audio", "audio2"$/,
+    );
     expectProblem({ ...input, streams: [], outputs: [] }, /^no streams$/);
   });
 
   it('rejects keys that cannot be written into a playlist', () => {
     const input = buildManifestFixture();
     facts(input, '360p')[0].key = 'seg/med_fixture/360p/0 "x".m4s';
-    expectProblem(input, /^rendition "360p" media 0: key .* is not a plain bucket key$/);
+    expectProblem(
+      input,
+      /^rendition "360p" media 0: key .* is not a plain bucket key$/,
+    );
   });
 
   it('reports every problem at once', () => {
     const input = buildManifestFixture();
-    input.outputs = input.outputs.filter((o) => !(o.rendition === 'audio' && o.kind === 'init'));
+    input.outputs = input.outputs.filter(
+      (o) => !(o.rendition === 'audio' && o.kind === 'init'),
+    );
     shiftFrom(input, '360p', 1, 5);
     input.streams[1].codecs = '';
     const problems = problemsOf(input);
     expect(problems).toEqual([
       'rendition "360p": codecs is empty',
-      expect.stringMatching(/^rendition "360p": segment 1 starts at 180185 but segment 0 ends at 180180 \(gap/),
+      expect.stringMatching(
+        /^rendition "360p": segment 1 starts at 180185 but segment 0 ends at 180180 \(gap/,
+      ),
       'rendition "audio": expected exactly one init segment, found 0',
     ]);
-    expect(() => writeManifests(input)).toThrow(/^invalid manifest input \(3 problems\):\n- rendition "360p": codecs/);
+    expect(() => writeManifests(input)).toThrow(
+      /^invalid manifest input \(3 problems\):\n- rendition "360p": codecs/,
+    );
   });
 });

@@ -60,14 +60,19 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function bitsPerSecond(sizeBytes: number, duration: number, timescale: number): number {
+function bitsPerSecond(
+  sizeBytes: number,
+  duration: number,
+  timescale: number,
+): number {
   return Math.ceil((sizeBytes * 8 * timescale) / duration);
 }
 
 /** Largest allowed difference, in timescale units, between a segment's start and the previous segment's end. */
 function continuityTolerance(stream: StreamInfo, timescale: number): number {
   if (stream.type === 'video') return 1;
-  const sampleRate = stream.sampleRate && stream.sampleRate > 0 ? stream.sampleRate : timescale;
+  const sampleRate =
+    stream.sampleRate && stream.sampleRate > 0 ? stream.sampleRate : timescale;
   return Math.ceil((AUDIO_FRAME_SAMPLES * timescale) / sampleRate);
 }
 
@@ -78,14 +83,23 @@ function checkStream(stream: StreamInfo, problems: string[]): void {
       `rendition name "${name}" is not usable as a playlist file name (letters, digits, "_", "-", "." only; not "master" or "manifest")`,
     );
   }
-  if (!stream.codecs.trim()) problems.push(`rendition "${name}": codecs is empty`);
-  if (/["\r\n]/.test(stream.codecs)) problems.push(`rendition "${name}": codecs contains a quote or line break`);
+  if (!stream.codecs.trim())
+    problems.push(`rendition "${name}": codecs is empty`);
+  if (/["\r\n]/.test(stream.codecs))
+    problems.push(`rendition "${name}": codecs contains a quote or line break`);
   if (stream.type === 'video') {
-    if (!stream.width || stream.width <= 0 || !stream.height || stream.height <= 0) {
+    if (
+      !stream.width ||
+      stream.width <= 0 ||
+      !stream.height ||
+      stream.height <= 0
+    ) {
       problems.push(`video rendition "${name}": width and height are required`);
     }
     if (stream.fps && (stream.fps.num <= 0 || stream.fps.den <= 0)) {
-      problems.push(`video rendition "${name}": fps ${stream.fps.num}/${stream.fps.den} is not positive`);
+      problems.push(
+        `video rendition "${name}": fps ${stream.fps.num}/${stream.fps.den} is not positive`,
+      );
     }
   }
 }
@@ -98,22 +112,33 @@ function checkKey(fact: OutputFact, problems: string[]): void {
   }
 }
 
-function buildTrack(stream: StreamInfo, facts: OutputFact[], problems: string[]): Track | undefined {
+function buildTrack(
+  stream: StreamInfo,
+  facts: OutputFact[],
+  problems: string[],
+): Track | undefined {
   const name = stream.rendition;
   const before = problems.length;
   const inits = facts.filter((f) => f.kind === 'init');
   if (inits.length !== 1) {
-    problems.push(`rendition "${name}": expected exactly one init segment, found ${inits.length}`);
+    problems.push(
+      `rendition "${name}": expected exactly one init segment, found ${inits.length}`,
+    );
   }
   for (const init of inits) {
     if (init.segmentIndex !== -1) {
-      problems.push(`rendition "${name}": init segment has segmentIndex ${init.segmentIndex}, expected -1`);
+      problems.push(
+        `rendition "${name}": init segment has segmentIndex ${init.segmentIndex}, expected -1`,
+      );
     }
   }
 
   const segments = facts
     .filter((f) => f.kind === 'media')
-    .sort((a, b) => a.segmentIndex - b.segmentIndex || a.baseDecodeTime - b.baseDecodeTime);
+    .sort(
+      (a, b) =>
+        a.segmentIndex - b.segmentIndex || a.baseDecodeTime - b.baseDecodeTime,
+    );
   if (segments.length === 0) {
     problems.push(`rendition "${name}": has no media segments`);
   }
@@ -132,7 +157,10 @@ function buildTrack(stream: StreamInfo, facts: OutputFact[], problems: string[])
     }
   }
   for (const seg of segments) {
-    if (seg.duration <= 0) problems.push(`rendition "${name}": segment ${seg.segmentIndex} has zero duration`);
+    if (seg.duration <= 0)
+      problems.push(
+        `rendition "${name}": segment ${seg.segmentIndex} has zero duration`,
+      );
   }
 
   const tolerance = continuityTolerance(stream, timescale);
@@ -163,7 +191,11 @@ function buildTrack(stream: StreamInfo, facts: OutputFact[], problems: string[])
     timescale,
     endTime: last.baseDecodeTime + last.duration,
     totalDuration,
-    peakBitrate: segments.reduce((peak, s) => Math.max(peak, bitsPerSecond(s.sizeBytes, s.duration, timescale)), 0),
+    peakBitrate: segments.reduce(
+      (peak, s) =>
+        Math.max(peak, bitsPerSecond(s.sizeBytes, s.duration, timescale)),
+      0,
+    ),
     averageBitrate: bitsPerSecond(totalBytes, totalDuration, timescale),
   };
 }
@@ -200,15 +232,22 @@ function checkVideoAlignment(video: Track[], problems: string[]): void {
  * Checks everything the writers rely on and groups the facts per rendition.
  * Collects all problems before throwing, so one run reports everything wrong with an input.
  */
-export function validateManifestInput(input: ManifestInput): ValidatedPresentation {
+export function validateManifestInput(
+  input: ManifestInput,
+): ValidatedPresentation {
   const problems: string[] = [];
-  if (!input.mediaId || input.mediaId.includes('/')) problems.push(`mediaId "${input.mediaId}" is empty or contains "/"`);
-  if (!input.version || input.version.includes('/')) problems.push(`version "${input.version}" is empty or contains "/"`);
+  if (!input.mediaId || input.mediaId.includes('/'))
+    problems.push(`mediaId "${input.mediaId}" is empty or contains "/"`);
+  if (!input.version || input.version.includes('/'))
+    problems.push(`version "${input.version}" is empty or contains "/"`);
   if (input.streams.length === 0) problems.push('no streams');
 
   const byName = new Map<string, StreamInfo>();
   for (const stream of input.streams) {
-    if (byName.has(stream.rendition)) problems.push(`rendition "${stream.rendition}" is listed twice in streams`);
+    if (byName.has(stream.rendition))
+      problems.push(
+        `rendition "${stream.rendition}" is listed twice in streams`,
+      );
     byName.set(stream.rendition, stream);
     checkStream(stream, problems);
   }
@@ -225,13 +264,24 @@ export function validateManifestInput(input: ManifestInput): ValidatedPresentati
     list.push(fact);
     factsByName.set(fact.rendition, list);
   }
-  for (const [name, facts] of [...factsByName].sort(([a], [b]) => compareNames(a, b))) {
-    if (!byName.has(name)) problems.push(`${facts.length} output(s) belong to rendition "${name}", which has no stream`);
+  for (const [name, facts] of [...factsByName].sort(([a], [b]) =>
+    compareNames(a, b),
+  )) {
+    if (!byName.has(name))
+      problems.push(
+        `${facts.length} output(s) belong to rendition "${name}", which has no stream`,
+      );
   }
 
   const tracks: Track[] = [];
-  for (const stream of [...byName.values()].sort((a, b) => compareNames(a.rendition, b.rendition))) {
-    const track = buildTrack(stream, factsByName.get(stream.rendition) ?? [], problems);
+  for (const stream of [...byName.values()].sort((a, b) =>
+    compareNames(a.rendition, b.rendition),
+  )) {
+    const track = buildTrack(
+      stream,
+      factsByName.get(stream.rendition) ?? [],
+      problems,
+    );
     if (track) tracks.push(track);
   }
   const video = tracks

@@ -24,13 +24,17 @@ function expectGolden(name: string, actual: string): void {
     return;
   }
   if (!existsSync(file)) {
-    throw new Error(`golden file ${file} is missing: run the tests once with UPDATE_GOLDEN=1 and review it`);
+    throw new Error(
+      `golden file ${file} is missing: run the tests once with UPDATE_GOLDEN=1 and review it`,
+    );
   }
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
 function fileBody(input: ManifestInput, name: string): string {
-  const file = writeManifests(input).files.find((f) => basename(f.key) === name);
+  const file = writeManifests(input).files.find(
+    (f) => basename(f.key) === name,
+  );
   if (!file) throw new Error(`no manifest named ${name}`);
   return file.body;
 }
@@ -38,19 +42,32 @@ function fileBody(input: ManifestInput, name: string): string {
 /** Every URI a manifest refers to: m3u8 URI lines and URI="..." attributes, MPD sourceURL/media. */
 function referencedUris(body: string): string[] {
   if (body.startsWith('<?xml')) {
-    return [...body.matchAll(/ (?:sourceURL|media)="([^"]*)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+    return [...body.matchAll(/ (?:sourceURL|media)="([^"]*)"/g)].map((m) =>
+      m[1].replace(/&amp;/g, '&'),
+    );
   }
   return body
     .split('\n')
     .flatMap((line) =>
-      line.startsWith('#') ? [...line.matchAll(/URI="([^"]*)"/g)].map((m) => m[1]) : line ? [line] : [],
+      line.startsWith('#')
+        ? [...line.matchAll(/URI="([^"]*)"/g)].map((m) => m[1])
+        : line
+          ? [line]
+          : [],
     );
 }
 
 /** Peak and average bits per second of one rendition of an input, computed independently of the writers. */
-function rates(input: ManifestInput, rendition: string): { peak: number; average: number } {
-  const segs = input.outputs.filter((o) => o.rendition === rendition && o.kind === 'media');
-  const peak = Math.max(...segs.map((s) => Math.ceil((s.sizeBytes * 8 * s.timescale) / s.duration)));
+function rates(
+  input: ManifestInput,
+  rendition: string,
+): { peak: number; average: number } {
+  const segs = input.outputs.filter(
+    (o) => o.rendition === rendition && o.kind === 'media',
+  );
+  const peak = Math.max(
+    ...segs.map((s) => Math.ceil((s.sizeBytes * 8 * s.timescale) / s.duration)),
+  );
   const bits = segs.reduce((n, s) => n + s.sizeBytes * 8, 0);
   const ticks = segs.reduce((n, s) => n + s.duration, 0);
   return { peak, average: Math.ceil((bits * segs[0].timescale) / ticks) };
@@ -71,7 +88,8 @@ describe('manifest writers', () => {
     expect(written.renditions).toEqual(['360p', '720p', 'audio']);
     expect(written.hlsKey).toBe('man/med_fixture/v1/master.m3u8');
     expect(written.dashKey).toBe('man/med_fixture/v1/manifest.mpd');
-    for (const file of written.files) expectGolden(basename(file.key), file.body);
+    for (const file of written.files)
+      expectGolden(basename(file.key), file.body);
   });
 
   it('is deterministic whatever order streams and outputs arrive in', () => {
@@ -95,7 +113,10 @@ describe('manifest writers', () => {
     for (const file of writeManifests(input).files) {
       for (const uri of referencedUris(file.body)) {
         expect(uri).not.toMatch(/^[a-z][a-z0-9+.-]*:|^\//i);
-        for (const origin of ['https://cdn.example/', 'http://127.0.0.1:9/some/prefix/']) {
+        for (const origin of [
+          'https://cdn.example/',
+          'http://127.0.0.1:9/some/prefix/',
+        ]) {
           const url = new URL(uri, new URL(file.key, origin));
           expect(url.href.startsWith(origin)).toBe(true);
           resolved.add(url.href.slice(origin.length));
@@ -114,8 +135,12 @@ describe('manifest writers', () => {
       `#EXT-X-STREAM-INF:BANDWIDTH=${low.peak + audio.peak},AVERAGE-BANDWIDTH=${low.average + audio.average},` +
         'RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",FRAME-RATE=29.970,AUDIO="audio"\n360p.m3u8\n',
     );
-    expect(master).toContain(`BANDWIDTH=${high.peak + audio.peak},AVERAGE-BANDWIDTH=${high.average + audio.average},`);
-    expect(master.indexOf('360p.m3u8')).toBeLessThan(master.indexOf('720p.m3u8'));
+    expect(master).toContain(
+      `BANDWIDTH=${high.peak + audio.peak},AVERAGE-BANDWIDTH=${high.average + audio.average},`,
+    );
+    expect(master.indexOf('360p.m3u8')).toBeLessThan(
+      master.indexOf('720p.m3u8'),
+    );
     expect(master).toContain(
       '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio.m3u8"',
     );
@@ -123,9 +148,17 @@ describe('manifest writers', () => {
 
   it('writes media playlists with target duration, map and six-decimal EXTINF', () => {
     const playlist = fileBody(input, '720p.m3u8');
-    expect(playlist).toMatch(/^#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n/);
-    expect(playlist).toContain('#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI="../../../seg/');
-    expect(playlist.match(/#EXTINF:[^\n]*/g)).toEqual(['#EXTINF:2.002000,', '#EXTINF:2.002000,', '#EXTINF:1.001000,']);
+    expect(playlist).toMatch(
+      /^#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n/,
+    );
+    expect(playlist).toContain(
+      '#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI="../../../seg/',
+    );
+    expect(playlist.match(/#EXTINF:[^\n]*/g)).toEqual([
+      '#EXTINF:2.002000,',
+      '#EXTINF:2.002000,',
+      '#EXTINF:1.001000,',
+    ]);
     expect(playlist.endsWith('#EXT-X-ENDLIST\n')).toBe(true);
   });
 
@@ -134,29 +167,60 @@ describe('manifest writers', () => {
     // Audio (96256 * 2 + 48128 samples at 48 kHz = 5.0133 s) outlasts video (5.005 s); rounded up to the ms.
     expect(mpd.durationSec).toBe(5.014);
     expect(mpd.representations).toEqual([
-      { id: '360p', bandwidth: rates(input, '360p').peak, codecs: 'avc1.64001e', width: 640, height: 360, segments: 3 },
-      { id: '720p', bandwidth: rates(input, '720p').peak, codecs: 'avc1.64001f', width: 1280, height: 720, segments: 3 },
-      { id: 'audio', bandwidth: rates(input, 'audio').peak, codecs: 'mp4a.40.2', segments: 3 },
+      {
+        id: '360p',
+        bandwidth: rates(input, '360p').peak,
+        codecs: 'avc1.64001e',
+        width: 640,
+        height: 360,
+        segments: 3,
+      },
+      {
+        id: '720p',
+        bandwidth: rates(input, '720p').peak,
+        codecs: 'avc1.64001f',
+        width: 1280,
+        height: 720,
+        segments: 3,
+      },
+      {
+        id: 'audio',
+        bandwidth: rates(input, 'audio').peak,
+        codecs: 'mp4a.40.2',
+        segments: 3,
+      },
     ]);
   });
 
   it('takes the MPD duration from the longest track', () => {
     const fixture = buildManifestFixture();
-    expect(writeManifests(fixture).files.at(-1)?.body).toContain('mediaPresentationDuration="PT5.014S"');
+    expect(writeManifests(fixture).files.at(-1)?.body).toContain(
+      'mediaPresentationDuration="PT5.014S"',
+    );
     for (const o of fixture.outputs) {
-      if (o.kind === 'media' && o.segmentIndex === 2 && o.rendition !== 'audio') o.duration += o.timescale;
+      if (o.kind === 'media' && o.segmentIndex === 2 && o.rendition !== 'audio')
+        o.duration += o.timescale;
     }
     // Video now ends at 6.005 s, audio still at 5.0133 s.
-    expect(writeManifests(fixture).files.at(-1)?.body).toContain('mediaPresentationDuration="PT6.005S"');
+    expect(writeManifests(fixture).files.at(-1)?.body).toContain(
+      'mediaPresentationDuration="PT6.005S"',
+    );
   });
 
   it('escapes XML attribute values', () => {
-    expect(escapeXmlAttr(`a&b<c>d"e'f\ng`)).toBe('a&amp;b&lt;c&gt;d&quot;e&apos;f&#xA;g');
+    expect(escapeXmlAttr(`a&b<c>d"e'f\ng`)).toBe(
+      'a&amp;b&lt;c&gt;d&quot;e&apos;f&#xA;g',
+    );
     const fixture = buildManifestFixture();
-    fixture.outputs[0].key = fixture.outputs[0].key.replace('init-', 'init&x=1-');
+    fixture.outputs[0].key = fixture.outputs[0].key.replace(
+      'init-',
+      'init&x=1-',
+    );
     const presentation = validateManifestInput(fixture);
     expect(writeDashMpd(presentation)).toContain('/init&amp;x=1-');
-    expect(parseMpd(writeDashMpd(presentation)).representations).toHaveLength(3);
+    expect(parseMpd(writeDashMpd(presentation)).representations).toHaveLength(
+      3,
+    );
   });
 
   it('formats ISO durations rounded up to the millisecond', () => {
@@ -171,7 +235,11 @@ describe('manifest writers', () => {
 
     it('lists the audio playlist as the only variant', () => {
       const written = writeManifests(audioOnly);
-      expect(written.files.map((f) => basename(f.key))).toEqual(['master.m3u8', 'audio.m3u8', 'manifest.mpd']);
+      expect(written.files.map((f) => basename(f.key))).toEqual([
+        'master.m3u8',
+        'audio.m3u8',
+        'manifest.mpd',
+      ]);
       const audio = rates(audioOnly, 'audio');
       expect(fileBody(audioOnly, 'master.m3u8')).toBe(
         '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n' +
@@ -216,7 +284,10 @@ describe('manifest writers', () => {
       const body = fileBody(silent, 'manifest.mpd');
       expect(body).not.toContain('contentType="audio"');
       expect(body).toContain('maxWidth="1280" maxHeight="720"');
-      expect(parseMpd(body).representations.map((r) => r.id)).toEqual(['360p', '720p']);
+      expect(parseMpd(body).representations.map((r) => r.id)).toEqual([
+        '360p',
+        '720p',
+      ]);
     });
   });
 });

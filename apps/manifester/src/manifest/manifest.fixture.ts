@@ -73,10 +73,16 @@ export function fakeSha(...parts: (string | number)[]): string {
 }
 
 export function segmentDurations(spec: TrackSpec, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => (i === count - 1 ? spec.segmentDuration / 2 : spec.segmentDuration));
+  return Array.from({ length: count }, (_, i) =>
+    i === count - 1 ? spec.segmentDuration / 2 : spec.segmentDuration,
+  );
 }
 
-function factsFor(mediaId: string, spec: TrackSpec, count: number): OutputFact[] {
+function factsFor(
+  mediaId: string,
+  spec: TrackSpec,
+  count: number,
+): OutputFact[] {
   const name = spec.stream.rendition;
   const initSha = fakeSha(mediaId, name, 'init');
   const facts: OutputFact[] = [
@@ -107,7 +113,10 @@ function factsFor(mediaId: string, spec: TrackSpec, count: number): OutputFact[]
       baseDecodeTime: t,
       duration,
       sampleCount: spec.stream.fps
-        ? Math.round((duration * spec.stream.fps.num) / (spec.stream.fps.den * spec.timescale))
+        ? Math.round(
+            (duration * spec.stream.fps.num) /
+              (spec.stream.fps.den * spec.timescale),
+          )
         : Math.round(duration / 1024),
     });
     t += duration;
@@ -116,9 +125,20 @@ function factsFor(mediaId: string, spec: TrackSpec, count: number): OutputFact[]
 }
 
 /** Default: 3 segments, renditions 720p and 360p, plus audio. */
-export function buildManifestFixture(options: FixtureOptions = {}): ManifestInput {
-  const { mediaId = 'med_fixture', version = 'v1', segments = 3, video = true, audio = true } = options;
-  const specs = [...(video ? FIXTURE_VIDEO : []), ...(audio ? [FIXTURE_AUDIO] : [])];
+export function buildManifestFixture(
+  options: FixtureOptions = {},
+): ManifestInput {
+  const {
+    mediaId = 'med_fixture',
+    version = 'v1',
+    segments = 3,
+    video = true,
+    audio = true,
+  } = options;
+  const specs = [
+    ...(video ? FIXTURE_VIDEO : []),
+    ...(audio ? [FIXTURE_AUDIO] : []),
+  ];
   return {
     mediaId,
     version,

@@ -38,13 +38,21 @@ export function writeManifests(input: ManifestInput): WrittenManifests {
     dashKey,
     renditions: tracks.map((t) => t.stream.rendition),
     files: [
-      { key: hlsKey, contentType: HLS_CONTENT_TYPE, body: writeHlsMaster(presentation) },
+      {
+        key: hlsKey,
+        contentType: HLS_CONTENT_TYPE,
+        body: writeHlsMaster(presentation),
+      },
       ...tracks.map((track) => ({
         key: hlsMediaKey(mediaId, version, track),
         contentType: HLS_CONTENT_TYPE,
         body: writeHlsMediaPlaylist(mediaId, version, track),
       })),
-      { key: dashKey, contentType: DASH_CONTENT_TYPE, body: writeDashMpd(presentation) },
+      {
+        key: dashKey,
+        contentType: DASH_CONTENT_TYPE,
+        body: writeDashMpd(presentation),
+      },
     ],
   };
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { JobName, PayloadOf, Probe, ProbeOutcome, probeOutcomeSchema } from '@airlock/contracts';
-import { Prisma, PrismaClient } from '@airlock/db';
 import { durationClass, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, QueueConnection } from '@airlock/queue';
-import { appendEvent, transitionMedia, transitionMediaIn } from '../media/media-transitions';
 import { buildMediaFlow, tasksOf } from '../planning/media-flow.builder';
 import { planMedia, PlanSettings } from '../planning/media-plan';
 

@@ -1,8 +1,7 @@
 import { JobName, ManifestResult, manifestResultSchema, PayloadOf } from '@airlock/contracts';
-import { PrismaClient } from '@airlock/db';
+import { PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { AUDIO_RENDITION, RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
-import { transitionMedia, transitionMediaIn } from '../media/media-transitions';
 
 /**
  * The last step: write the canonical output pointers once and flip the media to `ready`

@@ -1,7 +1,6 @@
 import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contracts';
-import { PrismaClient } from '@airlock/db';
+import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { JobContext, TerminalError } from '@airlock/queue';
-import { appendEvent, transitionMedia, transitionMediaIn } from '../media/media-transitions';
 
 /**
  * A worker attempt finished a task: record the attempt and the task's success once,

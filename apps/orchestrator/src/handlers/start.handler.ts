@@ -1,8 +1,7 @@
 import { JobName, PayloadOf } from '@airlock/contracts';
-import { PrismaClient } from '@airlock/db';
+import { PrismaClient, transitionMediaIn } from '@airlock/db';
 import { PROBE_RENDITION } from '@airlock/domain';
 import { jobIdOf, QueueConnection, QueueName } from '@airlock/queue';
-import { transitionMediaIn } from '../media/media-transitions';
 
 /**
  * upload-complete -> a job with a probe task, and the small flow `plan <- probe`.

@@ -34,6 +34,8 @@ export const apiEnvSchema = baseEnvSchema.extend({
   ADMIN_PASSWORD: z.string().min(8).default('airlock-admin'),
   UPLOAD_URL_TTL_SEC: z.coerce.number().int().positive().max(7 * 24 * 3600).default(900),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024 * 1024),
+  /** Tenants and their API keys, `tenantId:apiKey,...`; stored hashed. The default is for local runs only. */
+  TENANT_KEYS: z.string().min(3).default('dev:airlock-dev-key'),
 });
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 

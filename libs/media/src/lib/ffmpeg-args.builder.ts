@@ -161,10 +161,11 @@ export function buildProbeArgs(input: string): string[] {
 /**
  * ffprobe: pts and flags of every packet of the first video stream, read from the
  * container without decoding (cheap even for long files); keyframes carry flag K.
+ * `stream` 'a:0' gives the same scan for audio-only files, used for its errors only.
  */
-export function buildKeyframeArgs(input: string): string[] {
+export function buildKeyframeArgs(input: string, stream: 'v:0' | 'a:0' = 'v:0'): string[] {
   assertArg(input, 'input');
-  return ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', input];
+  return ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', input];
 }
 
 /** ffprobe: decode the first video stream and count frames (verification; slow on long files). */

@@ -1,5 +1,6 @@
 import type { ProbeOutcome } from '@airlock/contracts';
 import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { buildCountFramesArgs, buildKeyframeArgs, buildProbeArgs } from './ffmpeg-args.builder';
 import { ProcessError, runProcess } from './process-runner';
 import { errorLinesOf, parseKeyframeCsv, parseProbe } from './probe-parse';
@@ -18,13 +19,16 @@ const DEFAULT_PROBE_TIMEOUT_MS = 120_000;
  * Describes a local media file or rejects it with a terminal reason code.
  *
  * Two ffprobe runs: headers (-show_format -show_streams) and a packet listing of the first
- * video stream, which yields keyframe times without decoding and, as a side effect, reads
- * the whole file, so a truncated or corrupt file shows up as demuxer errors.
+ * video stream (first audio stream for audio-only files), which yields keyframe times
+ * without decoding and, as a side effect, reads the whole file, so a truncated or corrupt
+ * file shows up as demuxer errors.
  *
  * Media problems resolve to { ok: false }; infrastructure problems (ffprobe missing,
  * timeout, unreadable path) throw, so the job is retried instead of failing the upload.
  */
-export async function probeFile(path: string, options: ProbeOptions = {}): Promise<ProbeOutcome> {
+export async function probeFile(file: string, options: ProbeOptions = {}): Promise<ProbeOutcome> {
+  // Absolute, so a relative name like "clip:1.mp4" is not taken for a protocol and "-x" not for an option.
+  const path = resolve(file);
   const sizeBytes = (await stat(path)).size;
   if (sizeBytes === 0) return parseProbe({ sizeBytes, ffprobe: null, errorLines: [], keyframeTimes: [] });
 
@@ -57,10 +61,11 @@ export async function probeFile(path: string, options: ProbeOptions = {}): Promi
   const errorLines = errorLinesOf(headers.stderr);
 
   let keyframeTimes: number[] = [];
-  if (hasVideoStream(json)) {
+  const scanned = hasStream(json, 'video') ? 'v:0' : hasStream(json, 'audio') ? 'a:0' : undefined;
+  if (scanned) {
     try {
-      const packets = await run(buildKeyframeArgs(path));
-      keyframeTimes = parseKeyframeCsv(packets.stdout);
+      const packets = await run(buildKeyframeArgs(path, scanned));
+      if (scanned === 'v:0') keyframeTimes = parseKeyframeCsv(packets.stdout);
       errorLines.push(...errorLinesOf(packets.stderr));
     } catch (err) {
       if (!(err instanceof ProcessError && err.exitedWithError)) throw err;
@@ -76,7 +81,7 @@ export async function probeFile(path: string, options: ProbeOptions = {}): Promi
  * verification of produced outputs and for tests, not for probing uploads.
  */
 export async function countVideoFrames(path: string, options: ProbeOptions = {}): Promise<number> {
-  const { stdout } = await runProcess(options.ffprobePath ?? 'ffprobe', buildCountFramesArgs(path), {
+  const { stdout } = await runProcess(options.ffprobePath ?? 'ffprobe', buildCountFramesArgs(resolve(path)), {
     timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -85,10 +90,10 @@ export async function countVideoFrames(path: string, options: ProbeOptions = {})
   return frames;
 }
 
-function hasVideoStream(json: unknown): boolean {
+function hasStream(json: unknown, type: 'video' | 'audio'): boolean {
   if (typeof json !== 'object' || json === null) return false;
   const streams = (json as { streams?: unknown }).streams;
-  return Array.isArray(streams) && streams.some((s) => (s as { codec_type?: unknown } | null)?.codec_type === 'video');
+  return Array.isArray(streams) && streams.some((s) => (s as { codec_type?: unknown } | null)?.codec_type === type);
 }
 
 async function readHead(path: string, bytes: number): Promise<Uint8Array> {

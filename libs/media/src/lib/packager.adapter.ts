@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { zeroMehdDuration } from './mp4-boxes';
@@ -22,9 +23,33 @@ const SEGMENT_TEMPLATE = 'seg_$Number$.m4s';
 const SEGMENT_FILE = /^seg_(\d+)\.m4s$/;
 
 export function defaultPackagerPath(): string {
-  // Resolving the package (not a hard-coded node_modules path) works from any cwd and in
-  // hoisted/workspace installs. The worker image is linux x64.
-  return join(dirname(require.resolve('shaka-packager/package.json')), 'bin', 'packager-linux-x64');
+  return join(dirname(resolvePackagerPackage()), 'bin', packagerBinaryName());
+}
+
+/**
+ * Locates shaka-packager/package.json the way require.resolve would, but through
+ * createRequire: webpack rewrites a literal `require.resolve(...)` in bundled apps into a
+ * module id ("shaka-packager/package.json"), which is not a path. Resolution starts next to
+ * this module (the bundle in production, the source under jest) and falls back to the cwd.
+ */
+function resolvePackagerPackage(): string {
+  const bases = [...(typeof __filename === 'string' ? [__filename] : []), join(process.cwd(), 'index.js')];
+  for (const base of bases) {
+    try {
+      return createRequire(base).resolve('shaka-packager/package.json');
+    } catch {
+      // try the next base
+    }
+  }
+  throw new Error('shaka-packager is not installed; pass packagerPath');
+}
+
+/** The npm package ships one binary per platform; the worker image is linux x64. */
+function packagerBinaryName(): string {
+  const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
+  if (process.platform === 'darwin') return `packager-osx-${arch}`;
+  if (process.platform === 'win32') return 'packager-win-x64.exe';
+  return `packager-linux-${arch}`;
 }
 
 function packagerBin(options: PackagerOptions): string {
@@ -72,6 +97,7 @@ export interface VideoChunkPackaging {
  * every chunk of a rendition yields the same init bytes.
  */
 export async function packageVideoChunk(job: VideoChunkPackaging, options: PackagerOptions = {}): Promise<{ init: string; segment: string }> {
+  const input = descriptorPath(job.input);
   const initPath = descriptorPath(job.initOut);
   const segmentPath = resolve(job.segmentOut);
   // A private scratch dir next to the output: the packager names segments itself, and a
@@ -81,7 +107,7 @@ export async function packageVideoChunk(job: VideoChunkPackaging, options: Packa
     const template = descriptorPath(join(scratch, SEGMENT_TEMPLATE));
     await runPackager(
       [
-        `in=${descriptorPath(job.input)},stream=video,init_segment=${initPath},segment_template=${template}`,
+        `in=${input},stream=video,init_segment=${initPath},segment_template=${template}`,
         '--segment_duration',
         '3600',
         ...DETERMINISTIC,
@@ -112,6 +138,7 @@ export interface AudioPackaging {
 /** Packages the whole-file audio into an init segment and ~segmentSec media segments, in playback order. */
 export async function packageAudio(job: AudioPackaging, options: PackagerOptions = {}): Promise<{ init: string; segments: string[] }> {
   if (!(job.segmentSec > 0)) throw new RangeError('segmentSec must be positive');
+  const input = descriptorPath(job.input);
   const outDir = descriptorPath(job.outDir);
   await mkdir(outDir, { recursive: true });
   if ((await listSegments(outDir)).length > 0) {
@@ -120,7 +147,7 @@ export async function packageAudio(job: AudioPackaging, options: PackagerOptions
   const initPath = join(outDir, 'init.mp4');
   await runPackager(
     [
-      `in=${descriptorPath(job.input)},stream=audio,init_segment=${initPath},segment_template=${join(outDir, SEGMENT_TEMPLATE)}`,
+      `in=${input},stream=audio,init_segment=${initPath},segment_template=${join(outDir, SEGMENT_TEMPLATE)}`,
       '--segment_duration',
       String(job.segmentSec),
       ...DETERMINISTIC,

@@ -14,7 +14,7 @@ export interface RunOptions {
   readonly cwd?: string;
   /** Hard wall-clock limit; the child is SIGKILLed when it passes. */
   readonly timeoutMs: number;
-  /** Called for every stderr line (split on \n and \r, ffmpeg rewrites progress lines with \r). */
+  /** Called for every stderr line, redacted (split on \n and \r: ffmpeg rewrites progress lines with \r). */
   readonly onStderrLine?: (line: string) => void;
   /** Kill the child (SIGKILL) when this fires, e.g. when the job is cancelled or the worker shuts down. */
   readonly signal?: AbortSignal;
@@ -129,8 +129,9 @@ export function runProcess(cmd: string, args: readonly string[], options: RunOpt
     let failure: ProcessFailureKind | undefined;
     let settled = false;
 
-    const lines = new LineSplitter((line) => {
-      tail.push(redactSecrets(line));
+    const lines = new LineSplitter((raw) => {
+      const line = redactSecrets(raw);
+      tail.push(line);
       if (tail.length > STDERR_TAIL_LINES) tail.shift();
       if (options.onStderrLine) {
         // A broken progress callback must not take the encode down with it.

@@ -30,8 +30,10 @@ export class X265Encoder implements VideoEncoderArgs {
       'hvc1',
       ...rateControlArgs(target.rendition.bitrateKbps),
       ...(target.rendition.hdr ? hdrColorArgs(target.hdrTransfer) : []),
+      // log-level=error: x265 logs its own banner and stats to stderr at info level,
+      // ignoring ffmpeg's -v; that noise would push real errors out of the stderr tail.
       '-x265-params',
-      'keyint=100000:min-keyint=100000:scenecut=0:open-gop=0:bframes=0:pools=1:frame-threads=1',
+      'keyint=100000:min-keyint=100000:scenecut=0:open-gop=0:bframes=0:pools=1:frame-threads=1:log-level=error',
     ];
   }
 }

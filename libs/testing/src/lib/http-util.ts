@@ -39,5 +39,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export function contentTypeFor(path: string): string {
   const dot = path.lastIndexOf('.');
-  return (dot >= 0 && CONTENT_TYPES[path.slice(dot).toLowerCase()]) || 'application/octet-stream';
+  return (
+    (dot >= 0 && CONTENT_TYPES[path.slice(dot).toLowerCase()]) ||
+    'application/octet-stream'
+  );
 }

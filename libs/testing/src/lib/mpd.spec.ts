@@ -28,7 +28,14 @@ describe('parseMpd', () => {
     expect(parseMpd(TEMPLATE_MPD)).toEqual({
       durationSec: 8.021,
       representations: [
-        { id: '0', bandwidth: 493000, codecs: 'avc1.64001e', width: 640, height: 360, segments: 4 },
+        {
+          id: '0',
+          bandwidth: 493000,
+          codecs: 'avc1.64001e',
+          width: 640,
+          height: 360,
+          segments: 4,
+        },
         { id: '1', bandwidth: 96000, codecs: 'mp4a.40.2', segments: 5 },
       ],
     });
@@ -43,14 +50,20 @@ describe('parseMpd', () => {
       '</AdaptationSet></Period></MPD>';
     expect(parseMpd(xml)).toEqual({
       durationSec: 60.5,
-      representations: [{ id: 'a&b', bandwidth: 1, codecs: 'avc1.4d401e', segments: 2 }],
+      representations: [
+        { id: 'a&b', bandwidth: 1, codecs: 'avc1.4d401e', segments: 2 },
+      ],
     });
   });
 
   it('rejects malformed XML', () => {
-    expect(() => parseMpd('<MPD><Period></MPD>')).toThrow(/unexpected <\/MPD>, <Period> is open/);
+    expect(() => parseMpd('<MPD><Period></MPD>')).toThrow(
+      /unexpected <\/MPD>, <Period> is open/,
+    );
     expect(() => parseMpd('<MPD><Period>')).toThrow(/unclosed <Period>/);
-    expect(() => parseMpd('<MPD><Period id="0></Period></MPD>')).toThrow(/malformed XML/);
+    expect(() => parseMpd('<MPD><Period id="0></Period></MPD>')).toThrow(
+      /malformed XML/,
+    );
     expect(() => parseMpd('<Manifest/>')).toThrow(/no <MPD> root element/);
   });
 
@@ -58,10 +71,12 @@ describe('parseMpd', () => {
     expect(parseIsoDuration('PT5.014S')).toBe(5.014);
     expect(parseIsoDuration('P1DT1H1M1S')).toBe(90061);
     expect(() => parseIsoDuration('5s')).toThrow(/not an ISO 8601 duration/);
-    expect(parseXml('<x:a><x:b k="v"/></x:a>').children[0].children[0]).toEqual({
-      name: 'b',
-      attrs: { k: 'v' },
-      children: [],
-    });
+    expect(parseXml('<x:a><x:b k="v"/></x:a>').children[0].children[0]).toEqual(
+      {
+        name: 'b',
+        attrs: { k: 'v' },
+        children: [],
+      },
+    );
   });
 });

@@ -21,32 +21,52 @@ interface XmlElement {
 }
 
 function decodeEntities(value: string): string {
-  return value.replace(/&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos);/gi, (whole, ref: string) => {
-    const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-    const lower = ref.toLowerCase();
-    if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
-    if (lower.startsWith('#')) return String.fromCodePoint(parseInt(lower.slice(1), 10));
-    return named[lower] ?? whole;
-  });
+  return value.replace(
+    /&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos);/gi,
+    (whole, ref: string) => {
+      const named: Record<string, string> = {
+        amp: '&',
+        lt: '<',
+        gt: '>',
+        quot: '"',
+        apos: "'",
+      };
+      const lower = ref.toLowerCase();
+      if (lower.startsWith('#x'))
+        return String.fromCodePoint(parseInt(lower.slice(2), 16));
+      if (lower.startsWith('#'))
+        return String.fromCodePoint(parseInt(lower.slice(1), 10));
+      return named[lower] ?? whole;
+    },
+  );
 }
 
 /** A minimal XML reader: elements and attributes only; throws on unbalanced or malformed tags. */
 export function parseXml(xml: string): XmlElement {
-  const text = xml.replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>/g, '');
+  const text = xml.replace(
+    /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>/g,
+    '',
+  );
   const root: XmlElement = { name: '#document', attrs: {}, children: [] };
   const stack = [root];
-  const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+  const tag =
+    /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
   const attr = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
   let last = 0;
   for (let m = tag.exec(text); m; m = tag.exec(text)) {
-    if (text.slice(last, m.index).includes('<')) throw new Error(`malformed XML near offset ${last}`);
+    if (text.slice(last, m.index).includes('<'))
+      throw new Error(`malformed XML near offset ${last}`);
     last = tag.lastIndex;
     const [, closing, qname, rawAttrs, selfClosing] = m;
-    const name = qname.includes(':') ? qname.slice(qname.indexOf(':') + 1) : qname;
+    const name = qname.includes(':')
+      ? qname.slice(qname.indexOf(':') + 1)
+      : qname;
     if (closing) {
       const open = stack.pop();
       if (!open || open === root || open.name !== name) {
-        throw new Error(`unexpected </${qname}>${open && open !== root ? `, <${open.name}> is open` : ''}`);
+        throw new Error(
+          `unexpected </${qname}>${open && open !== root ? `, <${open.name}> is open` : ''}`,
+        );
       }
       continue;
     }
@@ -57,20 +77,28 @@ export function parseXml(xml: string): XmlElement {
     stack[stack.length - 1].children.push(el);
     if (!selfClosing) stack.push(el);
   }
-  if (text.slice(last).includes('<')) throw new Error(`malformed XML near offset ${last}`);
-  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
+  if (text.slice(last).includes('<'))
+    throw new Error(`malformed XML near offset ${last}`);
+  if (stack.length !== 1)
+    throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
   return root;
 }
 
 /** Seconds in an xs:duration such as PT1H2M3.5S or P1DT0.5S. */
 export function parseIsoDuration(value: string): number {
-  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value.trim());
+  const m =
+    /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      value.trim(),
+    );
   if (!m) throw new Error(`not an ISO 8601 duration: ${value}`);
   const [d, h, min, s] = m.slice(1).map((x) => (x ? Number(x) : 0));
   return d * 86400 + h * 3600 + min * 60 + s;
 }
 
-function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
+function child(
+  el: XmlElement | undefined,
+  name: string,
+): XmlElement | undefined {
   return el?.children.find((c) => c.name === name);
 }
 
@@ -86,13 +114,18 @@ function timelineCount(timeline: XmlElement | undefined): number | undefined {
 }
 
 /** Segments addressed by the nearest SegmentList / SegmentTemplate of a Representation (or its AdaptationSet). */
-function segmentCount(rep: XmlElement, set: XmlElement, periodSec: number): number {
+function segmentCount(
+  rep: XmlElement,
+  set: XmlElement,
+  periodSec: number,
+): number {
   const list = child(rep, 'SegmentList') ?? child(set, 'SegmentList');
   if (list) {
     const urls = list.children.filter((c) => c.name === 'SegmentURL').length;
     return urls || (timelineCount(child(list, 'SegmentTimeline')) ?? 0);
   }
-  const template = child(rep, 'SegmentTemplate') ?? child(set, 'SegmentTemplate');
+  const template =
+    child(rep, 'SegmentTemplate') ?? child(set, 'SegmentTemplate');
   if (template) {
     const timeline = timelineCount(child(template, 'SegmentTimeline'));
     if (timeline !== undefined) return timeline;
@@ -114,9 +147,15 @@ export function parseMpd(xml: string): MpdSummary {
   const durationSec = durationAttr ? parseIsoDuration(durationAttr) : 0;
   const representations: MpdRepresentation[] = [];
   for (const period of mpd.children.filter((c) => c.name === 'Period')) {
-    const periodSec = period.attrs['duration'] ? parseIsoDuration(period.attrs['duration']) : durationSec;
-    for (const set of period.children.filter((c) => c.name === 'AdaptationSet')) {
-      for (const rep of set.children.filter((c) => c.name === 'Representation')) {
+    const periodSec = period.attrs['duration']
+      ? parseIsoDuration(period.attrs['duration'])
+      : durationSec;
+    for (const set of period.children.filter(
+      (c) => c.name === 'AdaptationSet',
+    )) {
+      for (const rep of set.children.filter(
+        (c) => c.name === 'Representation',
+      )) {
         const inherited = (name: string) => rep.attrs[name] ?? set.attrs[name];
         const summary: MpdRepresentation = {
           id: rep.attrs['id'] ?? '',

@@ -1,5 +1,11 @@
 import { createReadStream, readFileSync } from 'node:fs';
-import { Agent as HttpAgent, type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http';
+import {
+  Agent as HttpAgent,
+  type IncomingMessage,
+  type ServerResponse,
+  createServer,
+  request as httpRequest,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { closeServer, listenLocal } from './http-util';
@@ -31,7 +37,14 @@ const SCRIPTS: Record<string, string> = {
 };
 
 /** Headers passed from the upstream response to the page. */
-const PASSED_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
+const PASSED_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+];
 
 let playPage: string | undefined;
 function playPageHtml(): string {
@@ -39,8 +52,16 @@ function playPageHtml(): string {
   return playPage;
 }
 
-function sendText(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 
@@ -51,7 +72,10 @@ function serveScript(res: ServerResponse, modulePath: string): void {
   } catch {
     return sendText(res, 500, `cannot resolve ${modulePath}\n`);
   }
-  res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'text/javascript; charset=utf-8',
+    'cache-control': 'no-store',
+  });
   createReadStream(file)
     .on('error', () => res.destroy())
     .pipe(res);
@@ -62,13 +86,19 @@ function serveScript(res: ServerResponse, modulePath: string): void {
  * /shaka.js (from node_modules), and /media/* proxied with plain GETs to upstreamBaseUrl/*,
  * status and content type passed through. Listens on 127.0.0.1 on a free port.
  */
-export async function startPlayerServer(options: PlayerServerOptions): Promise<PlayerServer> {
+export async function startPlayerServer(
+  options: PlayerServerOptions,
+): Promise<PlayerServer> {
   const upstream = new URL(options.upstreamBaseUrl.replace(/\/+$/, ''));
   if (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') {
-    throw new Error(`upstreamBaseUrl must be http(s), got ${options.upstreamBaseUrl}`);
+    throw new Error(
+      `upstreamBaseUrl must be http(s), got ${options.upstreamBaseUrl}`,
+    );
   }
   const isHttps = upstream.protocol === 'https:';
-  const agent = isHttps ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const agent = isHttps
+    ? new HttpsAgent({ keepAlive: true })
+    : new HttpAgent({ keepAlive: true });
   const upstreamBase = upstream.href.replace(/\/+$/, '');
   const mediaRequests: ProxiedRequest[] = [];
 
@@ -78,17 +108,23 @@ export async function startPlayerServer(options: PlayerServerOptions): Promise<P
     const headers: Record<string, string> = {};
     if (req.headers.range) headers['range'] = req.headers.range;
     const send = isHttps ? httpsRequest : httpRequest;
-    const upstreamReq = send(`${upstreamBase}/${path}`, { method: req.method, agent, headers }, (up) => {
-      entry.status = up.statusCode ?? 502;
-      const passed: Record<string, string | string[]> = { 'cache-control': 'no-store' };
-      for (const name of PASSED_HEADERS) {
-        const value = up.headers[name];
-        if (value !== undefined) passed[name] = value;
-      }
-      res.writeHead(entry.status, passed);
-      up.pipe(res);
-      up.on('error', () => res.destroy());
-    });
+    const upstreamReq = send(
+      `${upstreamBase}/${path}`,
+      { method: req.method, agent, headers },
+      (up) => {
+        entry.status = up.statusCode ?? 502;
+        const passed: Record<string, string | string[]> = {
+          'cache-control': 'no-store',
+        };
+        for (const name of PASSED_HEADERS) {
+          const value = up.headers[name];
+          if (value !== undefined) passed[name] = value;
+        }
+        res.writeHead(entry.status, passed);
+        up.pipe(res);
+        up.on('error', () => res.destroy());
+      },
+    );
     upstreamReq.on('error', (err) => {
       entry.status = 502;
       if (res.headersSent) return void res.destroy();
@@ -101,11 +137,14 @@ export async function startPlayerServer(options: PlayerServerOptions): Promise<P
   };
 
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendText(res, 405, 'method not allowed\n');
     const rawUrl = req.url ?? '/';
     const pathname = rawUrl.split('?')[0];
-    if (pathname.startsWith('/media/')) return proxy(req, res, rawUrl.slice('/media/'.length));
-    if (pathname === '/play.html') return sendText(res, 200, playPageHtml(), 'text/html; charset=utf-8');
+    if (pathname.startsWith('/media/'))
+      return proxy(req, res, rawUrl.slice('/media/'.length));
+    if (pathname === '/play.html')
+      return sendText(res, 200, playPageHtml(), 'text/html; charset=utf-8');
     const script = SCRIPTS[pathname];
     if (script) return serveScript(res, script);
     if (pathname === '/favicon.ico') return sendText(res, 204, '');

@@ -111,12 +111,18 @@ function parseState(json: unknown): PageState | undefined {
   };
 }
 
-async function play(kind: 'hls' | 'dash', options: PlayOptions): Promise<PlayResult> {
+async function play(
+  kind: 'hls' | 'dash',
+  options: PlayOptions,
+): Promise<PlayResult> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = started + timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
-  if ((options.baseUrl === undefined) === (options.upstreamBaseUrl === undefined)) {
+  if (
+    (options.baseUrl === undefined) ===
+    (options.upstreamBaseUrl === undefined)
+  ) {
     throw new Error('give exactly one of baseUrl and upstreamBaseUrl');
   }
 
@@ -132,7 +138,10 @@ async function play(kind: 'hls' | 'dash', options: PlayOptions): Promise<PlayRes
   let timedOut = false;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: options.executablePath ?? process.env['AIRLOCK_CHROMIUM'] ?? DEFAULT_CHROMIUM_PATH,
+      executablePath:
+        options.executablePath ??
+        process.env['AIRLOCK_CHROMIUM'] ??
+        DEFAULT_CHROMIUM_PATH,
       headless: true,
       args: [...CHROMIUM_ARGS],
       timeout: remaining(),
@@ -151,19 +160,32 @@ async function play(kind: 'hls' | 'dash', options: PlayOptions): Promise<PlayRes
       timeoutMs: String(Math.max(1000, remaining() - PAGE_MARGIN_MS)),
     });
     try {
-      await page.goto(`${baseUrl}/play.html?${query.toString()}`, { timeout: remaining() });
-      await page.waitForFunction('window.__airlock && window.__airlock.done === true', undefined, {
+      await page.goto(`${baseUrl}/play.html?${query.toString()}`, {
         timeout: remaining(),
-        polling: 100,
       });
+      await page.waitForFunction(
+        'window.__airlock && window.__airlock.done === true',
+        undefined,
+        {
+          timeout: remaining(),
+          polling: 100,
+        },
+      );
     } catch (err) {
       if (err instanceof errors.TimeoutError) timedOut = true;
-      else harnessErrors.push(`harness: ${err instanceof Error ? err.message : String(err)}`);
+      else
+        harnessErrors.push(
+          `harness: ${err instanceof Error ? err.message : String(err)}`,
+        );
     }
-    state = parseState(await page.evaluate(STATE_EXPRESSION).catch(() => undefined));
+    state = parseState(
+      await page.evaluate(STATE_EXPRESSION).catch(() => undefined),
+    );
   } finally {
     await context?.close().catch(() => undefined);
-    await rm(userDataDir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(userDataDir, { recursive: true, force: true }).catch(
+      () => undefined,
+    );
     await ownServer?.close();
   }
 

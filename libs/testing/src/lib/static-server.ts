@@ -16,7 +16,9 @@ export interface StaticServer {
  * Serves the files under rootDir over plain HTTP on 127.0.0.1 (GET/HEAD only, no directory
  * listings, nothing outside rootDir). Stands in for the object store in tests.
  */
-export async function startStaticServer(options: { rootDir: string }): Promise<StaticServer> {
+export async function startStaticServer(options: {
+  rootDir: string;
+}): Promise<StaticServer> {
   const root = resolve(options.rootDir);
   const requests: string[] = [];
   const server = createServer((req, res) => {
@@ -27,15 +29,19 @@ export async function startStaticServer(options: { rootDir: string }): Promise<S
         res.end(body);
       }
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return done(405, 'method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return done(405, 'method not allowed\n');
     let path: string;
     try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
+      path = decodeURIComponent(
+        new URL(req.url ?? '/', 'http://local').pathname,
+      );
     } catch {
       return done(400, 'bad path\n');
     }
     const file = resolve(root, `.${path}`);
-    if (file !== root && !file.startsWith(root + sep)) return done(403, 'forbidden\n');
+    if (file !== root && !file.startsWith(root + sep))
+      return done(403, 'forbidden\n');
     stat(file).then(
       (info) => {
         if (!info.isFile()) return done(404, 'not found\n');

@@ -1,5 +1,5 @@
 import { MediaState, sourcesOf } from '@airlock/domain';
-import { Prisma, PrismaClient } from '@airlock/db';
+import { Prisma, PrismaClient } from '../generated/prisma/client';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 

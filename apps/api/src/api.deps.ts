@@ -1,0 +1,14 @@
+import { ApiConfig } from '@airlock/config';
+import { PrismaClient } from '@airlock/db';
+import { QueueConnection } from '@airlock/queue';
+import { ObjectStore } from '@airlock/storage';
+
+export const API_DEPS = Symbol('API_DEPS');
+
+/** Adapters the api is built on, created once in main.ts. */
+export interface ApiDeps {
+  readonly config: ApiConfig;
+  readonly db: PrismaClient;
+  readonly queues: QueueConnection;
+  readonly store: ObjectStore;
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CreateMediaRequest, CreateMediaResponse, JobName, MediaView } from '@airlock/contracts';
+import { appendEvent, Media, Prisma, transitionMedia } from '@airlock/db';
+import { DEFAULT_PROFILES, MediaState, recipientStatus, sizeClass, storageKeys, unknownProfiles } from '@airlock/domain';
+import { jobIdOf } from '@airlock/queue';
+import { API_DEPS, ApiDeps } from '../api.deps';
+import { ApiError, notFound } from '../http/api-error';
+
+interface PlanJson {
+  renditions?: { name: string }[];
+  audio?: boolean;
+}
+interface ProbeJson {
+  video?: { width: number; height: number };
+  audio?: unknown;
+}
+
+@Injectable()
+export class MediaService {
+  constructor(@Inject(API_DEPS) private readonly deps: ApiDeps) {}
+
+  async create(tenantId: string, body: CreateMediaRequest, idempotencyKey?: string): Promise<CreateMediaResponse> {
+    const unknown = unknownProfiles(body.profiles ?? []);
+    if (unknown.length > 0) throw new ApiError(422, 'unknown_profile', `Unknown profile(s): ${unknown.join(', ')}.`, { unknown });
+    if (body.source.sizeBytes > this.deps.config.MAX_UPLOAD_BYTES) {
+      throw new ApiError(413, 'media_too_large', `The source is larger than ${this.deps.config.MAX_UPLOAD_BYTES} bytes.`);
+    }
+    if (idempotencyKey) {
+      const existing = await this.deps.db.media.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+      if (existing) return this.createdResponse(existing);
+    }
+    const id = crypto.randomUUID();
+    try {
+      const media = await this.deps.db.$transaction(async (tx) => {
+        const created = await tx.media.create({
+          data: {
+            id,
+            tenantId,
+            messageId: body.messageId,
+            roomId: body.roomId,
+            idempotencyKey,
+            profiles: body.profiles ?? [...DEFAULT_PROFILES],
+            sourceKey: storageKeys.source(id, body.source.sha256),
+            sourceSha256: body.source.sha256,
+            sourceSizeBytes: BigInt(body.source.sizeBytes),
+            sizeClass: sizeClass(body.source.sizeBytes),
+          },
+        });
+        await appendEvent(tx, { mediaId: id, type: 'state_changed', toState: 'created', reason: 'created', data: { sizeClass: created.sizeClass, profiles: created.profiles } });
+        return created;
+      });
+      return this.createdResponse(media);
+    } catch (e) {
+      // A concurrent request with the same idempotency key won the insert: return its media.
+      if (idempotencyKey && e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+        const existing = await this.deps.db.media.findUniqueOrThrow({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
+        return this.createdResponse(existing);
+      }
+      throw e;
+    }
+  }
+
+  private async createdResponse(media: Media): Promise<CreateMediaResponse> {
+    const ttl = this.deps.config.UPLOAD_URL_TTL_SEC;
+    return {
+      id: media.id,
+      state: media.state,
+      upload: {
+        url: await this.deps.store.presignPut(media.sourceKey, ttl),
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+      },
+    };
+  }
+
+  /** Checks the object is there and whole, then hands the media to the orchestrator. Repeats are harmless. */
+  async uploadComplete(tenantId: string, id: string): Promise<{ id: string; state: MediaState }> {
+    const media = await this.find(tenantId, id);
+    if (media.state !== 'created') return { id, state: media.state };
+    const object = await this.deps.store.stat(media.sourceKey);
+    const declared = Number(media.sourceSizeBytes);
+    if (!object) throw new ApiError(409, 'upload_missing', 'No uploaded object was found; PUT the file to the upload URL first.');
+    if (object.size < declared) {
+      throw new ApiError(409, 'upload_incomplete', `The upload has ${object.size} of ${declared} bytes; finish the upload and call again.`, { received: object.size, declared });
+    }
+    if (object.size !== declared) {
+      await transitionMedia(this.deps.db, { mediaId: id, to: 'failed_terminal', reason: 'source_mismatch', set: { failureCode: 'source_mismatch', failureMessage: 'The uploaded object is larger than declared.' } });
+      throw new ApiError(422, 'source_mismatch', 'The uploaded object is larger than declared.', { received: object.size, declared });
+    }
+    await transitionMedia(this.deps.db, { mediaId: id, to: 'uploaded', reason: 'upload_complete' });
+    await this.deps.queues.add(JobName.MediaStart, { mediaId: id }, { jobId: jobIdOf('start', id) });
+    const after = await this.find(tenantId, id);
+    return { id, state: after.state };
+  }
+
+  async view(tenantId: string, id: string): Promise<MediaView> {
+    const media = await this.find(tenantId, id);
+    const job = await this.deps.db.job.findFirst({ where: { mediaId: id }, orderBy: { createdAt: 'desc' } });
+    const plan = (job?.plan ?? {}) as PlanJson;
+    const probe = (job?.probe ?? undefined) as ProbeJson | undefined;
+    const ready = media.state === 'ready';
+    const renditions = [...(plan.renditions ?? []).map((r) => r.name), ...(plan.audio ? ['audio'] : [])].map((name) => ({ name, ready }));
+    return {
+      id: media.id,
+      state: media.state,
+      recipientStatus: recipientStatus(media.state),
+      progress: { done: job?.tasksSucceeded ?? 0, total: job?.tasksTotal ?? 0 },
+      ...(probe
+        ? { probe: { durationClass: media.durationClass, width: probe.video?.width, height: probe.video?.height, hasAudio: probe.audio !== undefined } }
+        : {}),
+      renditions,
+      ...(ready && media.manifestHlsKey && media.manifestDashKey
+        ? { manifests: { hls: this.deps.store.publicUrl(media.manifestHlsKey), dash: this.deps.store.publicUrl(media.manifestDashKey) } }
+        : {}),
+      ...(media.failureCode ? { failure: { code: media.failureCode, message: media.failureMessage ?? '' } } : {}),
+      createdAt: media.createdAt.toISOString(),
+      updatedAt: media.updatedAt.toISOString(),
+    };
+  }
+
+  /** Deletion beats completion: `deleted` has no way out, and every object of the media is purged. */
+  async remove(tenantId: string, id: string): Promise<{ id: string; state: 'deleted' }> {
+    await this.find(tenantId, id);
+    await transitionMedia(this.deps.db, { mediaId: id, to: 'deleted', reason: 'deleted_by_sender' });
+    let purged = 0;
+    for (const prefix of storageKeys.mediaPrefixes(id)) purged += await this.deps.store.deletePrefix(prefix);
+    await appendEvent(this.deps.db, { mediaId: id, type: 'objects_purged', reason: 'deleted_by_sender', data: { objects: purged } });
+    return { id, state: 'deleted' };
+  }
+
+  async timeline(tenantId: string, id: string) {
+    await this.find(tenantId, id);
+    const events = await this.deps.db.event.findMany({ where: { mediaId: id }, orderBy: { id: 'asc' } });
+    return {
+      id,
+      events: events.map((e) => ({ at: e.at.toISOString(), type: e.type, from: e.fromState, to: e.toState, reason: e.reason, data: e.data })),
+    };
+  }
+
+  /** Tenant-scoped lookup: another tenant's media is indistinguishable from a missing one. */
+  private async find(tenantId: string, id: string): Promise<Media> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound();
+    const media = await this.deps.db.media.findFirst({ where: { id, tenantId } });
+    if (!media) throw notFound();
+    return media;
+  }
+}

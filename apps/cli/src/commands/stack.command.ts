@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseEnvSchema, loadEnv } from '@airlock/config';
+import { DEFAULT_PORTS, ensurePostgres, ensureRedis, ensureS3, isReady, migrateDeploy, SERVICES, startService, stateDir, waitReady, workspaceRoot } from '@airlock/devstack';
+
+interface PidFile {
+  s3rver?: number;
+  services: Record<string, number>;
+}
+
+const log = (m: string) => process.stdout.write(`airlock: ${m}\n`);
+
+/** `airlock up`: start whatever is missing (Postgres, Redis, s3rver), migrate, then the five services. */
+export async function up(): Promise<void> {
+  const root = workspaceRoot();
+  const config = loadEnv(baseEnvSchema);
+  const state = stateDir(root);
+  const logs = join(state, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const pids = readPids(state);
+
+  await ensurePostgres(config.DATABASE_URL, log);
+  await ensureRedis(config.REDIS_URL, log);
+  const s3pid = await ensureS3({ root, endpoint: config.S3_ENDPOINT, bucket: config.S3_BUCKET, dataDir: join(state, 's3'), logFile: join(logs, 's3rver.log') });
+  if (s3pid) {
+    pids.s3rver = s3pid;
+    log(`s3rver started at ${config.S3_ENDPOINT} (data in .airlock/s3)`);
+  }
+  log('applying migrations');
+  await migrateDeploy(root, config.DATABASE_URL);
+
+  for (const name of SERVICES) {
+    const port = DEFAULT_PORTS[name];
+    if (await isReady(port)) {
+      log(`${name} already running on :${port}`);
+      continue;
+    }
+    const service = startService({ root, name, port, env: {}, logFile: join(logs, `${name}.log`), detached: true });
+    pids.services[name] = service.process.pid ?? 0;
+    writePids(state, pids);
+    await waitReady(service);
+    log(`${name} ready on :${port} (log: .airlock/logs/${name}.log)`);
+  }
+  writePids(state, pids);
+  log(`API at http://127.0.0.1:${DEFAULT_PORTS.api} (docs at /docs, Bull Board at /admin/queues)`);
+}
+
+/** `airlock down`: stop what `up` started. */
+export async function down(): Promise<void> {
+  const state = stateDir(workspaceRoot());
+  const pids = readPids(state);
+  for (const [name, pid] of Object.entries(pids.services)) stop(name, pid);
+  if (pids.s3rver) stop('s3rver', pids.s3rver);
+  rmSync(join(state, 'pids.json'), { force: true });
+}
+
+function stop(name: string, pid: number) {
+  try {
+    process.kill(pid, 'SIGTERM');
+    log(`stopped ${name} (${pid})`);
+  } catch {
+    // Already gone.
+  }
+}
+
+function readPids(state: string): PidFile {
+  const file = join(state, 'pids.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PidFile) : { services: {} };
+}
+
+function writePids(state: string, pids: PidFile) {
+  writeFileSync(join(state, 'pids.json'), JSON.stringify(pids, null, 2));
+}

@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { down, up } from './commands/stack.command';
+import { transcode } from './commands/transcode.command';
+import { AirlockClient } from '@airlock/client-sdk';
+
+const USAGE = `airlock <command>
+
+  up                         start the local stack (Postgres/Redis if stopped, s3rver, migrations, 5 services)
+  down                       stop what \`up\` started
+  transcode FILE             create a media, upload FILE, wait for ready, print the HLS and DASH URLs
+      --profiles 240p,360p   choose profiles by name (default ladder otherwise)
+  status MEDIA_ID            print the media's state
+
+  --api URL   (env AIRLOCK_API_URL, default http://127.0.0.1:3000)
+  --key KEY   (env AIRLOCK_API_KEY, default airlock-dev-key)
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: 'string', default: process.env['AIRLOCK_API_URL'] ?? 'http://127.0.0.1:3000' },
+      key: { type: 'string', default: process.env['AIRLOCK_API_KEY'] ?? 'airlock-dev-key' },
+      profiles: { type: 'string' },
+      timeout: { type: 'string', default: '900' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, arg] = positionals;
+  switch (values.help ? 'help' : command) {
+    case 'up':
+      return up();
+    case 'down':
+      return down();
+    case 'transcode':
+      if (!arg) throw new Error('transcode needs a FILE');
+      await transcode({ file: arg, apiUrl: values.api, apiKey: values.key, profiles: values.profiles?.split(','), timeoutSec: Number(values.timeout) });
+      return;
+    case 'status': {
+      if (!arg) throw new Error('status needs a MEDIA_ID');
+      const media = await new AirlockClient({ baseUrl: values.api, apiKey: values.key }).getMedia(arg);
+      process.stdout.write(`${JSON.stringify(media, null, 2)}\n`);
+      return;
+    }
+    default:
+      process.stdout.write(USAGE);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: Error) => {
+    process.stderr.write(`airlock: ${e.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,88 @@
+import type { CreateMediaRequest, CreateMediaResponse, MediaView } from '@airlock/contracts';
+
+export class AirlockApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(`${status} ${code}: ${message}`);
+    this.name = 'AirlockApiError';
+  }
+}
+
+export interface ClientOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly fetch?: typeof fetch;
+}
+
+const FINAL_STATES = new Set(['ready', 'failed_terminal', 'failed_retryable', 'expired', 'deleted']);
+
+/** The chat backend's view of the REST API. Works in Node 20 and browsers (fetch only). */
+export class AirlockClient {
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: ClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  createMedia(body: CreateMediaRequest, idempotencyKey?: string): Promise<CreateMediaResponse> {
+    return this.call('POST', '/v1/media', body, idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {});
+  }
+
+  uploadComplete(id: string): Promise<{ id: string; state: string }> {
+    return this.call('POST', `/v1/media/${encodeURIComponent(id)}/upload-complete`);
+  }
+
+  getMedia(id: string): Promise<MediaView> {
+    return this.call('GET', `/v1/media/${encodeURIComponent(id)}`);
+  }
+
+  deleteMedia(id: string): Promise<{ id: string; state: string }> {
+    return this.call('DELETE', `/v1/media/${encodeURIComponent(id)}`);
+  }
+
+  /** PUT the bytes to the presigned URL the API returned. */
+  async upload(upload: CreateMediaResponse['upload'], body: BodyInit, sizeBytes: number): Promise<void> {
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: upload.method,
+      headers: { ...upload.headers, 'Content-Length': String(sizeBytes) },
+      body,
+      duplex: 'half',
+    };
+    const res = await this.fetch(upload.url, init);
+    if (!res.ok) throw new AirlockApiError(res.status, 'upload_failed', `storage answered ${res.status}`);
+  }
+
+  /** Poll until the media reaches a final state (or `until` says stop), reporting each view. */
+  async waitFor(
+    id: string,
+    opts: { timeoutMs: number; intervalMs?: number; onUpdate?: (m: MediaView) => void; until?: (m: MediaView) => boolean },
+  ): Promise<MediaView> {
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      const media = await this.getMedia(id);
+      opts.onUpdate?.(media);
+      if ((opts.until ?? ((m: MediaView) => FINAL_STATES.has(m.state)))(media)) return media;
+      if (Date.now() > deadline) throw new Error(`media ${id} still ${media.state} after ${opts.timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+    }
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await this.fetch(new URL(path, this.options.baseUrl), {
+      method,
+      headers: { Authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+      throw new AirlockApiError(res.status, err?.code ?? 'http_error', err?.message ?? res.statusText, err?.details);
+    }
+    return json as T;
+  }
+}
