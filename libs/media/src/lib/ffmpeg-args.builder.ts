@@ -106,8 +106,9 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
     '-output_ts_offset',
     start,
     // Fragmented MP4: moov with no samples, one fragment per keyframe (one per chunk),
-    // tfdt-based addressing, and frag_discont so the muxer keeps the offset timestamps
-    // instead of restarting at 0. negative_cts_offsets avoids edit lists.
+    // moof-relative data offsets; frag_discont makes the first fragment's tfdt carry the
+    // offset start time instead of 0; negative_cts_offsets keeps the muxer from writing an
+    // edit list (which would shift the chunk's presentation time).
     '-movflags',
     '+frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets',
     '-f',

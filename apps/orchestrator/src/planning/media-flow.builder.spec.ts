@@ -1,0 +1,254 @@
+import type { FlowJob } from 'bullmq';
+import { JobName, parsePayload, Probe } from '@airlock/contracts';
+import { AUDIO_RENDITION } from '@airlock/domain';
+import { FlowNode, QueueName, toFlowJob } from '@airlock/queue';
+import { buildMediaFlow, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
+import { MediaPlan, planMedia } from './media-plan';
+
+const MEDIA_ID = '11111111-1111-4111-8111-111111111111';
+const JOB_ID = '22222222-2222-4222-8222-222222222222';
+
+/** Deterministic v4-shaped uuids: 00000000-0000-4000-8000-000000000001, ...02, ... */
+function idSequence(): () => string {
+  let n = 0;
+  return () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
+}
+
+function buildProbe(durationSec: number, withAudio = true): Probe {
+  const keyframeTimes: number[] = [];
+  for (let t = 0; t < durationSec; t += 2) keyframeTimes.push(t);
+  return {
+    formatName: 'mp4',
+    durationSec,
+    sizeBytes: 1_000_000,
+    video: {
+      codec: 'h264',
+      width: 1920,
+      height: 1080,
+      rotation: 0,
+      fps: { num: 30, den: 1 },
+      variableFrameRate: false,
+      hdr: 'none',
+      durationSec,
+      frameCount: durationSec * 30,
+      keyframeTimes,
+    },
+    audio: withAudio ? { codec: 'aac', channels: 2, sampleRate: 48000, durationSec } : undefined,
+  };
+}
+
+function planOf(durationSec = 12, withAudio = true): MediaPlan {
+  return planMedia(buildProbe(durationSec, withAudio), [], { shortLaneMaxSec: 60 });
+}
+
+function flowInput(plan: MediaPlan, tasks: readonly PlannedTask[] = tasksOf(plan, idSequence())): FlowInput {
+  return { mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: `src/${MEDIA_ID}/${'a'.repeat(64)}`, durationSec: 12, plan, tasks, taskAttempts: 4 };
+}
+
+function walk(node: FlowNode): FlowNode[] {
+  return [node, ...(node.children ?? []).flatMap(walk)];
+}
+
+function onlyChild(node: FlowNode): FlowNode {
+  expect(node.children).toHaveLength(1);
+  return (node.children ?? [])[0];
+}
+
+describe('tasksOf', () => {
+  it('lists the audio task first, then every rendition x segment, lower rungs first', () => {
+    const tasks = tasksOf(planOf(), idSequence());
+
+    expect(tasks).toHaveLength(1 + 4 * 2);
+    expect(tasks[0]).toMatchObject({ kind: 'audio', segmentIndex: 0, rendition: AUDIO_RENDITION });
+    expect(tasks.slice(1).map((t) => `${t.kind}:${t.rendition}:${t.segmentIndex}`)).toEqual([
+      'video:240p:0',
+      'video:240p:1',
+      'video:360p:0',
+      'video:360p:1',
+      'video:720p:0',
+      'video:720p:1',
+      'video:1080p:0',
+      'video:1080p:1',
+    ]);
+  });
+
+  it('gives every task its own id from the supplier', () => {
+    const ids = tasksOf(planOf(), idSequence()).map((t) => t.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('has no audio task for a silent source', () => {
+    const tasks = tasksOf(planOf(12, false), idSequence());
+    expect(tasks.every((t) => t.kind === 'video')).toBe(true);
+    expect(tasks).toHaveLength(8);
+  });
+});
+
+describe('buildMediaFlow', () => {
+  const plan = planOf();
+  const input = flowInput(plan);
+  const root = buildMediaFlow(input);
+
+  it('builds publish -> manifest -> verify -> record x N -> one work job each', () => {
+    expect(root.name).toBe(JobName.MediaPublish);
+    const manifest = onlyChild(root);
+    expect(manifest.name).toBe(JobName.ManifestWrite);
+    const verify = onlyChild(manifest);
+    expect(verify.name).toBe(JobName.OutputsVerify);
+
+    const records = verify.children ?? [];
+    expect(records).toHaveLength(input.tasks.length);
+    records.forEach((record, i) => {
+      expect(record.name).toBe(JobName.TaskRecord);
+      const work = onlyChild(record);
+      expect(work.name).toBe(input.tasks[i].kind === 'audio' ? JobName.AudioTranscode : JobName.SegmentTranscode);
+      expect(work.children).toBeUndefined();
+    });
+  });
+
+  it('routes each stage to its queue and work to the planned lane', () => {
+    const manifest = onlyChild(root);
+    const verify = onlyChild(manifest);
+    expect(root.queue).toBe(QueueName.Orchestrator);
+    expect(manifest.queue).toBe(QueueName.Manifest);
+    expect(verify.queue).toBe(QueueName.Verify);
+    for (const record of verify.children ?? []) {
+      expect(record.queue).toBe(QueueName.Orchestrator);
+      expect(onlyChild(record).queue).toBe(QueueName.Short);
+    }
+  });
+
+  it('sends a long plan to the long lane', () => {
+    const long = planOf(90);
+    expect(long.lane).toBe('long');
+    const works = walk(buildMediaFlow(flowInput(long))).filter((n) => n.name === JobName.SegmentTranscode || n.name === JobName.AudioTranscode);
+    expect(works.length).toBeGreaterThan(0);
+    expect(new Set(works.map((n) => n.queue))).toEqual(new Set([QueueName.Long]));
+  });
+
+  it('makes every failure edge explicit', () => {
+    const manifest = onlyChild(root);
+    const verify = onlyChild(manifest);
+    expect(root.onFailure).toBeUndefined();
+    expect(manifest.onFailure).toBe('report-to-parent');
+    expect(verify.onFailure).toBe('fail-parent');
+    for (const record of verify.children ?? []) {
+      expect(record.onFailure).toBe('fail-parent');
+      const work = onlyChild(record);
+      expect(work.onFailure).toBe('report-to-parent');
+      expect(work.attempts).toBe(4);
+    }
+  });
+
+  it('gives every job a unique id without BullMQ key separators', () => {
+    const ids = walk(root).map((n) => n.jobId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).not.toContain(':');
+    expect(root.jobId).toBe(`publish__${JOB_ID}`);
+    expect(onlyChild(root).jobId).toBe(`manifest__${JOB_ID}`);
+    expect(onlyChild(onlyChild(root)).jobId).toBe(`verify__${JOB_ID}`);
+  });
+
+  it('derives job ids from the task ids, so a rebuild is identical', () => {
+    const again = buildMediaFlow(flowInput(planOf(), tasksOf(planOf(), idSequence())));
+    expect(again).toEqual(root);
+
+    const audioTask = input.tasks[0];
+    const [audioRecord] = onlyChild(onlyChild(root)).children ?? [];
+    expect(audioRecord.jobId).toBe(`record__${audioTask.id}`);
+    expect(onlyChild(audioRecord).jobId).toBe(`audio__${audioTask.id}`);
+    const videoTask = input.tasks[1];
+    const videoRecord = (onlyChild(onlyChild(root)).children ?? [])[1];
+    expect(onlyChild(videoRecord).jobId).toBe(`transcode__${videoTask.id}`);
+  });
+
+  it('puts the audio task first', () => {
+    const [first] = onlyChild(onlyChild(root)).children ?? [];
+    expect(onlyChild(first).name).toBe(JobName.AudioTranscode);
+  });
+
+  it('carries a valid payload on every node', () => {
+    for (const node of walk(root)) {
+      expect(() => parsePayload(node.name, node.data)).not.toThrow();
+    }
+  });
+
+  it('gives work jobs their segment, rendition and the plan fps', () => {
+    const works = walk(root).filter((n) => n.name === JobName.SegmentTranscode);
+    expect(works).toHaveLength(8);
+    for (const node of works) {
+      const data = parsePayload(JobName.SegmentTranscode, node.data);
+      const task = input.tasks.find((t) => t.id === data.taskId);
+      expect(task).toBeDefined();
+      expect(data.segment).toEqual(plan.segments[task?.segmentIndex ?? -1]);
+      expect(data.rendition).toEqual(plan.renditions.find((r) => r.name === task?.rendition));
+      expect(data.fps).toEqual(plan.fps);
+      expect(data).toMatchObject({ mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: input.sourceKey });
+    }
+    const audio = parsePayload(JobName.AudioTranscode, walk(root).find((n) => n.name === JobName.AudioTranscode)?.data);
+    expect(audio).toMatchObject({ mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: input.sourceKey, durationSec: 12 });
+  });
+
+  it('tells the verifier what to expect', () => {
+    const verify = parsePayload(JobName.OutputsVerify, onlyChild(onlyChild(root)).data);
+    expect(verify.expected).toEqual({ renditions: ['240p', '360p', '720p', '1080p'], segments: plan.segments, audio: true });
+    expect(parsePayload(JobName.ManifestWrite, onlyChild(root).data)).toEqual({ mediaId: MEDIA_ID, jobId: JOB_ID, version: JOB_ID });
+  });
+
+  it('refuses a task whose segment or rendition is not in the plan', () => {
+    const segmentless: PlannedTask = { id: '00000000-0000-4000-8000-0000000000ff', kind: 'video', segmentIndex: 9, rendition: '720p' };
+    expect(() => buildMediaFlow(flowInput(plan, [segmentless]))).toThrow('plan has no segment 9');
+    const unplanned: PlannedTask = { ...segmentless, segmentIndex: 0, rendition: '2160p' };
+    expect(() => buildMediaFlow(flowInput(plan, [unplanned]))).toThrow('plan has no rendition 2160p');
+  });
+
+  it('builds an audio-only flow', () => {
+    const audioOnly = planMedia({ ...buildProbe(12), video: undefined }, [], { shortLaneMaxSec: 60 });
+    const flow = buildMediaFlow(flowInput(audioOnly));
+    const works = walk(flow).filter((n) => n.name === JobName.AudioTranscode || n.name === JobName.SegmentTranscode);
+    expect(works.map((n) => n.name)).toEqual([JobName.AudioTranscode]);
+  });
+});
+
+describe('toFlowJob on the media flow', () => {
+  const root = buildMediaFlow(flowInput(planOf()));
+  const job = toFlowJob(root);
+
+  function walkJobs(j: FlowJob): FlowJob[] {
+    return [j, ...(j.children ?? []).flatMap(walkJobs)];
+  }
+
+  it('maps failure edges to BullMQ options', () => {
+    const manifest = (job.children ?? [])[0];
+    const verify = (manifest.children ?? [])[0];
+    expect(job.opts?.failParentOnFailure).toBeUndefined();
+    expect(job.opts?.ignoreDependencyOnFailure).toBeUndefined();
+    expect(manifest.opts).toMatchObject({ ignoreDependencyOnFailure: true });
+    expect(manifest.opts?.failParentOnFailure).toBeUndefined();
+    expect(verify.opts).toMatchObject({ failParentOnFailure: true });
+    expect(verify.opts?.ignoreDependencyOnFailure).toBeUndefined();
+    for (const record of verify.children ?? []) {
+      expect(record.opts).toMatchObject({ failParentOnFailure: true });
+      const [work] = record.children ?? [];
+      expect(work.opts).toMatchObject({ ignoreDependencyOnFailure: true, attempts: 4 });
+      expect(work.opts?.failParentOnFailure).toBeUndefined();
+    }
+  });
+
+  it('keeps names, queues, ids and data', () => {
+    const nodes = walk(root);
+    const jobs = walkJobs(job);
+    expect(jobs).toHaveLength(nodes.length);
+    jobs.forEach((j, i) => {
+      expect(j.name).toBe(nodes[i].name);
+      expect(j.queueName).toBe(nodes[i].queue);
+      expect(j.opts?.jobId).toBe(nodes[i].jobId);
+      expect(j.data).toBe(nodes[i].data);
+    });
+  });
+
+  it('rejects a node with an invalid payload before anything is enqueued', () => {
+    const bad: FlowNode = { ...root, data: { mediaId: 'not-a-uuid', jobId: JOB_ID } };
+    expect(() => toFlowJob(bad)).toThrow();
+  });
+});

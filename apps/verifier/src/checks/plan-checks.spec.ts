@@ -1,0 +1,274 @@
+import { createHash } from 'node:crypto';
+import { JobName, OutputFact, PayloadOf, SegmentSpec, TaskReport, taskReportSchema } from '@airlock/contracts';
+import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
+import { checkReportsAgainstPlan } from './plan-checks';
+
+type Expected = PayloadOf<typeof JobName.OutputsVerify>['expected'];
+
+const MEDIA = 'm1';
+const VIDEO_TIMESCALE = 15360;
+const AUDIO_TIMESCALE = 48000;
+
+/** 64 lowercase hex characters derived from a label, so fixtures are deterministic. */
+const sha = (label: string) => createHash('sha256').update(label).digest('hex');
+
+/** Two 6 s segments of a 12 s 30 fps clip. */
+const SEGMENTS: SegmentSpec[] = [
+  { index: 0, startFrame: 0, frameCount: 180, startSec: 0, durationSec: 6, gopAligned: true },
+  { index: 1, startFrame: 180, frameCount: 180, startSec: 6, durationSec: 6, gopAligned: true },
+];
+
+function expected(overrides: Partial<Expected> = {}): Expected {
+  return { renditions: ['360p', '720p'], segments: SEGMENTS, audio: true, ...overrides };
+}
+
+function initFact(rendition: string, hash = sha(`init:${rendition}`), timescale = VIDEO_TIMESCALE): OutputFact {
+  return {
+    kind: 'init',
+    rendition,
+    segmentIndex: -1,
+    key: storageKeys.initSegment(MEDIA, rendition, hash),
+    sha256: hash,
+    sizeBytes: 900,
+    timescale,
+    baseDecodeTime: 0,
+    duration: 0,
+    sampleCount: 0,
+  };
+}
+
+/** A media fact exactly where the plan puts the segment. */
+function mediaFact(rendition: string, seg: SegmentSpec, overrides: Partial<OutputFact> = {}): OutputFact {
+  const hash = overrides.sha256 ?? sha(`media:${rendition}:${seg.index}`);
+  return {
+    kind: 'media',
+    rendition,
+    segmentIndex: seg.index,
+    key: storageKeys.mediaSegment(MEDIA, rendition, seg.index, hash),
+    sha256: hash,
+    sizeBytes: 250_000,
+    timescale: VIDEO_TIMESCALE,
+    baseDecodeTime: Math.round(seg.startSec * VIDEO_TIMESCALE),
+    duration: Math.round(seg.durationSec * VIDEO_TIMESCALE),
+    sampleCount: seg.frameCount,
+    ...overrides,
+  };
+}
+
+let attempt = 0;
+
+function report(rendition: string, outputs: OutputFact[], overrides: Partial<TaskReport> = {}): TaskReport {
+  attempt++;
+  const audio = rendition === AUDIO_RENDITION;
+  const built: TaskReport = {
+    taskId: `task-${rendition}-${attempt}`,
+    attemptId: `attempt-${attempt}`,
+    attemptNumber: 1,
+    workerId: 'worker-1',
+    encoderPath: '/usr/bin/ffmpeg',
+    encoderBuild: 'test',
+    startedAt: '2024-01-01T00:00:00.000Z',
+    finishedAt: '2024-01-01T00:00:05.000Z',
+    stream: audio
+      ? { rendition, type: 'audio', codecs: 'mp4a.40.2', bitrateKbps: 128, sampleRate: 48000, channels: 2 }
+      : { rendition, type: 'video', codecs: 'avc1.64001f', width: 1280, height: 720, fps: { num: 30, den: 1 }, bitrateKbps: 2800 },
+    outputs,
+    cleanup: { pathsRemoved: 3, bytesRemoved: 1_000_000, tempDirGone: true },
+    ...overrides,
+  };
+  // Fixtures must be reports a worker could really send.
+  return taskReportSchema.parse(built);
+}
+
+function videoReport(rendition: string, seg: SegmentSpec, overrides: Partial<OutputFact> = {}): TaskReport {
+  return report(rendition, [initFact(rendition), mediaFact(rendition, seg, overrides)]);
+}
+
+function audioReport(outputs?: OutputFact[]): TaskReport {
+  const whole: SegmentSpec = { index: 0, startFrame: 0, frameCount: 563, startSec: 0, durationSec: 12, gopAligned: true };
+  const media: OutputFact = {
+    ...mediaFact(AUDIO_RENDITION, whole),
+    timescale: AUDIO_TIMESCALE,
+    baseDecodeTime: 0,
+    duration: 12 * AUDIO_TIMESCALE,
+  };
+  return report(AUDIO_RENDITION, outputs ?? [initFact(AUDIO_RENDITION, sha('init:audio'), AUDIO_TIMESCALE), media]);
+}
+
+/** One report per (rendition, segment) task plus the audio task, all consistent with the plan. */
+function goodReports(plan: Expected = expected()): TaskReport[] {
+  const video = plan.renditions.flatMap((r) => plan.segments.map((s) => videoReport(r, s)));
+  return plan.audio ? [audioReport(), ...video] : video;
+}
+
+/** Every reported video report except the one for (rendition, segment index). */
+function without(reports: TaskReport[], rendition: string, index: number): TaskReport[] {
+  return reports.filter((r) => !(r.stream.rendition === rendition && r.outputs.some((o) => o.kind === 'media' && o.segmentIndex === index)));
+}
+
+const codes = (failures: readonly string[]) => failures.map((f) => f.split(':')[0]);
+
+describe('checkReportsAgainstPlan', () => {
+  it('passes reports that match the plan', () => {
+    const result = checkReportsAgainstPlan(expected(), goodReports());
+
+    expect(result.failures).toEqual([]);
+    // Inits shared by a rendition's chunks are one object: 3 inits + 4 video + 1 audio media.
+    expect(result.outputs).toHaveLength(3 + 4 + 1);
+    expect(result.streams.map((s) => s.rendition).sort()).toEqual(['360p', '720p', 'audio']);
+  });
+
+  it('passes a plan without audio', () => {
+    const plan = expected({ audio: false });
+    expect(checkReportsAgainstPlan(plan, goodReports(plan)).failures).toEqual([]);
+  });
+
+  it('passes 29.97 fps segments with a 30000 timescale', () => {
+    const ntsc: SegmentSpec[] = [
+      { index: 0, startFrame: 0, frameCount: 180, startSec: 0, durationSec: (180 * 1001) / 30000, gopAligned: true },
+      { index: 1, startFrame: 180, frameCount: 150, startSec: (180 * 1001) / 30000, durationSec: (150 * 1001) / 30000, gopAligned: true },
+    ];
+    const plan = expected({ segments: ntsc, renditions: ['720p'], audio: false });
+    const reports = ntsc.map((s) =>
+      videoReport('720p', s, { timescale: 30000, baseDecodeTime: s.startFrame * 1001, duration: s.frameCount * 1001 }),
+    );
+
+    expect(checkReportsAgainstPlan(plan, reports).failures).toEqual([]);
+  });
+
+  it('flags a missing segment', () => {
+    const { failures } = checkReportsAgainstPlan(expected(), without(goodReports(), '720p', 1));
+
+    expect(codes(failures)).toEqual(['segment_missing']);
+    expect(failures[0]).toContain('720p segment 1');
+  });
+
+  it('flags a segment reported twice with different bytes', () => {
+    const twice = videoReport('720p', SEGMENTS[1], { sha256: sha('a different encode') });
+    const { failures } = checkReportsAgainstPlan(expected(), [...goodReports(), twice]);
+
+    expect(codes(failures)).toEqual(['segment_missing']);
+    expect(failures[0]).toContain('720p segment 1 reported 2 times');
+  });
+
+  it('accepts the same segment reported twice with identical bytes (a retried attempt)', () => {
+    const retry = videoReport('720p', SEGMENTS[1]);
+    const result = checkReportsAgainstPlan(expected(), [...goodReports(), retry]);
+
+    expect(result.failures).toEqual([]);
+    expect(result.outputs).toHaveLength(8);
+  });
+
+  it('flags two different init segments in one rendition', () => {
+    const reports = without(goodReports(), '360p', 1);
+    const odd = report('360p', [initFact('360p', sha('another init')), mediaFact('360p', SEGMENTS[1])]);
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, odd]);
+
+    expect(codes(failures)).toEqual(['init_mismatch']);
+    expect(failures[0]).toContain('360p has 2 distinct init segments');
+  });
+
+  it('flags a rendition without any init segment', () => {
+    const reports = goodReports().filter((r) => r.stream.rendition !== '360p');
+    const noInit = SEGMENTS.map((s) => report('360p', [mediaFact('360p', s)]));
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, ...noInit]);
+
+    expect(codes(failures)).toEqual(['init_mismatch']);
+    expect(failures[0]).toContain('360p has 0 distinct');
+  });
+
+  it('flags a segment that starts off the planned timeline', () => {
+    const reports = without(goodReports(), '720p', 1);
+    const late = videoReport('720p', SEGMENTS[1], { baseDecodeTime: 6 * VIDEO_TIMESCALE + 512 });
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, late]);
+
+    expect(codes(failures)).toEqual(['timeline_mismatch']);
+    expect(failures[0]).toContain('720p segment 1');
+  });
+
+  it('tolerates a one-tick rounding difference', () => {
+    const reports = without(goodReports(), '720p', 1);
+    const rounded = videoReport('720p', SEGMENTS[1], { baseDecodeTime: 6 * VIDEO_TIMESCALE + 1, duration: 6 * VIDEO_TIMESCALE - 1 });
+
+    expect(checkReportsAgainstPlan(expected(), [...reports, rounded]).failures).toEqual([]);
+  });
+
+  it('flags a segment of the wrong duration', () => {
+    const reports = without(goodReports(), '360p', 0);
+    const short = videoReport('360p', SEGMENTS[0], { duration: 5 * VIDEO_TIMESCALE });
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, short]);
+
+    expect(codes(failures)).toEqual(['duration_mismatch']);
+    expect(failures[0]).toContain('360p segment 0');
+  });
+
+  it('flags a segment with the wrong number of frames', () => {
+    const reports = without(goodReports(), '360p', 0);
+    const dropped = videoReport('360p', SEGMENTS[0], { sampleCount: 179 });
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, dropped]);
+
+    expect(codes(failures)).toEqual(['frame_count_mismatch']);
+    expect(failures[0]).toContain('179 frames, plan 180');
+  });
+
+  it('flags a rendition nobody planned', () => {
+    const extra = SEGMENTS.map((s) => videoReport('1080p', s));
+    const { failures } = checkReportsAgainstPlan(expected(), [...goodReports(), ...extra]);
+
+    expect(failures).toEqual(['unexpected_rendition: 1080p']);
+  });
+
+  it('flags audio reported for a plan without audio', () => {
+    const plan = expected({ audio: false });
+    const { failures } = checkReportsAgainstPlan(plan, [...goodReports(plan), audioReport()]);
+
+    expect(failures).toEqual([`unexpected_rendition: ${AUDIO_RENDITION}`]);
+  });
+
+  it('flags audio without an init segment', () => {
+    const reports = goodReports().filter((r) => r.stream.rendition !== AUDIO_RENDITION);
+    const audioMediaOnly = audioReport().outputs.filter((o) => o.kind === 'media');
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, audioReport(audioMediaOnly)]);
+
+    expect(failures).toEqual(['init_mismatch: audio needs exactly one init']);
+  });
+
+  it('flags audio without media segments', () => {
+    const reports = goodReports().filter((r) => r.stream.rendition !== AUDIO_RENDITION);
+    const initOnly = [initFact(AUDIO_RENDITION, sha('init:audio'), AUDIO_TIMESCALE)];
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports, audioReport(initOnly)]);
+
+    expect(failures).toEqual(['segment_missing: audio has no segments']);
+  });
+
+  it('flags missing audio entirely', () => {
+    const reports = goodReports().filter((r) => r.stream.rendition !== AUDIO_RENDITION);
+    const { failures } = checkReportsAgainstPlan(expected(), reports);
+
+    expect(codes(failures).sort()).toEqual(['init_mismatch', 'segment_missing']);
+  });
+
+  it('flags a planned rendition with no report at all', () => {
+    const reports = goodReports().filter((r) => r.stream.rendition !== '360p');
+    const { failures } = checkReportsAgainstPlan(expected(), reports);
+
+    expect(codes(failures)).toEqual(['init_mismatch', 'segment_missing', 'segment_missing', 'stream_missing']);
+    expect(failures[3]).toBe('stream_missing: 360p');
+  });
+
+  it('flags an attempt that left its temp dir behind', () => {
+    const reports = goodReports();
+    const messy = report('720p', reports[reports.length - 1].outputs, { attemptId: 'attempt-messy', cleanup: { pathsRemoved: 0, bytesRemoved: 0, tempDirGone: false } });
+    const { failures } = checkReportsAgainstPlan(expected(), [...reports.slice(0, -1), messy]);
+
+    expect(failures).toEqual(['cleanup_incomplete: attempt attempt-messy left its temp dir']);
+  });
+
+  it('reports every problem at once', () => {
+    const reports = without(goodReports(), '720p', 0);
+    const bad = videoReport('720p', SEGMENTS[1], { sampleCount: 1, duration: 1 });
+    const { failures } = checkReportsAgainstPlan(expected(), [...without(reports, '720p', 1), bad]);
+
+    expect(codes(failures)).toEqual(['segment_missing', 'duration_mismatch', 'frame_count_mismatch']);
+  });
+});

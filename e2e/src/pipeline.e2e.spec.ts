@@ -1,0 +1,132 @@
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { AirlockApiError, AirlockClient } from '@airlock/client-sdk';
+import { MediaView } from '@airlock/contracts';
+import { sha256File } from '@airlock/storage';
+import {
+  IntegrationEnv,
+  makeClip,
+  parseMpd,
+  playDash,
+  playHls,
+  ServiceStack,
+  startIntegrationEnv,
+  startServiceStack,
+  textFile,
+  truncateCopy,
+} from '@airlock/testing';
+
+/**
+ * The foundation's end-to-end run: five services as separate processes on real Postgres,
+ * Redis, s3rver and ffmpeg; media in through the REST API; HLS out through hls.js in Chromium.
+ */
+describe('one media through all five services', () => {
+  let env: IntegrationEnv;
+  let stack: ServiceStack;
+  let client: AirlockClient;
+  let otherTenant: AirlockClient;
+  let clip: string;
+
+  beforeAll(async () => {
+    env = await startIntegrationEnv('e2e-pipeline');
+    stack = await startServiceStack(env, { TENANT_KEYS: 'tenant-a:key-a,tenant-b:key-b' });
+    client = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-a' });
+    otherTenant = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-b' });
+    clip = await makeClip(env.tmp, 'clip-1080p.mp4', { width: 1920, height: 1080, seconds: 12, audio: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await env?.close();
+  });
+
+  async function send(file: string, idempotencyKey?: string): Promise<string> {
+    const created = await client.createMedia({ source: { sizeBytes: statSync(file).size, sha256: await sha256File(file) } }, idempotencyKey);
+    await client.upload(created.upload, Readable.toWeb(createReadStream(file)) as ReadableStream, statSync(file).size);
+    await client.uploadComplete(created.id);
+    return created.id;
+  }
+
+  const settle = (id: string) => client.waitFor(id, { timeoutMs: 300_000, intervalMs: 250 });
+
+  it('transcodes a 1080p clip with audio to ready, and hls.js plays it to the end', async () => {
+    const started = Date.now();
+    const id = await send(clip);
+    const uploadCompleteAt = Date.now();
+    const seen = new Set<string>();
+    const media: MediaView = await client.waitFor(id, { timeoutMs: 300_000, intervalMs: 250, onUpdate: (m) => seen.add(m.state) });
+    const readyMs = Date.now() - uploadCompleteAt;
+    process.stdout.write(`e2e: upload-complete -> ready in ${(readyMs / 1000).toFixed(1)} s (whole run ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+
+    expect(media.state).toBe('ready');
+    expect(media.renditions.map((r) => r.name)).toEqual(['240p', '360p', '720p', '1080p', 'audio']);
+    expect(media.renditions.every((r) => r.ready)).toBe(true);
+    expect(media.progress.done).toBe(media.progress.total);
+    expect(media.probe).toMatchObject({ width: 1920, height: 1080, hasAudio: true });
+    expect([...seen].every((s) => ['uploaded', 'queued', 'processing', 'verifying', 'ready'].includes(s))).toBe(true);
+    const manifests = media.manifests ?? { hls: '', dash: '' };
+
+    const upstream = `${env.s3Endpoint}/${env.bucket}`;
+    const hlsPath = manifests.hls.slice(upstream.length + 1);
+    const hls = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: hlsPath, timeoutMs: 90_000 });
+    expect(hls.fatalErrors).toEqual([]);
+    expect(hls.currentTimeAdvanced).toBe(true);
+    expect(hls.reachedEnd).toBe(true);
+    expect(hls.duration).toBeGreaterThan(11.5);
+    expect(hls.duration).toBeLessThan(12.5);
+    expect(hls.variants).toBe(4);
+
+    const mpd = parseMpd(await (await fetch(manifests.dash)).text());
+    expect(mpd.durationSec).toBeGreaterThan(11.5);
+    expect(mpd.representations.map((r) => r.id)).toEqual(['240p', '360p', '720p', '1080p', 'audio']);
+    expect(mpd.representations.every((r) => r.segments >= 2)).toBe(true);
+    const dash = await playDash({ upstreamBaseUrl: upstream, manifestUrlPath: manifests.dash.slice(upstream.length + 1), timeoutMs: 90_000 });
+    expect(dash.fatalErrors).toEqual([]);
+    expect(dash.reachedEnd).toBe(true);
+
+    const timeline = await (await fetch(`${stack.apiUrl}/v1/media/${id}/timeline`, { headers: { Authorization: 'Bearer key-a' } })).json();
+    const transitions = (timeline.events as { to: string | null }[]).map((e) => e.to).filter(Boolean);
+    expect(transitions).toEqual(['created', 'uploaded', 'queued', 'processing', 'verifying', 'ready']);
+  });
+
+  it('hides a media from another tenant and answers a repeated upload-complete without a second job', async () => {
+    const id = await send(clip, 'same-message-1');
+    await expect(otherTenant.getMedia(id)).rejects.toMatchObject({ status: 404 });
+    await expect(otherTenant.deleteMedia(id)).rejects.toMatchObject({ status: 404 });
+    const again = await client.uploadComplete(id);
+    expect(again.id).toBe(id);
+    const duplicate = await client.createMedia({ source: { sizeBytes: statSync(clip).size, sha256: await sha256File(clip) } }, 'same-message-1');
+    expect(duplicate.id).toBe(id);
+    expect((await settle(id)).state).toBe('ready');
+    expect(await env.db.job.count({ where: { mediaId: id } })).toBe(1);
+  });
+
+  it('fails a text file named .mp4 with a readable terminal reason', async () => {
+    const id = await send(textFile(join(env.tmp, 'notes.mp4')));
+    const media = await settle(id);
+    expect(media.state).toBe('failed_terminal');
+    expect(media.failure?.code).toBe('not_media');
+    expect(media.failure?.message).toMatch(/not a video/i);
+    expect(media.recipientStatus).toBe('Playback unsupported on this device');
+  });
+
+  it('fails a truncated upload with a readable terminal reason', async () => {
+    const id = await send(truncateCopy(clip, join(env.tmp, 'cut.mp4'), 0.4));
+    const media = await settle(id);
+    expect(media.state).toBe('failed_terminal');
+    expect(['truncated_media', 'not_media']).toContain(media.failure?.code);
+    expect(media.failure?.message.length).toBeGreaterThan(10);
+  });
+
+  it('refuses an upload-complete before the bytes arrived, and leaves the media untouched', async () => {
+    const created = await client.createMedia({ source: { sizeBytes: 1000, sha256: 'a'.repeat(64) } });
+    await expect(client.uploadComplete(created.id)).rejects.toBeInstanceOf(AirlockApiError);
+    await expect(client.uploadComplete(created.id)).rejects.toMatchObject({ status: 409, code: 'upload_missing' });
+    expect((await client.getMedia(created.id)).state).toBe('created');
+  });
+
+  it('leaves nothing in the worker temp root', () => {
+    expect(readdirSync(stack.workerTempRoot)).toEqual([]);
+  });
+});

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every check: lint (zero warnings), type-check via build, unit + integration tests per project,
+# then the end-to-end suite (five real services, headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true
+
+npx prisma generate >/dev/null
+npx nx run-many -t lint --parallel=2 -- --max-warnings=0
+npx nx run-many -t build --parallel=2
+npx nx run-many -t test --parallel=1 --skip-nx-cache --exclude=e2e
+npx nx run e2e:test --skip-nx-cache
