@@ -7,4 +7,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   coverageDirectory: '../../coverage/apps/gpu-worker',
+  // Integration specs download from s3rver and run real ffmpeg/packager processes.
+  testTimeout: 120000,
 };

@@ -126,6 +126,41 @@ describe('one media through all five services', () => {
     expect((await client.getMedia(created.id)).state).toBe('created');
   });
 
+  it('deletes a ready media: state deleted for good, every object purged', async () => {
+    const id = await send(clip);
+    expect((await settle(id)).state).toBe('ready');
+    expect((await env.store.list(`seg/${id}/`)).length).toBeGreaterThan(0);
+    expect(await client.deleteMedia(id)).toEqual({ id, state: 'deleted' });
+    const media = await client.getMedia(id);
+    expect(media.state).toBe('deleted');
+    expect(media.manifests).toBeUndefined();
+    expect(media.recipientStatus).toBe('Sender removed this media');
+    for (const prefix of ['src', 'work', 'seg', 'man']) expect(await env.store.list(`${prefix}/${id}/`)).toEqual([]);
+  });
+
+  it('serves the OpenAPI document, health on every service, and Bull Board only to admins', async () => {
+    const doc = await (await fetch(`${stack.apiUrl}/docs/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/media', '/v1/media/{id}', '/v1/media/{id}/upload-complete']));
+    for (const s of stack.services.values()) expect((await fetch(`http://127.0.0.1:${s.port}/health`)).status).toBe(200);
+    expect((await fetch(`${stack.apiUrl}/admin/queues`)).status).toBe(401);
+    const admin = { Authorization: `Basic ${Buffer.from('admin:airlock-admin').toString('base64')}` };
+    expect((await fetch(`${stack.apiUrl}/admin/queues`, { headers: admin })).status).toBe(200);
+    expect((await fetch(`${stack.apiUrl}/v1/media`, { method: 'POST' })).status).toBe(401);
+    const tooBig = await fetch(`${stack.apiUrl}/v1/media`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer key-a', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(100_000) }),
+    });
+    expect(tooBig.status).toBe(413);
+    const invalid = await fetch(`${stack.apiUrl}/v1/media`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer key-a', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ source: { sizeBytes: -1, sha256: 'nope' } }),
+    });
+    expect(invalid.status).toBe(400);
+    expect((await invalid.json()).error.code).toBe('invalid_request');
+  });
+
   it('leaves nothing in the worker temp root', () => {
     expect(readdirSync(stack.workerTempRoot)).toEqual([]);
   });

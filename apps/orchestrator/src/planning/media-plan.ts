@@ -17,9 +17,9 @@ export interface PlanSettings {
 
 /** Output frame rate: the source's, halved while above 60 fps (chat video never needs more). */
 export function outputFps(fps: FrameRate): FrameRate {
-  let { num, den } = fps;
-  while (num / den > 60.01) den *= 2;
-  return { num, den };
+  let den = fps.den;
+  while (fps.num / den > 60.01) den *= 2;
+  return { num: fps.num, den };
 }
 
 /** Probe + requested profiles -> everything the flow needs. Pure: no clock, no ids, no IO. */

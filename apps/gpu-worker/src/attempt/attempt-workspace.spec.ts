@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AttemptWorkspace, wipeTempRoot, withWorkspace } from './attempt-workspace';
+
+/** Pure file-system behaviour of the attempt workspace: no store, no ffmpeg. */
+
+const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+
+describe('attempt workspace', () => {
+  let base: string;
+  let root: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'airlock-ws-spec-'));
+  });
+
+  beforeEach(() => {
+    // A root that does not exist yet: open() and wipeTempRoot() must create it.
+    root = join(base, `root-${++n}`);
+  });
+
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  describe('AttemptWorkspace.open', () => {
+    it('creates the root and the attempt directory with mode 0700', async () => {
+      const ws = await AttemptWorkspace.open(root, 'attempt-a');
+      expect(ws.dir).toBe(join(root, 'attempt-a'));
+      expect(await modeOf(root)).toBe(0o700);
+      expect(await modeOf(ws.dir)).toBe(0o700);
+      expect((await stat(ws.dir)).isDirectory()).toBe(true);
+    });
+
+    it('creates a 0700 attempt directory inside an already existing root', async () => {
+      await mkdir(root, { recursive: true });
+      const ws = await AttemptWorkspace.open(root, 'attempt-b');
+      expect(await modeOf(ws.dir)).toBe(0o700);
+    });
+
+    it('refuses to reuse the directory of an existing attempt id', async () => {
+      await AttemptWorkspace.open(root, 'same');
+      await expect(AttemptWorkspace.open(root, 'same')).rejects.toMatchObject({ code: 'EEXIST' });
+    });
+
+    it('resolves names inside the attempt directory', async () => {
+      const ws = await AttemptWorkspace.open(root, 'attempt-c');
+      expect(ws.path('source')).toBe(join(ws.dir, 'source'));
+    });
+  });
+
+  describe('cleanup', () => {
+    it('removes the directory and counts the files and bytes it held (nested too)', async () => {
+      const ws = await AttemptWorkspace.open(root, 'attempt-d');
+      await writeFile(ws.path('a.bin'), Buffer.alloc(1000));
+      await mkdir(ws.path('packaged/deeper'), { recursive: true });
+      await writeFile(ws.path('packaged/b.bin'), Buffer.alloc(250));
+      await writeFile(ws.path('packaged/deeper/c.bin'), Buffer.alloc(5));
+
+      expect(await ws.cleanup()).toEqual({ pathsRemoved: 3, bytesRemoved: 1255, tempDirGone: true });
+      expect(existsSync(ws.dir)).toBe(false);
+      // The root itself stays for the next attempt.
+      expect(await readdir(root)).toEqual([]);
+    });
+
+    it('is idempotent: a second cleanup reports nothing left', async () => {
+      const ws = await AttemptWorkspace.open(root, 'attempt-e');
+      await writeFile(ws.path('x'), 'x');
+      await ws.cleanup();
+      expect(await ws.cleanup()).toEqual({ pathsRemoved: 0, bytesRemoved: 0, tempDirGone: true });
+    });
+
+    it('removes a symlink without following it out of the workspace', async () => {
+      const outside = join(base, `outside-${n}`);
+      await mkdir(outside);
+      await writeFile(join(outside, 'precious.txt'), 'keep me');
+      const ws = await AttemptWorkspace.open(root, 'attempt-f');
+      await symlink(outside, ws.path('dir-link'));
+      await symlink(join(outside, 'precious.txt'), ws.path('file-link'));
+
+      const receipt = await ws.cleanup();
+      expect(receipt.tempDirGone).toBe(true);
+      expect(receipt.pathsRemoved).toBe(2);
+      expect(await readFile(join(outside, 'precious.txt'), 'utf8')).toBe('keep me');
+    });
+  });
+
+  describe('withWorkspace', () => {
+    it('returns the result and a receipt, and leaves nothing behind', async () => {
+      let seen = '';
+      const { result, cleanup } = await withWorkspace(root, 'attempt-g', async (ws) => {
+        seen = ws.dir;
+        expect(await modeOf(ws.dir)).toBe(0o700);
+        await writeFile(ws.path('out'), Buffer.alloc(42));
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(cleanup).toEqual({ pathsRemoved: 1, bytesRemoved: 42, tempDirGone: true });
+      expect(existsSync(seen)).toBe(false);
+      expect(await readdir(root)).toEqual([]);
+    });
+
+    it('removes the directory when the work throws, and rethrows the original error', async () => {
+      let seen = '';
+      const failure = new Error('encode failed');
+      await expect(
+        withWorkspace(root, 'attempt-h', async (ws) => {
+          seen = ws.dir;
+          await mkdir(ws.path('packaged'));
+          await writeFile(ws.path('packaged/half.m4s'), Buffer.alloc(10));
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect(seen).not.toBe('');
+      expect(existsSync(seen)).toBe(false);
+      expect(await readdir(root)).toEqual([]);
+    });
+  });
+
+  describe('wipeTempRoot', () => {
+    it('removes the leftovers of a crashed worker and keeps the root', async () => {
+      // What a SIGKILLed worker leaves: attempt dirs mid-encode, a half-downloaded source, stray files.
+      await mkdir(join(root, 'attempt-1', 'packaged'), { recursive: true, mode: 0o700 });
+      await writeFile(join(root, 'attempt-1', 'source'), Buffer.alloc(4096));
+      await writeFile(join(root, 'attempt-1', 'source.etag.part.minio'), Buffer.alloc(100));
+      await writeFile(join(root, 'attempt-1', 'packaged', 'seg_1.m4s'), Buffer.alloc(10));
+      await mkdir(join(root, 'attempt-2', '.pkg-segment.m4s-abc'), { recursive: true, mode: 0o700 });
+      await writeFile(join(root, 'attempt-2', 'chunk.mp4'), Buffer.alloc(10));
+      await writeFile(join(root, 'stray.tmp'), 'x');
+      await writeFile(join(root, '.hidden'), 'x');
+
+      expect(await wipeTempRoot(root)).toBe(4);
+      expect((await stat(root)).isDirectory()).toBe(true);
+      expect(await readdir(root)).toEqual([]);
+    });
+
+    it('creates a missing root with mode 0700 and reports nothing wiped', async () => {
+      expect(await wipeTempRoot(root)).toBe(0);
+      expect(await modeOf(root)).toBe(0o700);
+      expect(await readdir(root)).toEqual([]);
+    });
+
+    it('reports 0 for an empty root', async () => {
+      await mkdir(root, { recursive: true });
+      expect(await wipeTempRoot(root)).toBe(0);
+    });
+
+    it('removes a symlink in the root without touching what it points to', async () => {
+      const outside = join(base, `outside-${n}`);
+      await mkdir(outside);
+      await writeFile(join(outside, 'precious.txt'), 'keep me');
+      await mkdir(root, { recursive: true });
+      await symlink(outside, join(root, 'link'));
+
+      expect(await wipeTempRoot(root)).toBe(1);
+      expect(await readdir(root)).toEqual([]);
+      expect(await readFile(join(outside, 'precious.txt'), 'utf8')).toBe('keep me');
+    });
+
+    it('leaves a workspace opened after the wipe working normally', async () => {
+      await mkdir(join(root, 'old-attempt'), { recursive: true });
+      await wipeTempRoot(root);
+      const { result } = await withWorkspace(root, 'new-attempt', async (ws) => {
+        await writeFile(ws.path('f'), 'ok');
+        return readFile(ws.path('f'), 'utf8');
+      });
+      expect(result).toBe('ok');
+      expect(await readdir(root)).toEqual([]);
+    });
+  });
+});
