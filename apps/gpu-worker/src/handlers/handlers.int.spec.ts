@@ -348,6 +348,7 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
       expect(pe.kind).toBe('exit');
       expect(pe.exitCode).not.toBe(0);
       expect(pe.message).toMatch(/^ffmpeg exited with code \d+: \S/);
+      expect(pe.message).toMatch(/invalid data found/i);
       expect(pe.stderrTail.length).toBeGreaterThan(0);
       // No presigned-URL credentials anywhere in what ends up in logs and job records.
       for (const text of [pe.message, ...pe.args, ...pe.stderrTail]) {

@@ -43,7 +43,10 @@ export async function ensurePostgres(url: string, log: (m: string) => void): Pro
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
     if (!rowCount) {
       log(`creating database ${dbName}`);
-      await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '')}"`);
+      // Parallel test files may race to create it: losing that race is fine.
+      await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '')}"`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04' && e.code !== '23505') throw e;
+      });
     }
   } finally {
     await admin.end();
