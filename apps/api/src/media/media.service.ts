@@ -74,10 +74,21 @@ export class MediaService {
     };
   }
 
-  /** Checks the object is there and whole, then hands the media to the orchestrator. Repeats are harmless. */
+  /**
+   * Checks the object is there and whole, then hands the media to the orchestrator.
+   * Repeats are harmless: the start job's id is derived from the media, and a media already
+   * past `uploaded` is answered with its state.
+   */
   async uploadComplete(tenantId: string, id: string): Promise<{ id: string; state: MediaState }> {
     const media = await this.find(tenantId, id);
-    if (media.state !== 'created') return { id, state: media.state };
+    if (media.state === 'created') await this.acceptUpload(media);
+    const current = await this.find(tenantId, id);
+    // Also re-sends the start when an earlier call stored `uploaded` but could not enqueue.
+    if (current.state === 'uploaded') await this.deps.queues.add(JobName.MediaStart, { mediaId: id }, { jobId: jobIdOf('start', id) });
+    return { id, state: current.state };
+  }
+
+  private async acceptUpload(media: Media): Promise<void> {
     const object = await this.deps.store.stat(media.sourceKey);
     const declared = Number(media.sourceSizeBytes);
     if (!object) throw new ApiError(409, 'upload_missing', 'No uploaded object was found; PUT the file to the upload URL first.');
@@ -85,13 +96,11 @@ export class MediaService {
       throw new ApiError(409, 'upload_incomplete', `The upload has ${object.size} of ${declared} bytes; finish the upload and call again.`, { received: object.size, declared });
     }
     if (object.size !== declared) {
-      await transitionMedia(this.deps.db, { mediaId: id, to: 'failed_terminal', reason: 'source_mismatch', set: { failureCode: 'source_mismatch', failureMessage: 'The uploaded object is larger than declared.' } });
-      throw new ApiError(422, 'source_mismatch', 'The uploaded object is larger than declared.', { received: object.size, declared });
+      const message = 'The uploaded object is larger than declared.';
+      await transitionMedia(this.deps.db, { mediaId: media.id, to: 'failed_terminal', reason: 'source_mismatch', set: { failureCode: 'source_mismatch', failureMessage: message } });
+      throw new ApiError(422, 'source_mismatch', message, { received: object.size, declared });
     }
-    await transitionMedia(this.deps.db, { mediaId: id, to: 'uploaded', reason: 'upload_complete' });
-    await this.deps.queues.add(JobName.MediaStart, { mediaId: id }, { jobId: jobIdOf('start', id) });
-    const after = await this.find(tenantId, id);
-    return { id, state: after.state };
+    await transitionMedia(this.deps.db, { mediaId: media.id, to: 'uploaded', reason: 'upload_complete' });
   }
 
   async view(tenantId: string, id: string): Promise<MediaView> {

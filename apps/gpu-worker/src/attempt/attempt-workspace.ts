@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,7 +22,7 @@ export class AttemptWorkspace {
   private constructor(readonly dir: string) {}
 
   static async open(root: string, attemptId: string): Promise<AttemptWorkspace> {
-    await mkdir(root, { recursive: true, mode: 0o700 });
+    await securedRoot(root);
     const dir = join(root, attemptId);
     await mkdir(dir, { mode: 0o700 });
     return new AttemptWorkspace(dir);
@@ -59,13 +59,24 @@ export async function withWorkspace<T>(
 
 /** A crashed worker's leftovers are wiped when the next one starts. */
 export async function wipeTempRoot(root: string): Promise<number> {
-  if (!existsSync(root)) {
-    await mkdir(root, { recursive: true, mode: 0o700 });
-    return 0;
-  }
+  await securedRoot(root);
   const entries = await readdir(root);
   await Promise.all(entries.map((e) => rm(join(root, e), { recursive: true, force: true })));
   return entries.length;
+}
+
+/**
+ * The root must be ours and private: a root another user created first (a predictable path on a
+ * shared tmpfs) could let them swap attempt directories, so refuse it rather than use it.
+ */
+async function securedRoot(root: string): Promise<void> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const s = await lstat(root);
+  if (!s.isDirectory()) throw new Error(`worker temp root ${root} is not a directory`);
+  if (typeof process.getuid === 'function' && s.uid !== process.getuid()) {
+    throw new Error(`worker temp root ${root} belongs to uid ${s.uid}, not this process`);
+  }
+  if ((s.mode & 0o777) !== 0o700) await chmod(root, 0o700);
 }
 
 async function measure(dir: string): Promise<{ files: number; bytes: number }> {
@@ -78,7 +89,8 @@ async function measure(dir: string): Promise<{ files: number; bytes: number }> {
       for (const e of await readdir(p)) await walk(join(p, e));
     } else {
       files++;
-      bytes += (await stat(p).catch(() => s)).size;
+      // lstat: a symlink counts as itself; its target is outside and left alone.
+      bytes += s.size;
     }
   };
   await walk(dir);

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { types } from 'node:util';
 import {
   JobName,
   type OutputFact,
@@ -36,27 +35,6 @@ const SEG0: SegmentSpec = { index: 0, startFrame: 0, frameCount: 120, startSec: 
 const SEG1: SegmentSpec = { index: 1, startFrame: 120, frameCount: 120, startSec: 4, durationSec: 4, gopAligned: true };
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/**
- * Jest runs each spec in a vm context whose `Error` is not Node core's, so errors thrown by
- * `fs` fail `instanceof Error` in here (jestjs/jest#2549). minio's fGetObject relies on exactly
- * that check (`e instanceof Error && e.code === 'ENOENT'`) when it looks for a partial
- * download, so ObjectStore.getToFile fails every fresh download under jest (never in
- * production). This lets `instanceof Error` (Error itself only, subclasses keep their ordinary
- * check) accept native errors of either realm. Storage and ffmpeg stay real.
- */
-function acceptNodeRealmErrors(): () => void {
-  const ordinary = Function.prototype[Symbol.hasInstance];
-  Object.defineProperty(Error, Symbol.hasInstance, {
-    configurable: true,
-    value(this: unknown, value: unknown): boolean {
-      return (this === Error && types.isNativeError(value)) || ordinary.call(this, value);
-    },
-  });
-  return () => {
-    Reflect.deleteProperty(Error, Symbol.hasInstance);
-  };
-}
-
 /** What WorkerHost hands a handler on a first try; nothing here uses flow children. */
 function jobContext(overrides: Partial<Pick<JobContext, 'attempt' | 'maxAttempts' | 'queue'>> = {}): JobContext {
   return {
@@ -80,7 +58,6 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
   /** Source keys (src/<media>/<sha256>) of the uploaded fixtures. */
   const keys = { clip: '', text: '', truncated: '', mismatched: '' };
   let clipSize = 0;
-  let restoreErrorRealm: () => void = () => undefined;
 
   const probePayload = (sourceKey: string): PayloadOf<typeof JobName.MediaProbe> =>
     parsePayload(JobName.MediaProbe, { mediaId, jobId, taskId: randomUUID(), sourceKey });
@@ -117,7 +94,6 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
   }
 
   beforeAll(async () => {
-    restoreErrorRealm = acceptNodeRealmErrors();
     env = await startIntegrationEnv('gpuworker');
     fixtures = join(env.tmp, 'fixtures');
     await mkdir(fixtures, { recursive: true });
@@ -147,7 +123,6 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
 
   afterAll(async () => {
     await env?.close();
-    restoreErrorRealm();
   });
 
   describe('ProbeHandler', () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
 
 export interface StorageSettings {
@@ -80,8 +81,10 @@ export class ObjectStore {
     await this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType });
   }
 
+  /** Streams the object to a new file (bounded memory; no partial-download bookkeeping). */
   async getToFile(key: string, path: string): Promise<void> {
-    await this.client.fGetObject(this.bucket, key, path);
+    const stream = (await this.client.getObject(this.bucket, key)) as Readable;
+    await pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
   }
 
   async getBuffer(key: string): Promise<Buffer> {
