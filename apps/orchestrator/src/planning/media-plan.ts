@@ -31,7 +31,10 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
 
   const fps = outputFps(video.fps);
   const profiles = requestedProfiles.length > 0 ? requestedProfiles : DEFAULT_PROFILES;
-  const ladder = planLadder({ width: video.width, height: video.height, hdr: video.hdr !== 'none' }, profiles);
+  // FFmpeg bakes the display rotation into the pixels, so rungs follow the displayed shape.
+  const quarterTurn = video.rotation % 180 !== 0;
+  const displayed = quarterTurn ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
+  const ladder = planLadder({ ...displayed, hdr: video.hdr !== 'none' }, profiles);
   const totalFrames = Math.max(1, Math.round((video.durationSec * fps.num) / fps.den));
   const segments = planSegments(video.keyframeTimes, totalFrames, fps, settings.segmentRules ?? DEFAULT_SEGMENT_RULES);
   return { lane, fps, renditions: ladder.renditions, skipped: ladder.skipped, segments, audio };

@@ -12,7 +12,6 @@ const CORS_XML = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><
 /** Start s3rver (pure-JS S3) in this process: local runs and tests. */
 export async function startLocalS3(options: { directory: string; port?: number; host?: string; buckets: string[] }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver');
   const server = new S3rver({
     port: options.port ?? 0,

@@ -1,0 +1,2 @@
+export * from './lib/chunked-cipher';
+export * from './lib/key-wrap';

@@ -1,0 +1,175 @@
+/**
+ * Streaming AES-256-GCM for media files of any size in bounded memory (WebCrypto only,
+ * so the same code runs in Node 20 and browsers).
+ *
+ * Format "ALK1":
+ *   header  = magic "ALK1" | version 1 (1 byte) | chunkSize (u32 BE) | noncePrefix (8 random bytes)   (17 bytes)
+ *   chunk i = AES-GCM(key, nonce = noncePrefix | i (u32 BE), aad = header | i (u32 BE) | final (1 byte)) (plaintext + 16-byte tag)
+ * Every chunk but the last holds exactly chunkSize plaintext bytes. Binding the index and a
+ * final flag into the AAD makes reordering, dropping and truncation fail authentication.
+ */
+const MAGIC = [0x41, 0x4c, 0x4b, 0x31]; // "ALK1"
+const VERSION = 1;
+export const HEADER_BYTES = 17;
+export const TAG_BYTES = 16;
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+const MAX_CHUNKS = 2 ** 32 - 1;
+
+export class CipherFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CipherFormatError';
+  }
+}
+
+const subtle = () => globalThis.crypto.subtle;
+
+export async function generateContentKey(): Promise<Uint8Array> {
+  return globalThis.crypto.getRandomValues(new Uint8Array(32));
+}
+
+async function importKey(raw: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
+  if (raw.length !== 32) throw new CipherFormatError('content keys are 32 bytes (AES-256)');
+  return subtle().importKey('raw', raw as BufferSource, 'AES-GCM', false, [usage]);
+}
+
+function header(chunkSize: number, noncePrefix: Uint8Array): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES);
+  h.set(MAGIC, 0);
+  h[4] = VERSION;
+  new DataView(h.buffer).setUint32(5, chunkSize);
+  h.set(noncePrefix, 9);
+  return h;
+}
+
+function nonceFor(prefix: Uint8Array, index: number): Uint8Array {
+  const n = new Uint8Array(12);
+  n.set(prefix, 0);
+  new DataView(n.buffer).setUint32(8, index);
+  return n;
+}
+
+function aadFor(head: Uint8Array, index: number, final: boolean): Uint8Array {
+  const a = new Uint8Array(HEADER_BYTES + 5);
+  a.set(head, 0);
+  new DataView(a.buffer).setUint32(HEADER_BYTES, index);
+  a[HEADER_BYTES + 4] = final ? 1 : 0;
+  return a;
+}
+
+/** Re-chunks an arbitrary byte stream into fixed-size pieces, keeping one piece of look-ahead. */
+async function* fixedChunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let buf = new Uint8Array(0);
+  for await (const part of source) {
+    const merged = new Uint8Array(buf.length + part.length);
+    merged.set(buf, 0);
+    merged.set(part, buf.length);
+    buf = merged;
+    while (buf.length >= size) {
+      yield buf.slice(0, size);
+      buf = buf.slice(size);
+    }
+  }
+  if (buf.length > 0) yield buf;
+}
+
+/** Pairs each item with whether it is the last one (needs one item of look-ahead). */
+async function* withFinal<T>(source: AsyncIterable<T>): AsyncGenerator<[T, boolean]> {
+  let previous: { value: T } | undefined;
+  for await (const item of source) {
+    if (previous) yield [previous.value, false];
+    previous = { value: item };
+  }
+  if (previous) yield [previous.value, true];
+}
+
+export async function* encryptChunks(
+  rawKey: Uint8Array,
+  plaintext: AsyncIterable<Uint8Array>,
+  chunkSize = DEFAULT_CHUNK_BYTES,
+): AsyncGenerator<Uint8Array> {
+  const key = await importKey(rawKey, 'encrypt');
+  const prefix = globalThis.crypto.getRandomValues(new Uint8Array(8));
+  const head = header(chunkSize, prefix);
+  yield head;
+  let index = 0;
+  let wroteAny = false;
+  for await (const [chunk, final] of withFinal(fixedChunks(plaintext, chunkSize))) {
+    if (index >= MAX_CHUNKS) throw new CipherFormatError('input too large for one stream');
+    yield await seal(key, prefix, head, index++, final, chunk);
+    wroteAny = true;
+  }
+  // An empty input still gets one authenticated (empty) final chunk, so truncation to the header fails.
+  if (!wroteAny) yield await seal(key, prefix, head, 0, true, new Uint8Array(0));
+}
+
+async function seal(key: CryptoKey, prefix: Uint8Array, head: Uint8Array, index: number, final: boolean, chunk: Uint8Array): Promise<Uint8Array> {
+  const ct = await subtle().encrypt(
+    { name: 'AES-GCM', iv: nonceFor(prefix, index) as BufferSource, additionalData: aadFor(head, index, final) as BufferSource },
+    key,
+    chunk as BufferSource,
+  );
+  return new Uint8Array(ct);
+}
+
+export async function* decryptChunks(rawKey: Uint8Array, ciphertext: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const key = await importKey(rawKey, 'decrypt');
+  const reader = byteReader(ciphertext);
+  const head = await reader.read(HEADER_BYTES);
+  if (head.length < HEADER_BYTES || !MAGIC.every((b, i) => head[i] === b) || head[4] !== VERSION) {
+    throw new CipherFormatError('not an Airlock encrypted stream (bad header)');
+  }
+  const chunkSize = new DataView(head.buffer, head.byteOffset).getUint32(5);
+  const prefix = head.slice(9, 17);
+  const sealedSize = chunkSize + TAG_BYTES;
+  let index = 0;
+  let current = await reader.read(sealedSize);
+  for (;;) {
+    if (current.length < TAG_BYTES) throw new CipherFormatError('truncated: missing final chunk');
+    const next = current.length === sealedSize ? await reader.read(sealedSize) : new Uint8Array(0);
+    const final = next.length === 0;
+    try {
+      const pt = await subtle().decrypt(
+        { name: 'AES-GCM', iv: nonceFor(prefix, index) as BufferSource, additionalData: aadFor(head, index, final) as BufferSource },
+        key,
+        current as BufferSource,
+      );
+      yield new Uint8Array(pt);
+    } catch {
+      throw new CipherFormatError(`chunk ${index} failed authentication (wrong key, tampered or truncated)`);
+    }
+    if (final) return;
+    index++;
+    current = next;
+  }
+}
+
+/** Reads exact byte counts from an async stream of arbitrary pieces. */
+function byteReader(source: AsyncIterable<Uint8Array>) {
+  const it = source[Symbol.asyncIterator]();
+  let buf = new Uint8Array(0);
+  let done = false;
+  return {
+    async read(n: number): Promise<Uint8Array> {
+      while (buf.length < n && !done) {
+        const r = await it.next();
+        if (r.done) done = true;
+        else {
+          const merged = new Uint8Array(buf.length + r.value.length);
+          merged.set(buf, 0);
+          merged.set(r.value, buf.length);
+          buf = merged;
+        }
+      }
+      const out = buf.slice(0, n);
+      buf = buf.slice(out.length);
+      return out;
+    },
+  };
+}
+
+/** Size of the ciphertext for a plaintext size (to declare uploads up front). */
+export function encryptedSize(plaintextBytes: number, chunkSize = DEFAULT_CHUNK_BYTES): number {
+  const chunks = Math.max(1, Math.ceil(plaintextBytes / chunkSize));
+  return HEADER_BYTES + plaintextBytes + chunks * TAG_BYTES;
+}
