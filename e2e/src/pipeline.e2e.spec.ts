@@ -146,6 +146,10 @@ describe('one media through all five services', () => {
     const admin = { Authorization: `Basic ${Buffer.from('admin:airlock-admin').toString('base64')}` };
     expect((await fetch(`${stack.apiUrl}/admin/queues`, { headers: admin })).status).toBe(200);
     expect((await fetch(`${stack.apiUrl}/v1/media`, { method: 'POST' })).status).toBe(401);
+    const jwks = await (await fetch(`${stack.apiUrl}/v1/keys`)).json();
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'X25519', alg: 'ECDH-ES+A256KW' });
+    expect(jwks.keys[0].d).toBeUndefined();
     const tooBig = await fetch(`${stack.apiUrl}/v1/media`, {
       method: 'POST',
       headers: { Authorization: 'Bearer key-a', 'Content-Type': 'application/json' },

@@ -1,6 +1,7 @@
 import { ApiConfig } from '@airlock/config';
 import { PrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
+import { KeyPairJwk } from '@airlock/crypto';
 import { ObjectStore } from '@airlock/storage';
 
 export const API_DEPS = Symbol('API_DEPS');
@@ -11,4 +12,5 @@ export interface ApiDeps {
   readonly db: PrismaClient;
   readonly queues: QueueConnection;
   readonly store: ObjectStore;
+  readonly pipelineKey: KeyPairJwk;
 }

@@ -9,6 +9,8 @@ import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { mountBullBoard } from './admin/bull-board';
 import { API_DEPS, ApiDeps } from './api.deps';
 import { ErrorFilter } from './http/error.filter';
+import { KeysController } from './keys/keys.controller';
+import { loadPipelineKey } from './keys/pipeline-key';
 import { MediaController } from './media/media.controller';
 import { MediaService } from './media/media.service';
 import { parseTenantKeys } from './tenants/api-key';
@@ -19,7 +21,7 @@ class ApiModule {
   static with(deps: ApiDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [MediaController],
+      controllers: [MediaController, KeysController],
       providers: [{ provide: API_DEPS, useValue: deps }, MediaService, TenantGuard],
     };
   }
@@ -35,7 +37,12 @@ async function main() {
   for (const t of tenants) {
     await db.tenant.upsert({ where: { id: t.id }, create: { id: t.id, name: t.id, apiKeyHash: t.apiKeyHash }, update: { apiKeyHash: t.apiKeyHash } });
   }
-  const deps: ApiDeps = { config, db, queues, store };
+  const pipelineKey = await loadPipelineKey({
+    privateJwk: config.PIPELINE_PRIVATE_JWK,
+    file: config.PIPELINE_KEY_FILE,
+    allowGenerate: config.NODE_ENV !== 'production',
+  });
+  const deps: ApiDeps = { config, db, queues, store, pipelineKey };
 
   const { logger } = await bootstrapService({
     service: 'api',

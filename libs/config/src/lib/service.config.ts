@@ -36,6 +36,9 @@ export const apiEnvSchema = baseEnvSchema.extend({
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024 * 1024),
   /** Tenants and their API keys, `tenantId:apiKey,...`; stored hashed. The default is for local runs only. */
   TENANT_KEYS: z.string().min(3).default('dev:airlock-dev-key'),
+  /** The key service's private X25519 JWK (JSON). Required in production; local runs keep one in PIPELINE_KEY_FILE. */
+  PIPELINE_PRIVATE_JWK: z.string().min(10).optional(),
+  PIPELINE_KEY_FILE: z.string().min(1).default('.airlock/pipeline-key.json'),
 });
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 

@@ -58,6 +58,7 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
     S3_ACCESS_KEY: 'S3RVER',
     S3_SECRET_KEY: 'S3RVER',
     S3_SINGLE_PART: 'true',
+    PIPELINE_KEY_FILE: join(tmp, 'pipeline-key.json'),
   };
 
   return {
