@@ -10,6 +10,7 @@ interface ProbeOptions {
   readonly height?: number;
   readonly fps?: VideoProbe['fps'];
   readonly hdr?: VideoProbe['hdr'];
+  readonly rotation?: number;
   readonly keyframeEverySec?: number;
   readonly audio?: boolean;
   readonly video?: boolean;
@@ -33,7 +34,7 @@ function buildProbe(options: ProbeOptions = {}): Probe {
             codec: 'h264',
             width: options.width ?? 1920,
             height: options.height ?? 1080,
-            rotation: 0,
+            rotation: options.rotation ?? 0,
             fps,
             variableFrameRate: false,
             hdr: options.hdr ?? 'none',
@@ -118,6 +119,15 @@ describe('planMedia', () => {
       { name: '1080p_hdr', reason: 'source_not_hdr' },
       { name: 'nope', reason: 'unknown_profile' },
     ]);
+  });
+
+  it('plans rungs on the displayed shape of a rotated source', () => {
+    for (const rotation of [90, 270, -90]) {
+      const plan = planMedia(buildProbe({ rotation }), ['720p'], SETTINGS);
+      expect(plan.renditions.map((r) => [r.width, r.height])).toEqual([[720, 1280]]);
+    }
+    const upsideDown = planMedia(buildProbe({ rotation: 180 }), ['720p'], SETTINGS);
+    expect(upsideDown.renditions.map((r) => [r.width, r.height])).toEqual([[1280, 720]]);
   });
 
   it('treats pq and hlg sources as HDR', () => {

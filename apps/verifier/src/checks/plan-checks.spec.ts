@@ -271,4 +271,12 @@ describe('checkReportsAgainstPlan', () => {
 
     expect(codes(failures)).toEqual(['segment_missing', 'duration_mismatch', 'frame_count_mismatch']);
   });
+
+  it('flags a planned rendition carrying an extra segment or a fact of an unplanned rendition', () => {
+    const reports = goodReports();
+    const extraIndex: SegmentSpec = { ...SEGMENTS[SEGMENTS.length - 1], index: SEGMENTS.length };
+    const i = reports.findIndex((r) => r.stream.type === 'video');
+    reports[i] = { ...reports[i], outputs: [...reports[i].outputs, mediaFact(reports[i].stream.rendition, extraIndex), mediaFact('1080p', SEGMENTS[0])] };
+    expect(codes(checkReportsAgainstPlan(expected(), reports).failures).sort()).toEqual(['unexpected_output', 'unexpected_rendition']);
+  });
 });

@@ -44,9 +44,15 @@ export function checkReportsAgainstPlan(expected: Expected, reports: readonly Ta
     if (!streams.has(rendition)) failures.push(`stream_missing: ${rendition}`);
   }
 
-  const reported = new Set([...streams.keys()]);
+  const plannedIndexes = new Set(expected.segments.map((s) => s.index));
   const wanted = new Set([...expected.renditions, ...(expected.audio ? [AUDIO_RENDITION] : [])]);
-  for (const r of reported) if (!wanted.has(r)) failures.push(`unexpected_rendition: ${r}`);
+  const unplanned = new Set([...streams.keys(), ...all.map((o) => o.rendition)].filter((r) => !wanted.has(r)));
+  for (const r of unplanned) failures.push(`unexpected_rendition: ${r}`);
+  for (const o of all) {
+    if (o.kind === 'media' && o.rendition !== AUDIO_RENDITION && wanted.has(o.rendition) && !plannedIndexes.has(o.segmentIndex)) {
+      failures.push(`unexpected_output: ${o.key} is segment ${o.segmentIndex}, not in the plan`);
+    }
+  }
   if (expected.audio) {
     const audio = all.filter((o) => o.rendition === AUDIO_RENDITION);
     if (audio.filter((o) => o.kind === 'init').length !== 1) failures.push('init_mismatch: audio needs exactly one init');

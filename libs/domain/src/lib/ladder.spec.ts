@@ -147,4 +147,20 @@ describe('planLadder', () => {
       expect(r.height).toBeLessThanOrEqual(source.height);
     }
   });
+
+  it('never exceeds an odd source by rounding up (1281x720 -> 720p is 1280x720)', () => {
+    expect(planLadder(sdr(1281, 720), ['720p']).renditions[0]).toMatchObject({ width: 1280, height: 720 });
+    expect(planLadder(sdr(161, 121), ['240p']).renditions[0]).toMatchObject({ width: 160, height: 120 });
+  });
+
+  it('falls back to the smallest requested rung, whatever the request order', () => {
+    const { renditions, skipped } = planLadder(sdr(160, 120), ['1080p', '240p']);
+    expect(renditions.map((r) => r.name)).toEqual(['240p']);
+    expect(renditions[0].bitrateKbps).toBe(200);
+    expect(skipped.map((s) => s.name)).toEqual(['1080p']);
+  });
+
+  it('plans a repeated profile once', () => {
+    expect(planLadder(sdr(1920, 1080), ['720p', '720p']).renditions.map((r) => r.name)).toEqual(['720p']);
+  });
 });

@@ -21,7 +21,8 @@ export interface LadderDecision {
   readonly skipped: { name: string; reason: 'would_upscale' | 'source_not_hdr' | 'unknown_profile' }[];
 }
 
-const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+/** Nearest even size (yuv420p needs even sizes), never above the source's own (even) size. */
+const fit = (n: number, sourceSize: number) => Math.max(2, Math.min(2 * Math.round(n / 2), 2 * Math.floor(sourceSize / 2)));
 
 /** Output size for a profile: scale so the short side matches, keep aspect, even numbers (yuv420p). */
 export function renditionSize(source: SourceVideo, shortSide: number): { width: number; height: number } {
@@ -29,8 +30,8 @@ export function renditionSize(source: SourceVideo, shortSide: number): { width: 
   const srcShort = landscape ? source.height : source.width;
   const scale = shortSide / srcShort;
   return landscape
-    ? { width: even(source.width * scale), height: even(shortSide) }
-    : { width: even(shortSide), height: even(source.height * scale) };
+    ? { width: fit(source.width * scale, source.width), height: fit(shortSide, source.height) }
+    : { width: fit(shortSide, source.width), height: fit(source.height * scale, source.height) };
 }
 
 /**
@@ -41,7 +42,7 @@ export function planLadder(source: SourceVideo, requested: readonly string[]): L
   const srcShort = Math.min(source.width, source.height);
   const skipped: LadderDecision['skipped'] = [];
   const chosen: VideoProfile[] = [];
-  for (const name of requested) {
+  for (const name of new Set(requested)) {
     const profile = findProfile(name);
     if (!profile) skipped.push({ name, reason: 'unknown_profile' });
     else if (profile.hdr && !source.hdr) skipped.push({ name, reason: 'source_not_hdr' });
@@ -53,7 +54,10 @@ export function planLadder(source: SourceVideo, requested: readonly string[]): L
     .map((p) => ({ name: p.name, codec: p.codec, bitrateKbps: p.bitrateKbps, hdr: p.hdr, ...renditionSize(source, p.shortSide) }));
 
   if (renditions.length === 0) {
-    const smallest = requested.map(findProfile).find((p): p is VideoProfile => !!p && !p.hdr);
+    const smallest = requested
+      .map(findProfile)
+      .filter((p): p is VideoProfile => !!p && !p.hdr)
+      .sort((a, b) => a.shortSide - b.shortSide)[0];
     if (smallest) {
       const size = renditionSize(source, srcShort);
       const bitrate = Math.round((smallest.bitrateKbps * srcShort) / smallest.shortSide);

@@ -125,4 +125,10 @@ describe('scrubValue', () => {
     expect(out).toContain('[depth]');
     expect(out).not.toContain('Bearer abc');
   });
+
+  it('removes bearer tokens in any case and Basic credentials', () => {
+    expect(scrub('authorization: bearer abc.def')).toBe('authorization: bearer <redacted>');
+    expect(scrub('Authorization: Basic YWRtaW46cGFzcw==')).toBe('Authorization: Basic <redacted>');
+    expect(scrubValue({ cookie: 'sid=1', 'x-api-key': 'k', 'X-Amz-Security-Token': 't' })).toEqual({ cookie: '<redacted>', 'x-api-key': '<redacted>', 'X-Amz-Security-Token': '<redacted>' });
+  });
 });

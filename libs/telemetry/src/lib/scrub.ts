@@ -5,14 +5,15 @@
 const PATTERNS: [RegExp, string][] = [
   [/(https?:\/\/[^\s"'?]+)\?[^\s"']*/g, '$1?<redacted>'],
   [/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"']+/gi, '$1<redacted>'],
-  [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1<redacted>'],
+  [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1<redacted>'],
+  [/(Basic\s+)[A-Za-z0-9+/=]+/gi, '$1<redacted>'],
 ];
 
 export function scrub(text: string): string {
   return PATTERNS.reduce((s, [re, to]) => s.replace(re, to), text);
 }
 
-const SECRET_KEYS = /^(authorization|password|secret|secretKey|accessKey|apiKey|token|url|uploadUrl|key_material|contentKey|outputKey|jwe|jwk|d)$/i;
+const SECRET_KEYS = /^(authorization|cookie|set-cookie|x-api-key|x-amz-security-token|password|secret|secretKey|accessKey|apiKey|token|url|uploadUrl|key_material|contentKey|outputKey|jwe|jwk|d)$/i;
 
 /** Deep copy with secret-looking fields removed and strings scrubbed. */
 export function scrubValue(value: unknown, depth = 0): unknown {
