@@ -1,2 +1,3 @@
 export * from './lib/chunked-cipher';
 export * from './lib/key-wrap';
+export * from './lib/job-token';
