@@ -1,9 +1,9 @@
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { AirlockApiError, AirlockClient } from '@airlock/client-sdk';
+import { AirlockApiError, AirlockClient, clearKeysFor } from '@airlock/client-sdk';
+import { sealFile, uploadFile } from '@airlock/client-sdk/node';
+import { generateX25519KeyPair, KeyPairJwk } from '@airlock/crypto';
 import { MediaView } from '@airlock/contracts';
-import { sha256File } from '@airlock/storage';
 import {
   IntegrationEnv,
   makeClip,
@@ -27,12 +27,15 @@ describe('one media through all five services', () => {
   let client: AirlockClient;
   let otherTenant: AirlockClient;
   let clip: string;
+  let recipient: KeyPairJwk;
+  let sent = 0;
 
   beforeAll(async () => {
     env = await startIntegrationEnv('e2e-pipeline');
     stack = await startServiceStack(env, { TENANT_KEYS: 'tenant-a:key-a,tenant-b:key-b' });
     client = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-a' });
     otherTenant = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-b' });
+    recipient = await generateX25519KeyPair('alice');
     clip = await makeClip(env.tmp, 'clip-1080p.mp4', { width: 1920, height: 1080, seconds: 12, audio: true });
   }, 180_000);
 
@@ -41,9 +44,16 @@ describe('one media through all five services', () => {
     await env?.close();
   });
 
+  /** The sender: encrypt to the pipeline key, create for one recipient, upload ciphertext only. */
+  async function seal(file: string) {
+    return sealFile(file, join(env.tmp, `sealed-${sent++}`), await client.pipelineKey());
+  }
+
   async function send(file: string, idempotencyKey?: string): Promise<string> {
-    const created = await client.createMedia({ source: { sizeBytes: statSync(file).size, sha256: await sha256File(file) } }, idempotencyKey);
-    await client.upload(created.upload, Readable.toWeb(createReadStream(file)) as ReadableStream, statSync(file).size);
+    const source = await seal(file);
+    const sealedPath = join(env.tmp, `sealed-${sent - 1}`);
+    const created = await client.createMedia({ recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }], source }, idempotencyKey);
+    await uploadFile(client, created.upload, sealedPath);
     await client.uploadComplete(created.id);
     return created.id;
   }
@@ -69,7 +79,8 @@ describe('one media through all five services', () => {
 
     const upstream = `${env.s3Endpoint}/${env.bucket}`;
     const hlsPath = manifests.hls.slice(upstream.length + 1);
-    const hls = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: hlsPath, timeoutMs: 90_000 });
+    const clearKeys = await clearKeysFor(media, 'alice', recipient.privateJwk);
+    const hls = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: hlsPath, timeoutMs: 90_000, clearKeys });
     expect(hls.fatalErrors).toEqual([]);
     expect(hls.currentTimeAdvanced).toBe(true);
     expect(hls.reachedEnd).toBe(true);
@@ -81,7 +92,7 @@ describe('one media through all five services', () => {
     expect(mpd.durationSec).toBeGreaterThan(11.5);
     expect(mpd.representations.map((r) => r.id)).toEqual(['240p', '360p', '720p', '1080p', 'audio']);
     expect(mpd.representations.every((r) => r.segments >= 2)).toBe(true);
-    const dash = await playDash({ upstreamBaseUrl: upstream, manifestUrlPath: manifests.dash.slice(upstream.length + 1), timeoutMs: 90_000 });
+    const dash = await playDash({ upstreamBaseUrl: upstream, manifestUrlPath: manifests.dash.slice(upstream.length + 1), timeoutMs: 90_000, clearKeys });
     expect(dash.fatalErrors).toEqual([]);
     expect(dash.reachedEnd).toBe(true);
 
@@ -96,7 +107,7 @@ describe('one media through all five services', () => {
     await expect(otherTenant.deleteMedia(id)).rejects.toMatchObject({ status: 404 });
     const again = await client.uploadComplete(id);
     expect(again.id).toBe(id);
-    const duplicate = await client.createMedia({ source: { sizeBytes: statSync(clip).size, sha256: await sha256File(clip) } }, 'same-message-1');
+    const duplicate = await client.createMedia({ recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }], source: await seal(clip) }, 'same-message-1');
     expect(duplicate.id).toBe(id);
     expect((await settle(id)).state).toBe('ready');
     expect(await env.db.job.count({ where: { mediaId: id } })).toBe(1);
@@ -120,7 +131,7 @@ describe('one media through all five services', () => {
   });
 
   it('refuses an upload-complete before the bytes arrived, and leaves the media untouched', async () => {
-    const created = await client.createMedia({ source: { sizeBytes: 1000, sha256: 'a'.repeat(64) } });
+    const created = await client.createMedia({ recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }], source: { ...(await seal(clip)), sizeBytes: 1000 } });
     await expect(client.uploadComplete(created.id)).rejects.toBeInstanceOf(AirlockApiError);
     await expect(client.uploadComplete(created.id)).rejects.toMatchObject({ status: 409, code: 'upload_missing' });
     expect((await client.getMedia(created.id)).state).toBe('created');

@@ -8,9 +8,11 @@ import { bootstrapService, failBoot } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { mountBullBoard } from './admin/bull-board';
 import { API_DEPS, ApiDeps } from './api.deps';
+import { GrantService } from './grants/grant.service';
+import { GrantsController } from './grants/grants.controller';
 import { ErrorFilter } from './http/error.filter';
 import { KeysController } from './keys/keys.controller';
-import { loadPipelineKey } from './keys/pipeline-key';
+import { pipelineKeyFrom } from './keys/pipeline-key';
 import { MediaController } from './media/media.controller';
 import { MediaService } from './media/media.service';
 import { parseTenantKeys } from './tenants/api-key';
@@ -21,8 +23,8 @@ class ApiModule {
   static with(deps: ApiDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [MediaController, KeysController],
-      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, TenantGuard],
+      controllers: [MediaController, KeysController, GrantsController],
+      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, GrantService, TenantGuard],
     };
   }
 }
@@ -37,11 +39,7 @@ async function main() {
   for (const t of tenants) {
     await db.tenant.upsert({ where: { id: t.id }, create: { id: t.id, name: t.id, apiKeyHash: t.apiKeyHash }, update: { apiKeyHash: t.apiKeyHash } });
   }
-  const pipelineKey = await loadPipelineKey({
-    privateJwk: config.PIPELINE_PRIVATE_JWK,
-    file: config.PIPELINE_KEY_FILE,
-    allowGenerate: config.NODE_ENV !== 'production',
-  });
+  const pipelineKey = pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK);
   const deps: ApiDeps = { config, db, queues, store, pipelineKey };
 
   const { logger } = await bootstrapService({

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { down, up } from './commands/stack.command';
 import { transcode } from './commands/transcode.command';
+import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
+import { stateDir, workspaceRoot } from '@airlock/devstack';
 
 const USAGE = `airlock <command>
 
@@ -35,7 +37,14 @@ async function main(argv: string[]): Promise<void> {
       return down();
     case 'transcode':
       if (!arg) throw new Error('transcode needs a FILE');
-      await transcode({ file: arg, apiUrl: values.api, apiKey: values.key, profiles: values.profiles?.split(','), timeoutSec: Number(values.timeout) });
+      await transcode({
+        file: arg,
+        apiUrl: values.api,
+        apiKey: values.key,
+        profiles: values.profiles?.split(','),
+        timeoutSec: Number(values.timeout),
+        recipientFile: join(stateDir(workspaceRoot()), 'recipient.json'),
+      });
       return;
     case 'status': {
       if (!arg) throw new Error('status needs a MEDIA_ID');

@@ -4,9 +4,10 @@ import { loadEnv, workerEnvSchema } from '@airlock/config';
 import { encoderBuild } from '@airlock/media';
 import { QueueConnection, WorkerHost } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
-import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { createLogger } from '@airlock/telemetry';
 import { defaultTempRoot, wipeTempRoot } from './attempt/attempt-workspace';
+import type { JWK } from 'jose';
+import { GrantClient } from './grants/grant-client';
 import { AudioHandler } from './handlers/audio.handler';
 import { ProbeHandler } from './handlers/probe.handler';
 import { SegmentHandler } from './handlers/segment.handler';
@@ -19,15 +20,15 @@ class WorkerModule {}
 async function main() {
   const config = loadEnv(workerEnvSchema);
   const logger = createLogger('gpu-worker', config.LOG_LEVEL);
-  const store = new ObjectStore(storageSettingsFrom(config));
   const tempRoot = config.WORKER_TMP_ROOT ?? defaultTempRoot();
   const wiped = await wipeTempRoot(tempRoot);
   if (wiped > 0) logger.warn({ tempRoot, wiped }, 'wiped leftovers of a previous worker');
 
+  const workerId = config.WORKER_ID ?? `${hostname()}-${process.pid}`;
   const deps: WorkerDeps = {
-    store,
-    uploader: new OutputUploader(store),
-    workerId: config.WORKER_ID ?? `${hostname()}-${process.pid}`,
+    grants: new GrantClient(config.API_URL, config.WORKER_SIGNING_JWK as unknown as JWK, workerId, config.WORKER_KEY_TTL_SEC),
+    uploader: new OutputUploader(),
+    workerId,
     tempRoot,
     ffmpegTimeoutMs: config.FFMPEG_TIMEOUT_SEC * 1000,
     encoderBuild: await encoderBuild(),
@@ -44,7 +45,7 @@ async function main() {
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,
     logLevel: config.LOG_LEVEL,
-    checks: async () => ({ redis: await queues.ping(), storage: await store.ping() }),
+    checks: async () => ({ redis: await queues.ping() }),
     drain: async () => {
       await host.close();
       await queues.close();

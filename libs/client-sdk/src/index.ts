@@ -1,1 +1,3 @@
 export * from './lib/airlock-client';
+export * from './lib/sender';
+export * from './lib/recipient';

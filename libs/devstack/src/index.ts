@@ -4,3 +4,4 @@ export * from './lib/postgres';
 export * from './lib/redis';
 export * from './lib/s3';
 export * from './lib/services';
+export * from './lib/local-keys';

@@ -3,6 +3,7 @@ import { CreateMediaRequest, CreateMediaResponse, JobName, MediaView } from '@ai
 import { appendEvent, Media, Prisma, transitionMedia } from '@airlock/db';
 import { DEFAULT_PROFILES, MediaState, recipientStatus, sizeClass, storageKeys, unknownProfiles } from '@airlock/domain';
 import { jobIdOf } from '@airlock/queue';
+import { wrapKey } from '@airlock/crypto';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ApiError, notFound } from '../http/api-error';
 
@@ -30,11 +31,16 @@ export class MediaService {
       if (existing) return this.createdResponse(existing);
     }
     const id = crypto.randomUUID();
+    const outputKeys = await this.outputKeysFor(body.recipients);
     try {
       const media = await this.deps.db.$transaction(async (tx) => {
         const created = await tx.media.create({
           data: {
             id,
+            contentKeyJwe: body.source.contentKeyJwe,
+            outputKeyJwe: outputKeys.pipelineJwe,
+            outputKeyId: outputKeys.keyId,
+            recipients: { create: outputKeys.recipients },
             tenantId,
             messageId: body.messageId,
             roomId: body.roomId,
@@ -57,6 +63,28 @@ export class MediaService {
         return this.createdResponse(existing);
       }
       throw e;
+    }
+  }
+
+  /**
+   * A fresh output key per media, wrapped to the pipeline key (for grants) and to every recipient.
+   * The raw key lives only in this call's memory and is zeroed before returning.
+   */
+  private async outputKeysFor(recipients: CreateMediaRequest['recipients']) {
+    const ids = new Set(recipients.map((r) => r.id));
+    if (ids.size !== recipients.length) throw new ApiError(422, 'duplicate_recipient', 'Each recipient may appear once.');
+    // 128-bit: the CENC/cbcs and ClearKey key size players expect.
+    const key = globalThis.crypto.getRandomValues(new Uint8Array(16));
+    try {
+      return {
+        keyId: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('hex'),
+        pipelineJwe: await wrapKey(key, this.deps.pipelineKey.publicJwk),
+        recipients: await Promise.all(
+          recipients.map(async (r) => ({ recipientId: r.id, publicJwk: r.publicJwk, outputKeyJwe: await wrapKey(key, r.publicJwk) })),
+        ),
+      };
+    } finally {
+      key.fill(0);
     }
   }
 
@@ -106,6 +134,7 @@ export class MediaService {
   async view(tenantId: string, id: string): Promise<MediaView> {
     const media = await this.find(tenantId, id);
     const job = await this.deps.db.job.findFirst({ where: { mediaId: id }, orderBy: { createdAt: 'desc' } });
+    const recipients = await this.deps.db.recipient.findMany({ where: { mediaId: id }, orderBy: { recipientId: 'asc' } });
     const plan = (job?.plan ?? {}) as PlanJson;
     const probe = (job?.probe ?? undefined) as ProbeJson | undefined;
     const ready = media.state === 'ready';
@@ -123,6 +152,8 @@ export class MediaService {
         ? { manifests: { hls: this.deps.store.publicUrl(media.manifestHlsKey), dash: this.deps.store.publicUrl(media.manifestDashKey) } }
         : {}),
       ...(media.failureCode ? { failure: { code: media.failureCode, message: media.failureMessage ?? '' } } : {}),
+      keyId: media.outputKeyId,
+      keys: media.state === 'deleted' ? [] : recipients.map((r) => ({ recipientId: r.recipientId, jwe: r.outputKeyJwe })),
       createdAt: media.createdAt.toISOString(),
       updatedAt: media.updatedAt.toISOString(),
     };
@@ -132,6 +163,8 @@ export class MediaService {
   async remove(tenantId: string, id: string): Promise<{ id: string; state: 'deleted' }> {
     await this.find(tenantId, id);
     await transitionMedia(this.deps.db, { mediaId: id, to: 'deleted', reason: 'deleted_by_sender' });
+    // No attempt may read the source or write outputs after this.
+    await this.deps.db.grant.updateMany({ where: { mediaId: id, revokedAt: null }, data: { revokedAt: new Date() } });
     let purged = 0;
     for (const prefix of storageKeys.mediaPrefixes(id)) purged += await this.deps.store.deletePrefix(prefix);
     await appendEvent(this.deps.db, { mediaId: id, type: 'objects_purged', reason: 'deleted_by_sender', data: { objects: purged } });

@@ -1,9 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
+import { sealFile, uploadFile } from '@airlock/client-sdk/node';
 import { MediaView } from '@airlock/contracts';
-import { sha256File } from '@airlock/storage';
+import { generateX25519KeyPair, KeyPairJwk } from '@airlock/crypto';
 
 export interface TranscodeOptions {
   readonly file: string;
@@ -11,16 +13,37 @@ export interface TranscodeOptions {
   readonly apiKey: string;
   readonly profiles?: string[];
   readonly timeoutSec: number;
+  /** The local recipient identity (private JWK file), created on first use. */
+  readonly recipientFile: string;
 }
 
-/** Play the chat backend and the sender: create, upload, complete, then wait with a progress bar. */
+/** A recipient identity for local runs: the demo plays sender and recipient on one machine. */
+export async function localRecipient(file: string): Promise<KeyPairJwk & { id: string }> {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as KeyPairJwk & { id: string };
+  const pair = { id: 'local-recipient', ...(await generateX25519KeyPair('local-recipient')) };
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(pair), { mode: 0o600 });
+  return pair;
+}
+
+/**
+ * Play the chat backend and the sender: encrypt the file to the pipeline key, create the media
+ * for one recipient, upload ciphertext only, then wait with a progress bar.
+ */
 export async function transcode(opts: TranscodeOptions): Promise<MediaView> {
   const client = new AirlockClient({ baseUrl: opts.apiUrl, apiKey: opts.apiKey });
-  const { size } = await stat(opts.file);
-  const sha256 = await sha256File(opts.file);
-  const created = await client.createMedia({ profiles: opts.profiles, source: { sizeBytes: size, sha256 } });
-  process.stdout.write(`media ${created.id}: uploading ${(size / 1e6).toFixed(1)} MB\n`);
-  await client.upload(created.upload, Readable.toWeb(createReadStream(opts.file)) as ReadableStream, size);
+  const recipient = await localRecipient(opts.recipientFile);
+  const scratch = await mkdtemp(join(tmpdir(), 'airlock-send-'));
+  let created;
+  try {
+    const sealedPath = join(scratch, 'source.sealed');
+    const source = await sealFile(opts.file, sealedPath, await client.pipelineKey());
+    created = await client.createMedia({ profiles: opts.profiles, recipients: [{ id: recipient.id, publicJwk: recipient.publicJwk as never }], source });
+    process.stdout.write(`media ${created.id}: uploading ${(source.sizeBytes / 1e6).toFixed(1)} MB of ciphertext\n`);
+    await uploadFile(client, created.upload, sealedPath);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
   const t0 = Date.now();
   await client.uploadComplete(created.id);
 
@@ -34,8 +57,9 @@ export async function transcode(opts: TranscodeOptions): Promise<MediaView> {
     throw new Error(`media ${media.id} ended ${media.state}: ${media.failure?.code ?? ''} ${media.failure?.message ?? ''}`.trim());
   }
   process.stdout.write(`ready in ${seconds} s after upload-complete\n`);
-  process.stdout.write(`renditions: ${media.renditions.map((r) => r.name).join(', ')}\n`);
+  process.stdout.write(`renditions: ${media.renditions.map((r) => r.name).join(', ')} (encrypted, cbcs, key id ${media.keyId})\n`);
   process.stdout.write(`HLS:  ${media.manifests?.hls}\nDASH: ${media.manifests?.dash}\n`);
+  process.stdout.write(`recipient "${recipient.id}" key: ${opts.recipientFile}\n`);
   return media;
 }
 

@@ -3,32 +3,32 @@ import { AUDIO_PROFILE, AUDIO_RENDITION } from '@airlock/domain';
 import { JobName, PayloadOf, TaskReport } from '@airlock/contracts';
 import { buildAudioEncodeArgs, packageAudio, readInitFacts, runProcess } from '@airlock/media';
 import { JobContext } from '@airlock/queue';
-import { beginAttempt } from '../attempt/attempt-context';
-import { withWorkspace } from '../attempt/attempt-workspace';
+import { runAttempt } from '../attempt/run-attempt';
+import { fetchDecryptedSource } from '../grants/secure-source';
+import { segmentEncryption } from '../output/segment-encryption';
 import { WorkerDeps } from './worker-deps';
 
-/** Audio is encoded once for the whole file (no clicks at chunk joins), then cut into segments. */
+/** Audio is encoded once for the whole file (no clicks at chunk joins), then cut into encrypted segments. */
 export class AudioHandler {
   static readonly SEGMENT_SEC = 6;
 
   constructor(private readonly deps: WorkerDeps) {}
 
   async handle(data: PayloadOf<typeof JobName.AudioTranscode>, ctx: JobContext): Promise<TaskReport> {
-    const attempt = beginAttempt(this.deps.workerId, ctx);
-    const { result, cleanup } = await withWorkspace(this.deps.tempRoot, attempt.attemptId, async (ws) => {
+    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
       const source = ws.path('source');
-      await this.deps.store.getToFile(data.sourceKey, source);
+      await fetchDecryptedSource(grant, source);
       const encoded = ws.path('audio.mp4');
       await runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs });
-      const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC });
+      const encryption = segmentEncryption(grant, data.mediaId, AUDIO_RENDITION);
+      const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC, encryption });
       const initFacts = readInitFacts(await readFile(packaged.init));
-      const init = await this.deps.uploader.uploadInit(data.mediaId, AUDIO_RENDITION, packaged.init);
-      const segments = [];
-      for (const [index, path] of packaged.segments.entries()) {
-        segments.push(await this.deps.uploader.uploadSegment(data.mediaId, AUDIO_RENDITION, index, initFacts.timescale, path));
-      }
+      const outputs = await this.deps.uploader.upload(grant, [
+        { kind: 'init', rendition: AUDIO_RENDITION, segmentIndex: -1, path: packaged.init },
+        ...packaged.segments.map((path, index) => ({ kind: 'media' as const, rendition: AUDIO_RENDITION, segmentIndex: index, path })),
+      ]);
       return {
-        outputs: [init, ...segments],
+        outputs,
         stream: {
           rendition: AUDIO_RENDITION,
           type: 'audio' as const,
@@ -36,6 +36,7 @@ export class AudioHandler {
           bitrateKbps: AUDIO_PROFILE.bitrateKbps,
           sampleRate: AUDIO_PROFILE.sampleRate,
           channels: 2,
+          encryption: { scheme: 'cbcs' as const, keyId: grant.outputKeyId },
         },
       };
     });

@@ -1,9 +1,8 @@
 import { JobName, PayloadOf, ProbeOutcome } from '@airlock/contracts';
 import { probeFile } from '@airlock/media';
 import { JobContext } from '@airlock/queue';
-import { sha256File } from '@airlock/storage';
-import { beginAttempt } from '../attempt/attempt-context';
-import { withWorkspace } from '../attempt/attempt-workspace';
+import { runAttempt } from '../attempt/run-attempt';
+import { fetchDecryptedSource, SourceRejected } from '../grants/secure-source';
 import { WorkerDeps } from './worker-deps';
 
 /**
@@ -14,13 +13,13 @@ export class ProbeHandler {
   constructor(private readonly deps: WorkerDeps) {}
 
   async handle(data: PayloadOf<typeof JobName.MediaProbe>, ctx: JobContext): Promise<ProbeOutcome> {
-    const attempt = beginAttempt(this.deps.workerId, ctx);
-    const { result } = await withWorkspace(this.deps.tempRoot, attempt.attemptId, async (ws) => {
+    const { result } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
       const source = ws.path('source');
-      await this.deps.store.getToFile(data.sourceKey, source);
-      const expected = data.sourceKey.split('/').pop();
-      if ((await sha256File(source)) !== expected) {
-        return { ok: false as const, code: 'source_mismatch', message: 'The uploaded bytes do not match the declared sha256.' };
+      try {
+        await fetchDecryptedSource(grant, source);
+      } catch (e) {
+        if (e instanceof SourceRejected) return { ok: false as const, code: e.code, message: e.message };
+        throw e;
       }
       return probeFile(source, { timeoutMs: this.deps.ffmpegTimeoutMs });
     });

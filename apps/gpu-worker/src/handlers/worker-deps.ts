@@ -1,9 +1,9 @@
-import { ObjectStore } from '@airlock/storage';
+import { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
 
-/** What every worker handler needs; built once in main.ts. */
+/** What every worker handler needs; built once in main.ts. No storage credentials: grants only. */
 export interface WorkerDeps {
-  readonly store: ObjectStore;
+  readonly grants: GrantClient;
   readonly uploader: OutputUploader;
   readonly workerId: string;
   readonly tempRoot: string;

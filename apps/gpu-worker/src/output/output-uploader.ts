@@ -1,42 +1,61 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { OutputFact } from '@airlock/contracts';
-import { storageKeys } from '@airlock/domain';
 import { readInitFacts, readSegmentFacts } from '@airlock/media';
-import { ObjectStore, sha256File } from '@airlock/storage';
+import { sha256File } from '@airlock/storage';
+import { AttemptGrant } from '../grants/grant-client';
+
+export interface ProducedFile {
+  readonly kind: 'init' | 'media';
+  readonly rendition: string;
+  /** -1 for init segments. */
+  readonly segmentIndex: number;
+  readonly path: string;
+}
 
 /**
- * Hash an fMP4 object, read its timing facts, and upload it under its content-hash key.
- * The key is a function of the bytes, so a retry that produces the same bytes is idempotent.
+ * Hash each (already encrypted) fMP4 object, read its timing facts, and upload it through the
+ * presigned PUTs the grant hands out for exactly those content-hash keys. The worker holds no
+ * storage credentials: it can write nowhere else.
  */
 export class OutputUploader {
-  constructor(private readonly store: ObjectStore) {}
-
-  async uploadInit(mediaId: string, rendition: string, path: string): Promise<OutputFact> {
-    const buf = await readFile(path);
-    const sha256 = await sha256File(path);
-    const facts = readInitFacts(buf);
-    const key = storageKeys.initSegment(mediaId, rendition, sha256);
-    await this.store.putFile(key, path, 'video/mp4');
-    return { kind: 'init', rendition, segmentIndex: -1, key, sha256, sizeBytes: buf.length, timescale: facts.timescale, baseDecodeTime: 0, duration: 0, sampleCount: 0 };
+  async upload(grant: AttemptGrant, files: readonly ProducedFile[]): Promise<OutputFact[]> {
+    const timescales = new Map<string, number>();
+    const facts: Omit<OutputFact, 'key'>[] = [];
+    for (const f of files) {
+      const buf = await readFile(f.path);
+      const sha256 = await sha256File(f.path);
+      if (f.kind === 'init') {
+        const init = readInitFacts(buf);
+        timescales.set(f.rendition, init.timescale);
+        facts.push({ kind: 'init', rendition: f.rendition, segmentIndex: -1, sha256, sizeBytes: buf.length, timescale: init.timescale, baseDecodeTime: 0, duration: 0, sampleCount: 0 });
+      } else {
+        const timescale = timescales.get(f.rendition);
+        if (!timescale) throw new Error(`no init segment before ${f.rendition} segment ${f.segmentIndex}`);
+        const seg = readSegmentFacts(buf);
+        facts.push({ kind: 'media', rendition: f.rendition, segmentIndex: f.segmentIndex, sha256, sizeBytes: buf.length, timescale, ...seg });
+      }
+    }
+    const uploads = await grant.uploadUrls(facts.map(({ kind, rendition, segmentIndex, sha256 }) => ({ kind, rendition, segmentIndex, sha256 })));
+    const out: OutputFact[] = [];
+    for (const [i, fact] of facts.entries()) {
+      const { key, url } = uploads[i];
+      await put(url, files[i].path);
+      out.push({ ...fact, key });
+    }
+    return out;
   }
+}
 
-  async uploadSegment(mediaId: string, rendition: string, index: number, timescale: number, path: string): Promise<OutputFact> {
-    const buf = await readFile(path);
-    const sha256 = await sha256File(path);
-    const facts = readSegmentFacts(buf);
-    const key = storageKeys.mediaSegment(mediaId, rendition, index, sha256);
-    await this.store.putFile(key, path, 'video/iso.segment');
-    return {
-      kind: 'media',
-      rendition,
-      segmentIndex: index,
-      key,
-      sha256,
-      sizeBytes: buf.length,
-      timescale,
-      baseDecodeTime: facts.baseDecodeTime,
-      duration: facts.duration,
-      sampleCount: facts.sampleCount,
-    };
-  }
+async function put(url: string, path: string): Promise<void> {
+  const { size } = await stat(path);
+  const init: RequestInit & { duplex: 'half' } = {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+    body: Readable.toWeb(createReadStream(path)) as ReadableStream,
+    duplex: 'half',
+  };
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`output upload failed with ${res.status}`);
 }

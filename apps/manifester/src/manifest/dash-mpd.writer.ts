@@ -1,6 +1,7 @@
 import { relativeKey, storageKeys } from '@airlock/domain';
 import {
   ManifestInputError,
+  type StreamEncryption,
   type Track,
   type ValidatedPresentation,
 } from './manifest-input';
@@ -9,6 +10,12 @@ export const DASH_PROFILES =
   'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019';
 const AUDIO_CHANNEL_SCHEME =
   'urn:mpeg:dash:23003:3:audio_channel_configuration:2011';
+export const CENC_NAMESPACE = 'urn:mpeg:cenc:2013';
+/** ISO/IEC 23009-1 common encryption signalling: value is the scheme (cbcs), cenc:default_KID the key id. */
+export const MP4_PROTECTION_SCHEME = 'urn:mpeg:dash:mp4protection:2011';
+/** The W3C Clear Key system id (DASH-IF). */
+export const CLEARKEY_SYSTEM_SCHEME =
+  'urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e';
 
 const XML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -51,6 +58,45 @@ function frameRate(track: Track): string | undefined {
   return fps.den === 1 ? String(fps.num) : `${fps.num}/${fps.den}`;
 }
 
+/** A 32-hex-digit key id in the 8-4-4-4-12 UUID form cenc:default_KID takes. */
+export function keyIdUuid(keyId: string): string {
+  const hex = keyId.toLowerCase();
+  return [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    hex.slice(12, 16),
+    hex.slice(16, 20),
+    hex.slice(20, 32),
+  ].join('-');
+}
+
+/** ContentProtection descriptors for an AdaptationSet: the common scheme with the key id, then ClearKey. */
+function contentProtection(
+  encryption: StreamEncryption | undefined,
+  indent: string,
+): string[] {
+  if (!encryption) return [];
+  return [
+    `${indent}${element(
+      'ContentProtection',
+      [
+        ['schemeIdUri', MP4_PROTECTION_SCHEME],
+        ['value', encryption.scheme],
+        ['cenc:default_KID', keyIdUuid(encryption.keyId)],
+      ],
+      true,
+    )}`,
+    `${indent}${element(
+      'ContentProtection',
+      [
+        ['schemeIdUri', CLEARKEY_SYSTEM_SCHEME],
+        ['value', 'ClearKey1.0'],
+      ],
+      true,
+    )}`,
+  ];
+}
+
 function segmentList(track: Track, mpdKey: string, indent: string): string[] {
   const lines = [
     `${indent}${element('SegmentList', [['timescale', track.timescale]])}`,
@@ -82,10 +128,11 @@ function segmentList(track: Track, mpdKey: string, indent: string): string[] {
 /**
  * A static MPD with one Period: a video AdaptationSet (one Representation per rendition, lowest
  * bandwidth first) and an audio AdaptationSet, each Representation addressing its fMP4 objects with
- * an explicit SegmentList and SegmentTimeline. URIs are relative to the MPD's own key.
+ * an explicit SegmentList and SegmentTimeline. URIs are relative to the MPD's own key. Encrypted
+ * presentations declare the cenc namespace and give each AdaptationSet its ContentProtection.
  */
 export function writeDashMpd(presentation: ValidatedPresentation): string {
-  const { mediaId, version, video, audio } = presentation;
+  const { mediaId, version, video, audio, encryption } = presentation;
   const mpdKey = storageKeys.dashManifest(mediaId, version);
   const tracks = [...video, ...(audio ? [audio] : [])];
   if (tracks.length === 0)
@@ -98,6 +145,7 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     element('MPD', [
       ['xmlns', 'urn:mpeg:dash:schema:mpd:2011'],
+      ['xmlns:cenc', encryption ? CENC_NAMESPACE : undefined],
       ['profiles', DASH_PROFILES],
       ['type', 'static'],
       [
@@ -124,6 +172,7 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
         ['maxWidth', Math.max(...video.map((t) => t.stream.width ?? 0))],
         ['maxHeight', Math.max(...video.map((t) => t.stream.height ?? 0))],
       ])}`,
+      ...contentProtection(encryption, '      '),
     );
     for (const track of video) {
       lines.push(
@@ -168,6 +217,7 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
       );
     }
     lines.push(
+      ...contentProtection(encryption, '      '),
       `      ${element('Representation', [
         ['id', audio.stream.rendition],
         ['bandwidth', audio.peakBitrate],

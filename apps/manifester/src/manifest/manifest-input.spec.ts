@@ -5,7 +5,7 @@ import {
   validateManifestInput,
   writeManifests,
 } from './index';
-import { buildManifestFixture } from './manifest.fixture';
+import { FIXTURE_KEY_ID, buildManifestFixture } from './manifest.fixture';
 
 function problemsOf(input: ManifestInput): readonly string[] {
   try {
@@ -299,5 +299,81 @@ describe('validateManifestInput', () => {
     expect(() => writeManifests(input)).toThrow(
       /^invalid manifest input \(3 problems\):\n- rendition "360p": codecs/,
     );
+  });
+
+  describe('encryption', () => {
+    const cbcs = { scheme: 'cbcs' as const, keyId: FIXTURE_KEY_ID };
+    const OTHER_KEY_ID = '00112233445566778899aabbccddeeff';
+
+    it('gives the shared encryption of all streams, or none for clear streams', () => {
+      expect(
+        validateManifestInput(buildManifestFixture({ encryption: cbcs }))
+          .encryption,
+      ).toEqual(cbcs);
+      expect(
+        validateManifestInput(
+          buildManifestFixture({ video: false, encryption: cbcs }),
+        ).encryption,
+      ).toEqual(cbcs);
+      expect(
+        validateManifestInput(buildManifestFixture()).encryption,
+      ).toBeUndefined();
+    });
+
+    it('rejects a mix of clear and encrypted streams', () => {
+      const input = buildManifestFixture({ encryption: cbcs });
+      delete input.streams.find((s) => s.rendition === 'audio')?.encryption;
+      expectProblem(
+        input,
+        new RegExp(
+          `^streams must all be clear or all be encrypted with one key: "360p" is cbcs with key id ${FIXTURE_KEY_ID} ` +
+            'but "audio" is clear$',
+        ),
+      );
+      const clearVideo = buildManifestFixture();
+      clearVideo.streams[2].encryption = { ...cbcs };
+      expectProblem(
+        clearVideo,
+        /^streams must all be clear .*: "360p" is clear but "audio" is cbcs with key id /,
+      );
+    });
+
+    it('rejects streams encrypted with different key ids', () => {
+      const input = buildManifestFixture({ encryption: cbcs });
+      input.streams[0].encryption = { scheme: 'cbcs', keyId: OTHER_KEY_ID };
+      expectProblem(
+        input,
+        new RegExp(
+          `^streams must all be clear .*: "360p" is cbcs with key id ${FIXTURE_KEY_ID} but "720p" is cbcs with key id ${OTHER_KEY_ID}$`,
+        ),
+      );
+    });
+
+    it('rejects key ids that are not 32 lowercase hex digits and schemes other than cbcs', () => {
+      for (const keyId of [
+        FIXTURE_KEY_ID.toUpperCase(),
+        FIXTURE_KEY_ID.slice(1),
+        `${FIXTURE_KEY_ID}00`,
+        `5b6e1a0f-3c2d-4e8f-9a0b-1c2d3e4f5a6b`,
+      ]) {
+        const input = buildManifestFixture({
+          video: false,
+          encryption: { scheme: 'cbcs', keyId },
+        });
+        expectProblem(
+          input,
+          /^rendition "audio": key id ".*" is not 32 lowercase hex digits$/,
+        );
+      }
+      const cenc = buildManifestFixture({ video: false });
+      cenc.streams[0].encryption = {
+        scheme: 'cenc' as 'cbcs',
+        keyId: FIXTURE_KEY_ID,
+      };
+      expectProblem(
+        cenc,
+        /^rendition "audio": encryption scheme "cenc" is not supported \(only cbcs\)$/,
+      );
+    });
   });
 });

@@ -40,6 +40,9 @@ export interface Track {
   averageBitrate: number;
 }
 
+/** How every stream of a presentation is encrypted: one key (by id) for all renditions. */
+export type StreamEncryption = NonNullable<StreamInfo['encryption']>;
+
 /** A presentation that passed validation. Video tracks are in the order every manifest lists them. */
 export interface ValidatedPresentation {
   mediaId: string;
@@ -47,6 +50,8 @@ export interface ValidatedPresentation {
   /** Sorted by peak bitrate ascending, then average bitrate, then rendition name. */
   video: Track[];
   audio: Track | undefined;
+  /** Shared by every stream (validation refuses a mix), or undefined when the streams are clear. */
+  encryption: StreamEncryption | undefined;
 }
 
 /** Samples per AAC frame: the most an audio segment boundary may drift. */
@@ -54,6 +59,8 @@ const AUDIO_FRAME_SAMPLES = 1024;
 /** Rendition names become file names next to master.m3u8 and manifest.mpd, so keep them plain. */
 const RENDITION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const RESERVED_NAMES = new Set(['master', 'manifest']);
+/** A 128-bit key id as the contracts carry it. */
+const KEY_ID = /^[0-9a-f]{32}$/;
 
 /** Compares renditions by name without depending on the runtime locale. */
 export function compareNames(a: string, b: string): number {
@@ -102,6 +109,55 @@ function checkStream(stream: StreamInfo, problems: string[]): void {
       );
     }
   }
+}
+
+function describeEncryption(encryption: StreamEncryption | undefined): string {
+  return encryption
+    ? `${encryption.scheme} with key id ${encryption.keyId}`
+    : 'clear';
+}
+
+/**
+ * Every stream must be clear, or every stream encrypted the same way: the manifests signal one key
+ * system and one key id for the whole presentation, and a player cannot switch between clear and
+ * encrypted renditions. Returns the shared encryption when the streams agree.
+ */
+function checkEncryption(
+  streams: StreamInfo[],
+  problems: string[],
+): StreamEncryption | undefined {
+  for (const { rendition, encryption } of streams) {
+    if (!encryption) continue;
+    // Input may not have passed the contracts' schema: check what the writers print.
+    if ((encryption.scheme as string) !== 'cbcs')
+      problems.push(
+        `rendition "${rendition}": encryption scheme "${encryption.scheme}" is not supported (only cbcs)`,
+      );
+    if (!KEY_ID.test(encryption.keyId))
+      problems.push(
+        `rendition "${rendition}": key id "${encryption.keyId}" is not 32 lowercase hex digits`,
+      );
+  }
+  const sorted = [...streams].sort((a, b) =>
+    compareNames(a.rendition, b.rendition),
+  );
+  const first = sorted[0] as StreamInfo | undefined;
+  const reference = first?.encryption;
+  const differing = sorted.filter(
+    (s) =>
+      s.encryption?.scheme !== reference?.scheme ||
+      s.encryption?.keyId !== reference?.keyId,
+  );
+  if (first && differing.length > 0) {
+    problems.push(
+      `streams must all be clear or all be encrypted with one key: "${first.rendition}" is ` +
+        `${describeEncryption(reference)} but ` +
+        differing
+          .map((s) => `"${s.rendition}" is ${describeEncryption(s.encryption)}`)
+          .join(', '),
+    );
+  }
+  return reference;
 }
 
 function checkKey(fact: OutputFact, problems: string[]): void {
@@ -293,6 +349,7 @@ export function validateManifestInput(
         compareNames(a.stream.rendition, b.stream.rendition),
     );
   checkVideoAlignment(video, problems);
+  const encryption = checkEncryption([...byName.values()], problems);
 
   if (problems.length > 0) throw new ManifestInputError(problems);
   return {
@@ -300,5 +357,6 @@ export function validateManifestInput(
     version: input.version,
     video,
     audio: tracks.find((t) => t.stream.type === 'audio'),
+    encryption: encryption && { ...encryption },
   };
 }

@@ -1,16 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseMpd } from '@airlock/testing';
 import {
   type ManifestInput,
   escapeXmlAttr,
+  hlsKeyLine,
   isoDuration,
+  keyIdUuid,
   validateManifestInput,
   writeDashMpd,
   writeHlsMaster,
   writeManifests,
 } from './index';
-import { buildManifestFixture } from './manifest.fixture';
+import { FIXTURE_KEY_ID, buildManifestFixture } from './manifest.fixture';
 
 const GOLDEN_DIR = join(__dirname, '__golden__');
 const UPDATE_GOLDEN = process.env['UPDATE_GOLDEN'] === '1';
@@ -19,7 +21,7 @@ const UPDATE_GOLDEN = process.env['UPDATE_GOLDEN'] === '1';
 function expectGolden(name: string, actual: string): void {
   const file = join(GOLDEN_DIR, name);
   if (UPDATE_GOLDEN) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, actual);
     return;
   }
@@ -288,6 +290,87 @@ describe('manifest writers', () => {
         '360p',
         '720p',
       ]);
+    });
+  });
+
+  describe('cbcs encrypted', () => {
+    const cbcs = { scheme: 'cbcs' as const, keyId: FIXTURE_KEY_ID };
+    const encrypted = buildManifestFixture({ encryption: cbcs });
+    const KEY_LINE =
+      '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,W24aDzwtTo+aCxwtPk9aaw==",' +
+      'KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1",KEYID=0x5B6E1A0F3C2D4E8F9A0B1C2D3E4F5A6B';
+
+    it('matches the golden files', () => {
+      const written = writeManifests(encrypted);
+      expect(written.files.map((f) => basename(f.key))).toEqual([
+        'master.m3u8',
+        '360p.m3u8',
+        '720p.m3u8',
+        'audio.m3u8',
+        'manifest.mpd',
+      ]);
+      for (const file of written.files)
+        expectGolden(join('cbcs', basename(file.key)), file.body);
+    });
+
+    it('writes the ClearKey EXT-X-KEY line, carrying the key id, right before EXT-X-MAP', () => {
+      expect(hlsKeyLine(cbcs)).toBe(KEY_LINE);
+      const dataUri = /URI="data:text\/plain;base64,([^"]*)"/.exec(KEY_LINE);
+      expect(Buffer.from(dataUri?.[1] ?? '', 'base64').toString('hex')).toBe(
+        FIXTURE_KEY_ID,
+      );
+      for (const name of ['360p.m3u8', '720p.m3u8', 'audio.m3u8']) {
+        const lines = fileBody(encrypted, name).split('\n');
+        expect(lines.filter((l) => l.startsWith('#EXT-X-KEY'))).toEqual([
+          KEY_LINE,
+        ]);
+        expect(lines[lines.indexOf(KEY_LINE) + 1]).toMatch(/^#EXT-X-MAP:URI=/);
+        // Nothing else differs from the clear playlist.
+        expect(lines.filter((l) => l !== KEY_LINE).join('\n')).toBe(
+          fileBody(input, name),
+        );
+      }
+    });
+
+    it('leaves the master playlist as it is for clear media', () => {
+      expect(fileBody(encrypted, 'master.m3u8')).toBe(
+        fileBody(input, 'master.m3u8'),
+      );
+    });
+
+    it('gives every AdaptationSet the cbcs scheme with the key id and the ClearKey system', () => {
+      expect(keyIdUuid(FIXTURE_KEY_ID)).toBe(
+        '5b6e1a0f-3c2d-4e8f-9a0b-1c2d3e4f5a6b',
+      );
+      const body = fileBody(encrypted, 'manifest.mpd');
+      expect(body).toMatch(
+        /^<\?xml[^\n]*\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:cenc="urn:mpeg:cenc:2013" /,
+      );
+      const protection =
+        '<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cbcs" ' +
+        'cenc:default_KID="5b6e1a0f-3c2d-4e8f-9a0b-1c2d3e4f5a6b"/>\n' +
+        '      <ContentProtection schemeIdUri="urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e" value="ClearKey1.0"/>\n';
+      const sets = body.split('<AdaptationSet ').slice(1);
+      expect(sets).toHaveLength(2);
+      for (const set of sets) {
+        expect(set.split(protection)).toHaveLength(2);
+        // Descriptors come before the Representations (and after AudioChannelConfiguration, as the schema orders them).
+        expect(set.indexOf(protection)).toBeLessThan(
+          set.indexOf('<Representation '),
+        );
+      }
+      expect(sets[1].indexOf('<AudioChannelConfiguration ')).toBeLessThan(
+        sets[1].indexOf(protection),
+      );
+      expect(parseMpd(body).representations).toEqual(
+        parseMpd(fileBody(input, 'manifest.mpd')).representations,
+      );
+    });
+
+    it('writes nothing about encryption for clear media', () => {
+      for (const file of writeManifests(input).files) {
+        expect(file.body).not.toMatch(/EXT-X-KEY|ContentProtection|cenc/);
+      }
     });
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OutputFact, StreamInfo } from '@airlock/contracts';
 import { storageKeys } from '@airlock/domain';
-import type { ManifestInput } from './manifest-input';
+import type { ManifestInput, StreamEncryption } from './manifest-input';
 
 /** Test-only: builds verifier-shaped facts for a small CMAF presentation. Deterministic. */
 export interface FixtureOptions {
@@ -10,7 +10,12 @@ export interface FixtureOptions {
   segments?: number;
   video?: boolean;
   audio?: boolean;
+  /** Set on every stream. */
+  encryption?: StreamEncryption;
 }
+
+/** Key id of the encrypted fixture (the key itself never reaches the manifester). */
+export const FIXTURE_KEY_ID = '5b6e1a0f3c2d4e8f9a0b1c2d3e4f5a6b';
 
 interface TrackSpec {
   stream: StreamInfo;
@@ -134,6 +139,7 @@ export function buildManifestFixture(
     segments = 3,
     video = true,
     audio = true,
+    encryption,
   } = options;
   const specs = [
     ...(video ? FIXTURE_VIDEO : []),
@@ -142,7 +148,10 @@ export function buildManifestFixture(
   return {
     mediaId,
     version,
-    streams: specs.map((s) => ({ ...s.stream })),
+    streams: specs.map((s) => ({
+      ...s.stream,
+      ...(encryption ? { encryption: { ...encryption } } : {}),
+    })),
     outputs: specs.flatMap((s) => factsFor(mediaId, s, segments)),
   };
 }

@@ -1,3 +1,4 @@
+import type { JWK } from 'jose';
 import type { CreateMediaRequest, CreateMediaResponse, MediaView } from '@airlock/contracts';
 
 export class AirlockApiError extends Error {
@@ -26,6 +27,13 @@ export class AirlockClient {
 
   constructor(private readonly options: ClientOptions) {
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** The pipeline key senders wrap content keys to. */
+  async pipelineKey(): Promise<JWK> {
+    const { keys } = await this.call<{ keys: JWK[] }>('GET', '/v1/keys');
+    if (!keys[0]) throw new AirlockApiError(500, 'no_pipeline_key', 'GET /v1/keys returned no key');
+    return keys[0];
   }
 
   createMedia(body: CreateMediaRequest, idempotencyKey?: string): Promise<CreateMediaResponse> {

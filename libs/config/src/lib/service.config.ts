@@ -1,5 +1,17 @@
 import { z } from 'zod';
 
+const jsonObject = (what: string) =>
+  z.string().transform((s, ctx) => {
+    try {
+      const v = JSON.parse(s) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `must be ${what} as JSON` });
+    return z.NEVER;
+  });
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const bool = (fallback: boolean) =>
   z
@@ -36,9 +48,25 @@ export const apiEnvSchema = baseEnvSchema.extend({
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024 * 1024),
   /** Tenants and their API keys, `tenantId:apiKey,...`; stored hashed. The default is for local runs only. */
   TENANT_KEYS: z.string().min(3).default('dev:airlock-dev-key'),
-  /** The key service's private X25519 JWK (JSON). Required in production; local runs keep one in PIPELINE_KEY_FILE. */
-  PIPELINE_PRIVATE_JWK: z.string().min(10).optional(),
-  PIPELINE_KEY_FILE: z.string().min(1).default('.airlock/pipeline-key.json'),
+  /** The key service's private X25519 JWK (JSON, from a secret; `airlock up` makes a local one). */
+  PIPELINE_PRIVATE_JWK: jsonObject('a private X25519 JWK'),
+  /** Public Ed25519 JWKs (JSON array) whose signatures on job tokens the grant exchange accepts. */
+  WORKER_PUBLIC_JWKS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        const v = JSON.parse(s) as unknown;
+        if (Array.isArray(v) && v.length > 0) return v as Record<string, unknown>[];
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of public JWKs' });
+      return z.NEVER;
+    }),
+  /** Ceiling on a job token's lifetime (the policy's worker_key_ttl_seconds cannot exceed it). */
+  GRANT_MAX_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(900),
+  /** Presigned URLs in grants live no longer than this. */
+  GRANT_URL_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
 });
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 
@@ -63,6 +91,12 @@ export const workerEnvSchema = baseEnvSchema.extend({
     .pipe(z.array(z.enum(['short', 'long'])).min(1)),
   CONCURRENCY: z.coerce.number().int().min(1).default(2),
   FFMPEG_TIMEOUT_SEC: z.coerce.number().int().positive().default(1800),
+  /** Where grants are exchanged (the api). */
+  API_URL: z.string().url().default('http://127.0.0.1:3000'),
+  /** The fleet's private Ed25519 JWK (JSON) that signs job tokens. */
+  WORKER_SIGNING_JWK: jsonObject('a private Ed25519 JWK'),
+  /** Lifetime of a job token (and so of the grant it buys). */
+  WORKER_KEY_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

@@ -1,13 +1,35 @@
 import { z } from 'zod';
 
+/** Compact JWE (five base64url parts); the header is checked again where the key is used. */
+const compactJwe = z.string().max(4096).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWE');
+
+export const publicJwkSchema = z
+  .object({
+    kty: z.literal('OKP'),
+    crv: z.literal('X25519'),
+    x: z.string().min(40).max(60),
+    kid: z.string().max(200).optional(),
+    alg: z.literal('ECDH-ES+A256KW').optional(),
+    use: z.literal('enc').optional(),
+  })
+  // Strict: a private part (`d`) sent by mistake is refused, not silently stored.
+  .strict();
+
 export const createMediaSchema = z.object({
   messageId: z.string().min(1).max(200).optional(),
   roomId: z.string().min(1).max(200).optional(),
   profiles: z.array(z.string().min(1).max(40)).min(1).max(16).optional(),
+  /** Who may play the outputs: each gets the output key wrapped to their public key. */
+  recipients: z
+    .array(z.object({ id: z.string().min(1).max(200), publicJwk: publicJwkSchema }))
+    .min(1)
+    .max(256),
   source: z.object({
+    /** Size and sha256 of the ciphertext that will be uploaded. */
     sizeBytes: z.number().int().positive(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters'),
-    contentType: z.string().max(100).optional(),
+    /** The content key, JWE-wrapped to the pipeline key from GET /v1/keys. */
+    contentKeyJwe: compactJwe,
   }),
 });
 export type CreateMediaRequest = z.infer<typeof createMediaSchema>;
@@ -34,10 +56,47 @@ export interface MediaView {
   renditions: { name: string; ready: boolean }[];
   manifests?: { hls: string; dash: string };
   failure?: { code: string; message: string };
+  /** The output key id and the output key wrapped to each recipient. */
+  keyId: string;
+  keys: { recipientId: string; jwe: string }[];
   createdAt: string;
   updatedAt: string;
 }
 
 export interface ApiError {
   error: { code: string; message: string; details?: unknown };
+}
+
+export const grantRequestSchema = z.object({
+  token: z.string().min(20).max(4096),
+  ephemeralPublicJwk: publicJwkSchema,
+});
+
+export interface GrantResponse {
+  grantId: string;
+  expiresAt: string;
+  /** Content and output keys, each JWE-wrapped to the attempt's ephemeral key. */
+  contentKeyJwe: string;
+  outputKeyJwe: string;
+  outputKeyId: string;
+  source: { url: string; sha256: string; sizeBytes: number };
+}
+
+export const uploadRequestSchema = z.object({
+  token: z.string().min(20).max(4096),
+  files: z
+    .array(
+      z.object({
+        kind: z.enum(['init', 'media']),
+        rendition: z.string().min(1).max(40),
+        segmentIndex: z.number().int().min(-1),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    )
+    .min(1)
+    .max(2000),
+});
+
+export interface UploadResponse {
+  uploads: { key: string; url: string }[];
 }

@@ -29,6 +29,8 @@ export const streamInfoSchema = z.object({
   bitrateKbps: z.number().int(),
   sampleRate: z.number().int().optional(),
   channels: z.number().int().optional(),
+  /** Segments are encrypted for recipients (cbcs); the key id is public, the key is not. */
+  encryption: z.object({ scheme: z.literal('cbcs'), keyId: z.string().regex(/^[0-9a-f]{32}$/) }).optional(),
 });
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 
@@ -44,7 +46,12 @@ export const taskReportSchema = z.object({
   finishedAt: z.string(),
   stream: streamInfoSchema,
   outputs: z.array(outputFactSchema).min(1),
-  cleanup: z.object({ pathsRemoved: z.number().int(), bytesRemoved: z.number().int(), tempDirGone: z.boolean() }),
+  cleanup: z.object({
+    pathsRemoved: z.number().int(),
+    bytesRemoved: z.number().int(),
+    tempDirGone: z.boolean(),
+    grantReleased: z.boolean(),
+  }),
 });
 export type TaskReport = z.infer<typeof taskReportSchema>;
 

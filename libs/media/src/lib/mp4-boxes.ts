@@ -203,7 +203,7 @@ function readSampleEntry(buf: Buffer, entry: Box): SampleEntryFacts {
     const width = buf.readUInt16BE(sizeAt);
     const height = buf.readUInt16BE(sizeAt + 2);
     const kids = childBoxes(buf, entry.body + 78, entry.end, `'${entry.type}'`);
-    return { kind: 'visual', codecs: visualCodecs(buf, entry, kids), width, height };
+    return { kind: 'visual', codecs: visualCodecs(buf, originalFormat(buf, entry, kids), kids), width, height };
   }
   if (AUDIO_ENTRIES.has(entry.type)) {
     // SampleEntry(8); AudioSampleEntry: version(2) revision(2) vendor(4) channelcount(2) samplesize(2)
@@ -214,7 +214,7 @@ function readSampleEntry(buf: Buffer, entry: Box): SampleEntryFacts {
     const sampleRate = buf.readUInt32BE(entry.body + 24) >>> 16;
     const extra = qtVersion === 1 ? 16 : qtVersion === 2 ? 36 : 0;
     const kids = childBoxes(buf, entry.body + 28 + extra, entry.end, `'${entry.type}'`);
-    const audio = audioCodecs(buf, entry, kids);
+    const audio = audioCodecs(buf, originalFormat(buf, entry, kids), kids);
     return {
       kind: 'audio',
       codecs: audio.codecs,
@@ -223,6 +223,18 @@ function readSampleEntry(buf: Buffer, entry: Box): SampleEntryFacts {
     };
   }
   return { kind: 'other', codecs: entry.type };
+}
+
+/**
+ * Encrypted tracks use `encv`/`enca` sample entries; the codec they protect is named by
+ * sinf/frma. Players need the original format in CODECS (avc1..., mp4a...), not encv.
+ */
+function originalFormat(buf: Buffer, entry: Box, kids: readonly Box[]): Box {
+  if (entry.type !== 'encv' && entry.type !== 'enca') return entry;
+  const sinf = need(kids, 'sinf', `'${entry.type}'`);
+  const frma = need(children(buf, sinf), 'frma', "'sinf'");
+  needBytes(frma, frma.body, 4);
+  return { ...entry, type: buf.toString('latin1', frma.body, frma.body + 4) };
 }
 
 function visualCodecs(buf: Buffer, entry: Box, kids: readonly Box[]): string {

@@ -42,8 +42,11 @@ const DEFAULT_MAX_STDOUT = 64 * 1024 * 1024;
 const URL_QUERY = /(https?:\/\/[^\s?#]*)[?#]\S*/gi;
 const URL_USERINFO = /(https?:\/\/)[^\s/@]+@/gi;
 
+/** Raw keys passed to the packager (`key=<hex>`, `--iv <hex>` is public) never reach errors or logs. */
+const RAW_KEY = /(\bkey=)[0-9a-fA-F]{16,}/g;
+
 export function redactSecrets(text: string): string {
-  return text.replace(URL_USERINFO, '$1<redacted>@').replace(URL_QUERY, '$1?<redacted>');
+  return text.replace(URL_USERINFO, '$1<redacted>@').replace(URL_QUERY, '$1?<redacted>').replace(RAW_KEY, '$1<redacted>');
 }
 
 export function redactArgs(args: readonly string[]): string[] {

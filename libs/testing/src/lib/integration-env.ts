@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrismaClient, PrismaClient } from '@airlock/db';
-import { createTestSchema, ensurePostgres, workspaceRoot } from '@airlock/devstack';
+import { createTestSchema, ensurePostgres, generateLocalKeys, keyEnv, LocalKeys, workspaceRoot } from '@airlock/devstack';
 import { QueueConnection } from '@airlock/queue';
 import { LocalS3, ObjectStore, startLocalS3 } from '@airlock/storage';
 
@@ -21,6 +21,8 @@ export interface IntegrationEnv {
   readonly store: ObjectStore;
   readonly queues: QueueConnection;
   readonly tmp: string;
+  /** This world's key-service and worker-fleet keys (tests act as sender, recipient or attacker with them). */
+  readonly keys: LocalKeys;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
   const db = createPrismaClient({ databaseUrl: TEST_DATABASE_URL, schema, poolSize: 4 });
   const store = new ObjectStore({ endpoint: s3.endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket, singlePart: true });
   const queues = new QueueConnection({ redisUrl: TEST_REDIS_URL, prefix });
+  const keys = await generateLocalKeys();
 
   const env = {
     NODE_ENV: 'test',
@@ -58,7 +61,7 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
     S3_ACCESS_KEY: 'S3RVER',
     S3_SECRET_KEY: 'S3RVER',
     S3_SINGLE_PART: 'true',
-    PIPELINE_KEY_FILE: join(tmp, 'pipeline-key.json'),
+    ...keyEnv(keys),
   };
 
   return {
@@ -74,13 +77,15 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
     store,
     queues,
     tmp,
+    keys,
     async close() {
       await obliterateQueues(queues);
       await queues.close();
       await db.$disconnect();
       await s3.close();
       await dropSchema();
-      rmSync(tmp, { recursive: true, force: true });
+      // AIRLOCK_KEEP_TMP=1 keeps service logs and scratch files for a failing run.
+      if (!process.env['AIRLOCK_KEEP_TMP']) rmSync(tmp, { recursive: true, force: true });
     },
   };
 }

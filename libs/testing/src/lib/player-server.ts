@@ -27,7 +27,109 @@ export interface PlayerServer {
   baseUrl: string;
   /** Every /media/* request the page made, in order. */
   mediaRequests: ProxiedRequest[];
+  /** Every POST /license the page made, in order. */
+  licenseRequests: LicenseRequest[];
   close(): Promise<void>;
+}
+
+/** ClearKey keys: key id (32 hex digits) to key (32 hex digits). */
+export type ClearKeys = Record<string, string>;
+
+export interface LicenseRequest {
+  /** Key ids the CDM asked for, lowercase hex. */
+  kids: string[];
+  /** The subset of kids the license carried. */
+  granted: string[];
+  /** 200 with a license, 400 for an unreadable request, 403 when no asked-for key is known. */
+  status: number;
+}
+
+/** The ClearKey JSON Web Key Set a license answers with (W3C EME, "Clear Key"). */
+export interface ClearKeyLicense {
+  keys: { kty: 'oct'; k: string; kid: string }[];
+  type: 'temporary';
+}
+
+const HEX_128 = /^[0-9a-f]{32}$/;
+/** Largest license request body read; a real one is well under 1 KiB. */
+const MAX_LICENSE_REQUEST = 64 * 1024;
+
+/** Lowercased copy of keys; throws when a key id or key is not 32 hex digits. */
+export function normalizeClearKeys(keys: ClearKeys): ClearKeys {
+  const out: ClearKeys = {};
+  for (const [kid, key] of Object.entries(keys)) {
+    const k = kid.toLowerCase();
+    const v = key.toLowerCase();
+    if (!HEX_128.test(k))
+      throw new Error(`clear key id "${kid}" is not 32 hex digits`);
+    if (!HEX_128.test(v))
+      throw new Error(`clear key for "${kid}" is not 32 hex digits`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** "kid:key,kid:key" (lowercase hex), the form /license?keys= and play.html take. */
+export function formatClearKeys(keys: ClearKeys): string {
+  return Object.entries(normalizeClearKeys(keys))
+    .map(([kid, key]) => `${kid}:${key}`)
+    .join(',');
+}
+
+/** Inverse of formatClearKeys; throws on anything else. "" is no keys. */
+export function parseClearKeys(value: string): ClearKeys {
+  const keys: ClearKeys = {};
+  for (const pair of value.split(',').filter((p) => p !== '')) {
+    const [kid, key, ...rest] = pair.split(':');
+    if (key === undefined || rest.length > 0)
+      throw new Error(`"${pair}" is not kid:key`);
+    keys[kid] = key;
+  }
+  return normalizeClearKeys(keys);
+}
+
+export function hexToBase64Url(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64url');
+}
+
+export function base64UrlToHex(value: string): string {
+  return Buffer.from(value, 'base64url').toString('hex');
+}
+
+/**
+ * Answers a ClearKey license request (the CDM's message: {"kids":[base64url...],"type":...}) with the
+ * known keys among those asked for. granted is empty when none is known; throws when the request is
+ * not a ClearKey request.
+ */
+export function clearKeyLicense(
+  request: unknown,
+  keys: ClearKeys,
+): { kids: string[]; granted: string[]; license: ClearKeyLicense } {
+  const kidsValue: unknown =
+    request && typeof request === 'object'
+      ? (request as Record<string, unknown>)['kids']
+      : undefined;
+  if (
+    !Array.isArray(kidsValue) ||
+    kidsValue.some((k) => typeof k !== 'string')
+  ) {
+    throw new Error('not a ClearKey license request: no "kids" array');
+  }
+  const kids = (kidsValue as string[]).map(base64UrlToHex);
+  const known = normalizeClearKeys(keys);
+  const granted = kids.filter((kid) => known[kid] !== undefined);
+  return {
+    kids,
+    granted,
+    license: {
+      keys: granted.map((kid) => ({
+        kty: 'oct',
+        k: hexToBase64Url(known[kid]),
+        kid: hexToBase64Url(kid),
+      })),
+      type: 'temporary',
+    },
+  };
 }
 
 /** Player scripts served from the workspace's node_modules. */
@@ -83,8 +185,10 @@ function serveScript(res: ServerResponse, modulePath: string): void {
 
 /**
  * A same-origin home for a browser player under test: /play.html (the harness page), /hls.js and
- * /shaka.js (from node_modules), and /media/* proxied with plain GETs to upstreamBaseUrl/*,
- * status and content type passed through. Listens on 127.0.0.1 on a free port.
+ * /shaka.js (from node_modules), /media/* proxied with plain GETs to upstreamBaseUrl/*, status and
+ * content type passed through, and POST /license?keys=kid:key,... a ClearKey license endpoint that
+ * answers the CDM's request with the asked-for keys among those in its query (stateless, so one
+ * server serves calls with different keys). Listens on 127.0.0.1 on a free port.
  */
 export async function startPlayerServer(
   options: PlayerServerOptions,
@@ -101,6 +205,7 @@ export async function startPlayerServer(
     : new HttpAgent({ keepAlive: true });
   const upstreamBase = upstream.href.replace(/\/+$/, '');
   const mediaRequests: ProxiedRequest[] = [];
+  const licenseRequests: LicenseRequest[] = [];
 
   const proxy = (req: IncomingMessage, res: ServerResponse, path: string) => {
     const entry: ProxiedRequest = { path, status: 0 };
@@ -136,7 +241,51 @@ export async function startPlayerServer(
     upstreamReq.end();
   };
 
+  const license = (req: IncomingMessage, res: ServerResponse) => {
+    const entry: LicenseRequest = { kids: [], granted: [], status: 0 };
+    licenseRequests.push(entry);
+    const fail = (status: number, message: string) => {
+      entry.status = status;
+      sendText(res, status, `${message}\n`);
+    };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_LICENSE_REQUEST) chunks.push(chunk);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (size > MAX_LICENSE_REQUEST)
+        return fail(413, 'license request too large');
+      let answer: ReturnType<typeof clearKeyLicense>;
+      try {
+        const query = new URL(req.url ?? '/', 'http://x').searchParams;
+        const keys = parseClearKeys(query.get('keys') ?? '');
+        answer = clearKeyLicense(
+          JSON.parse(Buffer.concat(chunks).toString('utf8')),
+          keys,
+        );
+      } catch (err) {
+        return fail(400, err instanceof Error ? err.message : String(err));
+      }
+      entry.kids = answer.kids;
+      entry.granted = answer.granted;
+      if (answer.granted.length === 0)
+        return fail(403, `no key for key id(s) ${answer.kids.join(', ')}`);
+      entry.status = 200;
+      sendText(
+        res,
+        200,
+        JSON.stringify(answer.license),
+        'application/json; charset=utf-8',
+      );
+    });
+  };
+
   const server = createServer((req, res) => {
+    if (req.method === 'POST' && (req.url ?? '/').split('?')[0] === '/license')
+      return license(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendText(res, 405, 'method not allowed\n');
     const rawUrl = req.url ?? '/';
@@ -155,6 +304,7 @@ export async function startPlayerServer(
   return {
     baseUrl,
     mediaRequests,
+    licenseRequests,
     close: async () => {
       await closeServer(server);
       agent.destroy();

@@ -196,6 +196,37 @@ describe('player harness (ffmpeg + headless Chromium)', () => {
     expect(result.segmentsLoaded).toBeGreaterThanOrEqual(2);
   });
 
+  it('still plays clear media with ClearKey configured', async () => {
+    const clearKeys = {
+      '00112233445566778899aabbccddeeff': 'ffeeddccbbaa99887766554433221100',
+    };
+    const hls = await playHls({
+      baseUrl: server.baseUrl,
+      manifestUrlPath: 'hls/index.m3u8',
+      clearKeys,
+      timeoutMs: 60_000,
+    });
+    expect(hls).toMatchObject({ fatalErrors: [], reachedEnd: true });
+    const dash = await playDash({
+      baseUrl: server.baseUrl,
+      manifestUrlPath: 'dash/manifest.mpd',
+      clearKeys,
+      timeoutMs: 60_000,
+    });
+    expect(dash).toMatchObject({ fatalErrors: [], reachedEnd: true });
+    expect(server.licenseRequests).toEqual([]);
+  });
+
+  it('refuses malformed clear keys before starting a browser', async () => {
+    await expect(
+      playDash({
+        baseUrl: server.baseUrl,
+        manifestUrlPath: 'dash/manifest.mpd',
+        clearKeys: { abc: 'def' },
+      }),
+    ).rejects.toThrow(/clear key id "abc" is not 32 hex digits/);
+  });
+
   it('reports a missing HLS playlist as a fatal error', async () => {
     const result = await playHls({
       upstreamBaseUrl: upstream.baseUrl,

@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, errors } from 'playwright-core';
-import { startPlayerServer } from './player-server';
+import {
+  type ClearKeys,
+  formatClearKeys,
+  startPlayerServer,
+} from './player-server';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -37,6 +41,13 @@ export interface PlayOptions {
   timeoutMs?: number;
   /** Chromium binary; default $AIRLOCK_CHROMIUM or /usr/bin/chromium. */
   executablePath?: string;
+  /**
+   * ClearKey keys for encrypted media: key id (32 hex digits) to key (32 hex digits). shaka-player
+   * gets them as drm.clearKeys; hls.js runs with emeEnabled and fetches them as a ClearKey license
+   * from the player server's POST /license. Without this option no DRM is configured at all, and
+   * {} configures it with no keys.
+   */
+  clearKeys?: ClearKeys;
 }
 
 export interface PlayResult {
@@ -125,6 +136,10 @@ async function play(
   ) {
     throw new Error('give exactly one of baseUrl and upstreamBaseUrl');
   }
+  const clearKeys =
+    options.clearKeys === undefined
+      ? undefined
+      : formatClearKeys(options.clearKeys);
 
   const ownServer = options.upstreamBaseUrl
     ? await startPlayerServer({ upstreamBaseUrl: options.upstreamBaseUrl })
@@ -159,6 +174,7 @@ async function play(
       seekToEnd: options.seekToEnd === false ? '0' : '1',
       timeoutMs: String(Math.max(1000, remaining() - PAGE_MARGIN_MS)),
     });
+    if (clearKeys !== undefined) query.set('clearKeys', clearKeys);
     try {
       await page.goto(`${baseUrl}/play.html?${query.toString()}`, {
         timeout: remaining(),

@@ -33,7 +33,8 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
   mkdirSync(logDir, { recursive: true });
   const services = new Map<ServiceName, StartedService>();
   const ports = new Map<ServiceName, number>();
-  const serviceEnv = { ...env.env, WORKER_TMP_ROOT: workerTempRoot, ...extraEnv };
+  for (const name of SERVICES) ports.set(name, await freePort());
+  const serviceEnv = { ...env.env, WORKER_TMP_ROOT: workerTempRoot, API_URL: `http://127.0.0.1:${ports.get('api')}`, ...extraEnv };
 
   const launch = async (name: ServiceName) => {
     const port = ports.get(name) ?? (await freePort());

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JWK } from 'jose';
+import { GrantResponse, UploadResponse } from '@airlock/contracts';
+import { JobTokenError, unwrapKey, VerifiedJobToken, verifyJobToken, wrapKey } from '@airlock/crypto';
+import { appendEvent, Grant, Prisma } from '@airlock/db';
+import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
+import { API_DEPS, ApiDeps } from '../api.deps';
+import { ApiError } from '../http/api-error';
+
+type UploadFile = { kind: 'init' | 'media'; rendition: string; segmentIndex: number; sha256: string };
+
+const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'verifying']);
+
+/**
+ * The grant exchange: the only place a content key is opened outside a sender or recipient,
+ * and only to re-wrap it to one worker attempt's ephemeral key. Every refusal is a clear 4xx
+ * and a timeline event (reason code only).
+ */
+@Injectable()
+export class GrantService {
+  constructor(@Inject(API_DEPS) private readonly deps: ApiDeps) {}
+
+  async exchange(token: string, ephemeralPublicJwk: JWK): Promise<GrantResponse> {
+    const claims = await this.verify(token);
+    const task = await this.deps.db.task.findUnique({ where: { id: claims.taskId }, include: { job: { include: { media: true } } } });
+    if (!task || task.job.mediaId !== claims.mediaId || task.jobId !== claims.jobId) {
+      throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');
+    }
+    const media = task.job.media;
+    if (!PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}; no grant is given.`);
+    if (task.state === 'succeeded' && task.winningAttemptId !== claims.attemptId) {
+      throw await this.refuse(claims, 409, 'task_already_done', 'Another attempt already completed this task.');
+    }
+
+    let grant: Grant;
+    try {
+      grant = await this.deps.db.grant.create({
+        data: { jti: claims.jti, mediaId: media.id, taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId, expiresAt: claims.expiresAt },
+      });
+    } catch (e) {
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+        throw await this.refuse(claims, 409, 'token_replayed', 'This job token was already exchanged.');
+      }
+      throw e;
+    }
+    await appendEvent(this.deps.db, { mediaId: media.id, jobId: task.jobId, type: 'grant_issued', reason: 'grant_issued', data: { taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId } });
+
+    const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((claims.expiresAt.getTime() - Date.now()) / 1000)));
+    return {
+      grantId: grant.id,
+      expiresAt: claims.expiresAt.toISOString(),
+      contentKeyJwe: await this.rewrap(media.contentKeyJwe, ephemeralPublicJwk),
+      outputKeyJwe: await this.rewrap(media.outputKeyJwe, ephemeralPublicJwk),
+      outputKeyId: media.outputKeyId,
+      source: { url: await this.deps.store.presignGet(media.sourceKey, ttl), sha256: media.sourceSha256, sizeBytes: Number(media.sourceSizeBytes) },
+    };
+  }
+
+  /** Presigned PUTs for exactly the content-hash keys this task may write, while the grant lives. */
+  async uploads(grantId: string, token: string, files: UploadFile[]): Promise<UploadResponse> {
+    const { grant, claims } = await this.liveGrant(grantId, token);
+    const task = await this.deps.db.task.findUniqueOrThrow({ where: { id: grant.taskId } });
+    const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((grant.expiresAt.getTime() - Date.now()) / 1000)));
+    const uploads = [];
+    for (const f of files) {
+      const allowed =
+        task.kind === 'audio'
+          ? f.rendition === AUDIO_RENDITION
+          : task.kind === 'video' && f.rendition === task.rendition && (f.kind === 'init' || f.segmentIndex === task.segmentIndex);
+      if (!allowed) throw await this.refuse(claims, 403, 'outside_grant', `The grant does not cover ${f.rendition} ${f.kind} ${f.segmentIndex}.`);
+      const key = f.kind === 'init' ? storageKeys.initSegment(grant.mediaId, f.rendition, f.sha256) : storageKeys.mediaSegment(grant.mediaId, f.rendition, f.segmentIndex, f.sha256);
+      uploads.push({ key, url: await this.deps.store.presignPut(key, ttl) });
+    }
+    return { uploads };
+  }
+
+  async release(grantId: string, token: string): Promise<{ released: true }> {
+    const { grant } = await this.liveGrant(grantId, token, { allowRevoked: true });
+    await this.deps.db.grant.updateMany({ where: { id: grant.id, revokedAt: null }, data: { revokedAt: new Date() } });
+    return { released: true };
+  }
+
+  /** Revoke every grant of a media (job ended, media deleted). */
+  async revokeAll(mediaId: string): Promise<number> {
+    const { count } = await this.deps.db.grant.updateMany({ where: { mediaId, revokedAt: null }, data: { revokedAt: new Date() } });
+    return count;
+  }
+
+  private async liveGrant(grantId: string, token: string, opts: { allowRevoked?: boolean } = {}) {
+    const claims = await this.verify(token);
+    const grant = /^[0-9a-f-]{36}$/i.test(grantId) ? await this.deps.db.grant.findUnique({ where: { id: grantId } }) : null;
+    if (!grant || grant.jti !== claims.jti) throw await this.refuse(claims, 403, 'grant_mismatch', 'The token does not hold this grant.');
+    if (grant.revokedAt && !opts.allowRevoked) throw await this.refuse(claims, 403, 'grant_revoked', 'The grant was revoked.');
+    const media = await this.deps.db.media.findUniqueOrThrow({ where: { id: grant.mediaId } });
+    if (!opts.allowRevoked && !PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}.`);
+    return { grant, claims };
+  }
+
+  private async verify(token: string): Promise<VerifiedJobToken> {
+    try {
+      return await verifyJobToken(token, this.deps.config.WORKER_PUBLIC_JWKS as unknown as JWK[], this.deps.config.GRANT_MAX_TTL_SEC);
+    } catch (e) {
+      if (!(e instanceof JobTokenError)) throw e;
+      await this.recordUnverified(token, e.reason);
+      throw new ApiError(e.reason === 'wrong_audience' || e.reason === 'ttl_too_long' ? 403 : 401, `token_${e.reason}`, e.message);
+    }
+  }
+
+  /** The token failed verification, so its claims are untrusted: record the refusal only on a media that exists. */
+  private async recordUnverified(token: string, reason: string): Promise<void> {
+    try {
+      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { media?: unknown };
+      if (typeof payload.media !== 'string' || !/^[0-9a-f-]{36}$/i.test(payload.media)) return;
+      if (!(await this.deps.db.media.findUnique({ where: { id: payload.media }, select: { id: true } }))) return;
+      await appendEvent(this.deps.db, { mediaId: payload.media, type: 'grant_refused', reason: `token_${reason}` });
+    } catch {
+      // Unparseable: nothing to attribute it to.
+    }
+  }
+
+  private async refuse(claims: VerifiedJobToken, status: number, code: string, message: string): Promise<ApiError> {
+    const exists = await this.deps.db.media.findUnique({ where: { id: claims.mediaId }, select: { id: true } }).catch(() => null);
+    if (exists) {
+      await appendEvent(this.deps.db, { mediaId: claims.mediaId, type: 'grant_refused', reason: code, data: { taskId: claims.taskId, attemptId: claims.attemptId, workerId: claims.workerId } });
+    }
+    return new ApiError(status, code, message);
+  }
+
+  private async rewrap(jwe: string, to: JWK): Promise<string> {
+    const key = await unwrapKey(jwe, this.deps.pipelineKey.privateJwk);
+    try {
+      return await wrapKey(key, to);
+    } finally {
+      key.fill(0);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { JobContext, TerminalError } from '@airlock/queue';
+import { WorkerDeps } from '../handlers/worker-deps';
+import { AttemptGrant } from '../grants/grant-client';
+import { SourceRejected } from '../grants/secure-source';
+import { AttemptInfo, beginAttempt } from './attempt-context';
+import { AttemptWorkspace, CleanupReceipt } from './attempt-workspace';
+
+export interface AttemptRun<T> {
+  readonly attempt: AttemptInfo;
+  readonly result: T;
+  readonly cleanup: CleanupReceipt & { grantReleased: boolean };
+}
+
+/**
+ * The narrow exception to the plaintext boundary, in one place: a grant for this attempt only,
+ * a private directory, and a finally that wipes the directory, zeroes the keys and releases
+ * the grant, on success and on failure alike.
+ */
+export async function runAttempt<T>(
+  deps: WorkerDeps,
+  ctx: JobContext,
+  ids: { mediaId: string; jobId: string; taskId: string },
+  work: (ws: AttemptWorkspace, grant: AttemptGrant) => Promise<T>,
+): Promise<AttemptRun<T>> {
+  const attempt = beginAttempt(deps.workerId, ctx);
+  const grant = await deps.grants.acquire({ attemptId: attempt.attemptId, ...ids });
+  let ws: AttemptWorkspace | undefined;
+  let receipt: CleanupReceipt | undefined;
+  try {
+    ws = await AttemptWorkspace.open(deps.tempRoot, attempt.attemptId);
+    const result = await work(ws, grant);
+    receipt = await ws.cleanup();
+    grant.wipe();
+    return { attempt, result, cleanup: { ...receipt, grantReleased: await grant.release() } };
+  } catch (e) {
+    if (e instanceof SourceRejected) throw new TerminalError(e.code, e.message);
+    throw e;
+  } finally {
+    if (!receipt) {
+      await ws?.cleanup();
+      grant.wipe();
+      await grant.release();
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { JWK } from 'jose';
+import { GrantResponse, UploadResponse } from '@airlock/contracts';
+import { generateX25519KeyPair, signJobToken, unwrapKey } from '@airlock/crypto';
+import { TerminalError } from '@airlock/queue';
+
+export interface GrantIds {
+  readonly attemptId: string;
+  readonly mediaId: string;
+  readonly jobId: string;
+  readonly taskId: string;
+}
+
+export interface UploadFile {
+  readonly kind: 'init' | 'media';
+  readonly rendition: string;
+  readonly segmentIndex: number;
+  readonly sha256: string;
+}
+
+/** What one attempt holds while its grant lives. Keys are zeroed by `wipe()`. */
+export interface AttemptGrant {
+  readonly grantId: string;
+  readonly contentKey: Uint8Array;
+  readonly outputKey: Uint8Array;
+  readonly outputKeyId: string;
+  readonly source: GrantResponse['source'];
+  uploadUrls(files: readonly UploadFile[]): Promise<UploadResponse['uploads']>;
+  release(): Promise<boolean>;
+  wipe(): void;
+}
+
+/**
+ * The worker side of the grant exchange: a fresh X25519 key pair per attempt, a job token
+ * signed with the fleet key, and keys that arrive wrapped to that attempt alone.
+ */
+export class GrantClient {
+  constructor(
+    private readonly apiUrl: string,
+    private readonly signingJwk: JWK,
+    private readonly workerId: string,
+    private readonly ttlSec: number,
+  ) {}
+
+  async acquire(ids: GrantIds): Promise<AttemptGrant> {
+    const ephemeral = await generateX25519KeyPair();
+    const token = await signJobToken({ workerId: this.workerId, ...ids }, this.signingJwk, this.ttlSec);
+    const grant = await this.post<GrantResponse>('/v1/grants', { token, ephemeralPublicJwk: ephemeral.publicJwk });
+    const contentKey = await unwrapKey(grant.contentKeyJwe, ephemeral.privateJwk);
+    const outputKey = await unwrapKey(grant.outputKeyJwe, ephemeral.privateJwk);
+    let released = false;
+    return {
+      grantId: grant.grantId,
+      contentKey,
+      outputKey,
+      outputKeyId: grant.outputKeyId,
+      source: grant.source,
+      uploadUrls: async (files) => (await this.post<UploadResponse>(`/v1/grants/${grant.grantId}/uploads`, { token, files })).uploads,
+      release: async () => {
+        if (released) return true;
+        const res = await fetch(new URL(`/v1/grants/${grant.grantId}`, this.apiUrl), {
+          method: 'DELETE',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ token }),
+        }).catch(() => undefined);
+        released = res?.ok ?? false;
+        return released;
+      },
+      wipe: () => {
+        contentKey.fill(0);
+        outputKey.fill(0);
+      },
+    };
+  }
+
+  /** A 4xx is a refusal that retrying cannot fix (stale attempt, deleted media): terminal. */
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const res = await fetch(new URL(path, this.apiUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (res.ok) return json as T;
+    const code = json.error?.code ?? `http_${res.status}`;
+    const message = `grant exchange refused: ${json.error?.message ?? res.statusText}`;
+    if (res.status >= 400 && res.status < 500) throw new TerminalError(code, message);
+    throw new Error(`${code}: ${message}`);
+  }
+}

@@ -1,0 +1,213 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ManifestResult, manifestResultSchema, OutputFact } from '@airlock/contracts';
+import { MediaState, Prisma, PrismaClient } from '@airlock/db';
+import { AUDIO_RENDITION } from '@airlock/domain';
+import { JobContext } from '@airlock/queue';
+import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { PublishHandler } from './publish.handler';
+
+/**
+ * PublishHandler on a real Postgres schema: output pointers are written once, the media
+ * flips verifying -> ready once, and nothing brings a deleted media back.
+ */
+
+/** Wrapped-key placeholders, written only when the schema has those columns. */
+const KEY_COLUMNS: Record<string, string> =
+  'contentKeyJwe' in Prisma.MediaScalarFieldEnum ? { contentKeyJwe: 'test.jwe', outputKeyJwe: 'test.jwe', outputKeyId: 'kid-test' } : {};
+
+const SEGMENTS = 2;
+const TIMESCALE = 90_000;
+
+interface Seeded {
+  readonly mediaId: string;
+  readonly jobId: string;
+  readonly videoTaskIds: readonly string[];
+  readonly audioTaskId: string;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function fact(mediaId: string, rendition: string, segmentIndex: number): OutputFact {
+  const init = segmentIndex < 0;
+  return {
+    kind: init ? 'init' : 'media',
+    rendition,
+    segmentIndex,
+    key: `media/${mediaId}/${rendition}/${init ? 'init.mp4' : `seg-${segmentIndex}.m4s`}`,
+    sha256: sha(`${mediaId}/${rendition}/${segmentIndex}`),
+    sizeBytes: init ? 900 : 250_000,
+    timescale: TIMESCALE,
+    baseDecodeTime: init ? 0 : segmentIndex * 4 * TIMESCALE,
+    duration: init ? 0 : 4 * TIMESCALE,
+    sampleCount: init ? 0 : 120,
+  };
+}
+
+/** What the manifester hands publish: 360p init + 2 segments, audio init + 1 segment. */
+function manifestFor(mediaId: string, jobId: string): ManifestResult {
+  return manifestResultSchema.parse({
+    ok: true,
+    version: jobId,
+    hlsKey: `media/${mediaId}/${jobId}/master.m3u8`,
+    dashKey: `media/${mediaId}/${jobId}/manifest.mpd`,
+    outputs: [
+      fact(mediaId, '360p', -1),
+      ...Array.from({ length: SEGMENTS }, (_, i) => fact(mediaId, '360p', i)),
+      fact(mediaId, AUDIO_RENDITION, -1),
+      fact(mediaId, AUDIO_RENDITION, 0),
+    ],
+    renditions: ['360p', AUDIO_RENDITION],
+  });
+}
+
+function contextOf(children: unknown[], failed: Record<string, string> = {}): JobContext {
+  return {
+    jobId: `publish__${randomUUID()}`,
+    queue: 'orchestrator',
+    attempt: 1,
+    maxAttempts: 5,
+    childrenValues: async <T>() => children as T[],
+    failedChildren: async () => failed,
+  };
+}
+
+describe('PublishHandler on a real database', () => {
+  let env: IntegrationEnv;
+  let db: PrismaClient;
+  const tenantId = `tenant-${randomUUID()}`;
+
+  async function seed(mediaState: MediaState = 'verifying'): Promise<Seeded> {
+    const media = await db.media.create({
+      data: {
+        tenantId,
+        state: mediaState,
+        profiles: ['default'],
+        sourceKey: `src/${randomUUID()}`,
+        sourceSha256: sha('source'),
+        sourceSizeBytes: BigInt(10_000_000),
+        sizeClass: 'small',
+        ...KEY_COLUMNS,
+      } as Prisma.MediaUncheckedCreateInput,
+    });
+    const job = await db.job.create({
+      data: { mediaId: media.id, state: 'packaging', lane: 'short', tasksTotal: SEGMENTS + 1, tasksSucceeded: SEGMENTS + 1 },
+    });
+    const videoTaskIds = Array.from({ length: SEGMENTS }, () => randomUUID());
+    const audioTaskId = randomUUID();
+    await db.task.createMany({
+      data: [
+        { id: audioTaskId, jobId: job.id, kind: 'audio' as const, segmentIndex: 0, rendition: AUDIO_RENDITION, lane: 'short', state: 'succeeded' as const },
+        ...videoTaskIds.map((id, i) => ({ id, jobId: job.id, kind: 'video' as const, segmentIndex: i, rendition: '360p', lane: 'short', state: 'succeeded' as const })),
+      ],
+    });
+    return { mediaId: media.id, jobId: job.id, videoTaskIds, audioTaskId };
+  }
+
+  async function eventsTo(mediaId: string, state: MediaState) {
+    return db.event.findMany({ where: { mediaId, toState: state } });
+  }
+
+  beforeAll(async () => {
+    env = await startIntegrationEnv('publish-handler');
+    db = env.db;
+    await db.tenant.create({ data: { id: tenantId, name: 'Publish handler tests', apiKeyHash: sha(tenantId) } });
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('publishes once: one row per output key, verifying -> ready once, even when run twice', async () => {
+    const { mediaId, jobId, videoTaskIds, audioTaskId } = await seed();
+    const handler = new PublishHandler(db);
+    const manifest = manifestFor(mediaId, jobId);
+    if (!manifest.ok) throw new Error('fixture must be a successful manifest');
+
+    await expect(handler.handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'ready' });
+    await expect(handler.handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'not_published' });
+
+    expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({
+      state: 'ready',
+      manifestHlsKey: manifest.hlsKey,
+      manifestDashKey: manifest.dashKey,
+    });
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('published');
+    const ready = await eventsTo(mediaId, 'ready');
+    expect(ready).toHaveLength(1);
+    expect(ready[0]).toMatchObject({ jobId, fromState: 'verifying', reason: 'published', data: { renditions: ['360p', AUDIO_RENDITION], outputs: 5 } });
+
+    const outputs = await db.output.findMany({ where: { mediaId }, orderBy: { key: 'asc' } });
+    expect(outputs.map((o) => o.key)).toEqual(manifest.outputs.map((o) => o.key).sort());
+    const byKey = new Map(outputs.map((o) => [o.key, o]));
+    for (const o of manifest.outputs) {
+      const row = byKey.get(o.key);
+      const owner = o.rendition === AUDIO_RENDITION ? audioTaskId : o.kind === 'init' ? null : videoTaskIds[o.segmentIndex];
+      expect(row).toMatchObject({
+        kind: o.kind,
+        rendition: o.rendition,
+        segmentIndex: o.segmentIndex,
+        sha256: o.sha256,
+        sizeBytes: BigInt(o.sizeBytes),
+        taskId: owner,
+        durationSec: o.kind === 'media' ? 4 : null,
+      });
+    }
+  });
+
+  it('publishes once when two deliveries run at the same time', async () => {
+    const { mediaId, jobId } = await seed();
+    const manifest = manifestFor(mediaId, jobId);
+    const outcomes = await Promise.all([new PublishHandler(db), new PublishHandler(db)].map((h) => h.handle({ mediaId, jobId }, contextOf([manifest]))));
+
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['not_published', 'ready']);
+    expect(await eventsTo(mediaId, 'ready')).toHaveLength(1);
+    expect(await db.output.count({ where: { mediaId } })).toBe(manifest.ok ? manifest.outputs.length : -1);
+  });
+
+  it('does not resurrect a media that was deleted meanwhile', async () => {
+    const { mediaId, jobId } = await seed('deleted');
+    const manifest = manifestFor(mediaId, jobId);
+
+    await expect(new PublishHandler(db).handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'not_published' });
+
+    expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'deleted', manifestHlsKey: null, manifestDashKey: null });
+    expect(await eventsTo(mediaId, 'ready')).toHaveLength(0);
+  });
+
+  // KNOWN BUG (publish.handler.ts, the $transaction in handle): outputs are inserted and the job is
+  // set to `published` before the guarded media transition, and a refused transition (returns false)
+  // does not roll the transaction back. So a late publish for a media deleted meanwhile writes
+  // canonical output pointers to objects the deletion purged and marks the job published.
+  // `it.failing` keeps the suite green and flips to red once fixed: then make it a plain `it`.
+  it.failing('writes no output pointers and does not mark the job published for a deleted media', async () => {
+    const { mediaId, jobId } = await seed('deleted');
+    await new PublishHandler(db).handle({ mediaId, jobId }, contextOf([manifestFor(mediaId, jobId)]));
+
+    expect(await db.output.count({ where: { mediaId } })).toBe(0);
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).not.toBe('published');
+  });
+
+  it('fails the media as retryable when the manifest stage failed', async () => {
+    const { mediaId, jobId } = await seed();
+    const outcome = await new PublishHandler(db).handle({ mediaId, jobId }, contextOf([], { 'manifest__x': 'child verify__x failed' }));
+
+    expect(outcome).toEqual({ outcome: 'stage_failed' });
+    expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'failed_retryable', failureCode: 'stage_failed' });
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('failed');
+    expect(await db.output.count({ where: { mediaId } })).toBe(0);
+  });
+
+  it('fails the media terminally when the manifester reports a failed verification', async () => {
+    const { mediaId, jobId } = await seed();
+    const result: ManifestResult = { ok: false, code: 'verification_failed', message: '360p segment 1 is missing' };
+    const outcome = await new PublishHandler(db).handle({ mediaId, jobId }, contextOf([result]));
+
+    expect(outcome).toEqual({ outcome: 'verification_failed' });
+    const media = await db.media.findUniqueOrThrow({ where: { id: mediaId } });
+    expect(media).toMatchObject({ state: 'failed_terminal', failureCode: 'verification_failed' });
+    expect(media.failureMessage).toContain('360p segment 1 is missing');
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('failed');
+  });
+});
