@@ -80,12 +80,6 @@ export class GrantService {
     return { released: true };
   }
 
-  /** Revoke every grant of a media (job ended, media deleted). */
-  async revokeAll(mediaId: string): Promise<number> {
-    const { count } = await this.deps.db.grant.updateMany({ where: { mediaId, revokedAt: null }, data: { revokedAt: new Date() } });
-    return count;
-  }
-
   private async liveGrant(grantId: string, token: string, opts: { allowRevoked?: boolean } = {}) {
     const claims = await this.verify(token);
     const grant = /^[0-9a-f-]{36}$/i.test(grantId) ? await this.deps.db.grant.findUnique({ where: { id: grantId } }) : null;

@@ -162,9 +162,8 @@ export class MediaService {
   /** Deletion beats completion: `deleted` has no way out, and every object of the media is purged. */
   async remove(tenantId: string, id: string): Promise<{ id: string; state: 'deleted' }> {
     await this.find(tenantId, id);
+    // The transition also revokes every grant of the media.
     await transitionMedia(this.deps.db, { mediaId: id, to: 'deleted', reason: 'deleted_by_sender' });
-    // No attempt may read the source or write outputs after this.
-    await this.deps.db.grant.updateMany({ where: { mediaId: id, revokedAt: null }, data: { revokedAt: new Date() } });
     let purged = 0;
     for (const prefix of storageKeys.mediaPrefixes(id)) purged += await this.deps.store.deletePrefix(prefix);
     await appendEvent(this.deps.db, { mediaId: id, type: 'objects_purged', reason: 'deleted_by_sender', data: { objects: purged } });

@@ -73,7 +73,7 @@ function report(rendition: string, outputs: OutputFact[], overrides: Partial<Tas
       ? { rendition, type: 'audio', codecs: 'mp4a.40.2', bitrateKbps: 128, sampleRate: 48000, channels: 2 }
       : { rendition, type: 'video', codecs: 'avc1.64001f', width: 1280, height: 720, fps: { num: 30, den: 1 }, bitrateKbps: 2800 },
     outputs,
-    cleanup: { pathsRemoved: 3, bytesRemoved: 1_000_000, tempDirGone: true },
+    cleanup: { pathsRemoved: 3, bytesRemoved: 1_000_000, tempDirGone: true, grantReleased: true },
     ...overrides,
   };
   // Fixtures must be reports a worker could really send.
@@ -258,7 +258,7 @@ describe('checkReportsAgainstPlan', () => {
 
   it('flags an attempt that left its temp dir behind', () => {
     const reports = goodReports();
-    const messy = report('720p', reports[reports.length - 1].outputs, { attemptId: 'attempt-messy', cleanup: { pathsRemoved: 0, bytesRemoved: 0, tempDirGone: false } });
+    const messy = report('720p', reports[reports.length - 1].outputs, { attemptId: 'attempt-messy', cleanup: { pathsRemoved: 0, bytesRemoved: 0, tempDirGone: false, grantReleased: true } });
     const { failures } = checkReportsAgainstPlan(expected(), [...reports.slice(0, -1), messy]);
 
     expect(failures).toEqual(['cleanup_incomplete: attempt attempt-messy left its temp dir']);

@@ -13,6 +13,8 @@ export interface TransitionInput {
   readonly set?: Omit<Prisma.MediaUpdateManyMutationInput, 'state'>;
 }
 
+const GRANTS_END_AT: ReadonlySet<MediaState> = new Set(['ready', 'failed_retryable', 'failed_terminal', 'expired', 'deleted']);
+
 /**
  * One guarded write per transition (`WHERE state IN <legal sources>`), recorded in the
  * timeline in the same transaction. Returns false when the media was not in a state that
@@ -31,6 +33,10 @@ export async function transitionMediaIn(tx: Prisma.TransactionClient, input: Tra
     data: { ...input.set, state: input.to },
   });
   if (count !== 1) return false;
+  if (GRANTS_END_AT.has(input.to)) {
+    // The media's processing is over: no attempt may read its source or write outputs any more.
+    await tx.grant.updateMany({ where: { mediaId: input.mediaId, revokedAt: null }, data: { revokedAt: new Date() } });
+  }
   await appendEvent(tx, {
     mediaId: input.mediaId,
     jobId: input.jobId,
