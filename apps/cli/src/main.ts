@@ -3,7 +3,7 @@ import { down, up } from './commands/stack.command';
 import { transcode } from './commands/transcode.command';
 import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
-import { stateDir, workspaceRoot } from '@airlock/devstack';
+import { generateLocalKeys, keyEnv, stateDir, workspaceRoot } from '@airlock/devstack';
 
 const USAGE = `airlock <command>
 
@@ -12,6 +12,7 @@ const USAGE = `airlock <command>
   transcode FILE             create a media, upload FILE, wait for ready, print the HLS and DASH URLs
       --profiles 240p,360p   choose profiles by name (default ladder otherwise)
   status MEDIA_ID            print the media's state
+  keys                       print fresh key-service and worker-fleet keys as .env lines (for docker compose)
 
   --api URL   (env AIRLOCK_API_URL, default http://127.0.0.1:3000)
   --key KEY   (env AIRLOCK_API_KEY, default airlock-dev-key)
@@ -46,6 +47,12 @@ async function main(argv: string[]): Promise<void> {
         recipientFile: join(stateDir(workspaceRoot()), 'recipient.json'),
       });
       return;
+    case 'keys': {
+      // Single-quoted for docker compose's .env parser: JWK JSON holds no single quotes.
+      const env = keyEnv(await generateLocalKeys());
+      process.stdout.write(Object.entries(env).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n');
+      return;
+    }
     case 'status': {
       if (!arg) throw new Error('status needs a MEDIA_ID');
       const media = await new AirlockClient({ baseUrl: values.api, apiKey: values.key }).getMedia(arg);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { generateSigningKeyPair, generateX25519KeyPair, JOB_TOKEN_AUDIENCE, signJobToken, unwrapKey, wrapKey } from '@airlock/crypto';
+import { keyEnvFor } from '@airlock/devstack';
 import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
 import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
@@ -17,7 +18,7 @@ describe('GrantService', () => {
 
   beforeAll(async () => {
     env = await startIntegrationEnv('grants');
-    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env });
+    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
     deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK) };
     grants = new GrantService(deps);
     await env.store.ensureBucket();
@@ -52,7 +53,7 @@ describe('GrantService', () => {
     return { mediaId, jobId: job.id, taskId: task.id, sourceKey: `src/${mediaId}/${sha}` };
   }
 
-  const fleetKey = () => JSON.parse(env.env['WORKER_SIGNING_JWK']);
+  const fleetKey = () => env.keys.workerPrivateJwk;
   const tokenFor = (ids: { mediaId: string; jobId: string; taskId: string }, attemptId = randomUUID(), ttl = 60, key = fleetKey()) =>
     signJobToken({ workerId: 'w1', attemptId, ...ids }, key, ttl);
 

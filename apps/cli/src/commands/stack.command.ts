@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnvSchema, loadEnv } from '@airlock/config';
-import { DEFAULT_PORTS, ensureLocalKeys, ensurePostgres, keyEnv, ensureRedis, ensureS3, isReady, migrateDeploy, SERVICES, startService, stateDir, waitReady, workspaceRoot } from '@airlock/devstack';
+import { DEFAULT_PORTS, ensureLocalKeys, ensurePostgres, keyEnvFor, ensureRedis, ensureS3, isReady, migrateDeploy, SERVICES, startService, stateDir, waitReady, workspaceRoot } from '@airlock/devstack';
 
 interface PidFile {
   s3rver?: number;
@@ -30,14 +30,14 @@ export async function up(): Promise<void> {
   await migrateDeploy(root, config.DATABASE_URL);
 
   // Each process gets only the env it reads; keys stay out of argv and logs.
-  const env = keyEnv(await ensureLocalKeys(join(state, 'keys.json')));
+  const keys = await ensureLocalKeys(join(state, 'keys.json'));
   for (const name of SERVICES) {
     const port = DEFAULT_PORTS[name];
     if (await isReady(port)) {
       log(`${name} already running on :${port}`);
       continue;
     }
-    const service = startService({ root, name, port, env, logFile: join(logs, `${name}.log`), detached: true });
+    const service = startService({ root, name, port, env: keyEnvFor(name, keys), logFile: join(logs, `${name}.log`), detached: true });
     pids.services[name] = service.process.pid ?? 0;
     writePids(state, pids);
     await waitReady(service);

@@ -1,10 +1,22 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AttemptWorkspace, wipeTempRoot, withWorkspace } from './attempt-workspace';
+import { TerminalError } from '@airlock/queue';
+import type { GrantClient } from '../grants/grant-client';
+import { SourceRejected } from '../grants/secure-source';
+import type { WorkerDeps } from '../handlers/worker-deps';
+import { OutputUploader } from '../output/output-uploader';
+import { jobContext } from '../test/job-context';
+import { type IssuedGrant, StoreGrantClient, isZeroed } from '../test/store-grant-client';
+import { AttemptWorkspace, wipeTempRoot } from './attempt-workspace';
+import { runAttempt } from './run-attempt';
 
-/** Pure file-system behaviour of the attempt workspace: no store, no ffmpeg. */
+/**
+ * File-system behaviour of the attempt workspace, and runAttempt's guarantees around it (with a
+ * stand-in grant that is never fetched from): no store, no ffmpeg.
+ */
 
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
@@ -88,26 +100,74 @@ describe('attempt workspace', () => {
     });
   });
 
-  describe('withWorkspace', () => {
-    it('returns the result and a receipt, and leaves nothing behind', async () => {
+  describe('runAttempt', () => {
+    let grants: StoreGrantClient;
+    const mediaId = randomUUID();
+    const ids = () => ({ mediaId, jobId: randomUUID(), taskId: randomUUID() });
+    const depsFor = (tempRoot: string): WorkerDeps => ({
+      grants: grants as unknown as GrantClient,
+      uploader: new OutputUploader(),
+      workerId: 'ws-spec',
+      tempRoot,
+      ffmpegTimeoutMs: 1000,
+      encoderBuild: 'none',
+    });
+
+    beforeEach(() => {
+      // No store here: the stand-in only needs URLs it will never fetch.
+      grants = new StoreGrantClient({
+        presignGet: (key) => Promise.resolve(`http://store.invalid/${key}?sig=get`),
+        presignPut: (key) => Promise.resolve(`http://store.invalid/${key}?sig=put`),
+      });
+      grants.addMedia(mediaId, {
+        source: { key: `src/${mediaId}/${'a'.repeat(64)}`, sha256: 'a'.repeat(64), sizeBytes: 1 },
+        contentKey: new Uint8Array(randomBytes(32)),
+        outputKey: new Uint8Array(randomBytes(16)),
+        outputKeyId: randomBytes(16).toString('hex'),
+      });
+    });
+
+    const expectClosed = (g: IssuedGrant): void => {
+      expect(isZeroed(g.contentKey)).toBe(true);
+      expect(isZeroed(g.outputKey)).toBe(true);
+      expect(g.calls).toEqual(['wipe', 'release']);
+    };
+
+    it('returns the result and a receipt, wipes the keys, releases the grant and leaves nothing behind', async () => {
       let seen = '';
-      const { result, cleanup } = await withWorkspace(root, 'attempt-g', async (ws) => {
+      let keysDuringWork: { content: number; output: number } | undefined;
+      const run = await runAttempt(depsFor(root), jobContext({ attempt: 2 }), ids(), async (ws, grant) => {
         seen = ws.dir;
         expect(await modeOf(ws.dir)).toBe(0o700);
+        keysDuringWork = { content: grant.contentKey.length, output: grant.outputKey.length };
+        expect(isZeroed(grant.contentKey)).toBe(false);
         await writeFile(ws.path('out'), Buffer.alloc(42));
         return 'done';
       });
-      expect(result).toBe('done');
-      expect(cleanup).toEqual({ pathsRemoved: 1, bytesRemoved: 42, tempDirGone: true });
+      expect(run.result).toBe('done');
+      expect(run.attempt).toMatchObject({ attemptNumber: 2, workerId: 'ws-spec' });
+      expect(seen).toBe(join(root, run.attempt.attemptId));
+      expect(keysDuringWork).toEqual({ content: 32, output: 16 });
+      expect(run.cleanup).toEqual({ pathsRemoved: 1, bytesRemoved: 42, tempDirGone: true, grantReleased: true });
       expect(existsSync(seen)).toBe(false);
       expect(await readdir(root)).toEqual([]);
+      expect(grants.issued).toHaveLength(1);
+      expect(grants.issued[0].ids.attemptId).toBe(run.attempt.attemptId);
+      expectClosed(grants.issued[0]);
     });
 
-    it('removes the directory when the work throws, and rethrows the original error', async () => {
+    it('reports grantReleased: false when the release does not go through', async () => {
+      grants.releaseSucceeds = false;
+      const run = await runAttempt(depsFor(root), jobContext(), ids(), () => Promise.resolve(1));
+      expect(run.cleanup).toEqual({ pathsRemoved: 0, bytesRemoved: 0, tempDirGone: true, grantReleased: false });
+      expectClosed(grants.issued[0]);
+    });
+
+    it('removes the directory when the work throws, rethrows the original error, wipes the keys and releases the grant', async () => {
       let seen = '';
       const failure = new Error('encode failed');
       await expect(
-        withWorkspace(root, 'attempt-h', async (ws) => {
+        runAttempt(depsFor(root), jobContext(), ids(), async (ws) => {
           seen = ws.dir;
           await mkdir(ws.path('packaged'));
           await writeFile(ws.path('packaged/half.m4s'), Buffer.alloc(10));
@@ -117,6 +177,24 @@ describe('attempt workspace', () => {
       expect(seen).not.toBe('');
       expect(existsSync(seen)).toBe(false);
       expect(await readdir(root)).toEqual([]);
+      expect(grants.issued).toHaveLength(1);
+      expectClosed(grants.issued[0]);
+    });
+
+    it('turns a rejected source into a TerminalError with its code, and still closes everything', async () => {
+      const err: unknown = await runAttempt(depsFor(root), jobContext(), ids(), () => {
+        throw new SourceRejected('source_undecryptable', 'The source cannot be decrypted with its content key.');
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TerminalError);
+      expect(err).toMatchObject({ code: 'source_undecryptable' });
+      expect(await readdir(root)).toEqual([]);
+      expectClosed(grants.issued[0]);
+    });
+
+    it('opens no directory when the grant is refused', async () => {
+      await expect(runAttempt(depsFor(root), jobContext(), { ...ids(), mediaId: randomUUID() }, () => Promise.resolve(1))).rejects.toBeInstanceOf(TerminalError);
+      expect(grants.issued).toEqual([]);
+      expect(existsSync(root)).toBe(false);
     });
   });
 
@@ -163,11 +241,10 @@ describe('attempt workspace', () => {
     it('leaves a workspace opened after the wipe working normally', async () => {
       await mkdir(join(root, 'old-attempt'), { recursive: true });
       await wipeTempRoot(root);
-      const { result } = await withWorkspace(root, 'new-attempt', async (ws) => {
-        await writeFile(ws.path('f'), 'ok');
-        return readFile(ws.path('f'), 'utf8');
-      });
-      expect(result).toBe('ok');
+      const ws = await AttemptWorkspace.open(root, 'new-attempt');
+      await writeFile(ws.path('f'), 'ok');
+      expect(await readFile(ws.path('f'), 'utf8')).toBe('ok');
+      expect(await ws.cleanup()).toEqual({ pathsRemoved: 1, bytesRemoved: 2, tempDirGone: true });
       expect(await readdir(root)).toEqual([]);
     });
   });

@@ -39,24 +39,6 @@ export class AttemptWorkspace {
   }
 }
 
-/** Run work inside a fresh workspace, removed whether the work succeeds or throws. */
-export async function withWorkspace<T>(
-  root: string,
-  attemptId: string,
-  work: (ws: AttemptWorkspace) => Promise<T>,
-): Promise<{ result: T; cleanup: CleanupReceipt }> {
-  const ws = await AttemptWorkspace.open(root, attemptId);
-  let cleanup: CleanupReceipt | undefined;
-  try {
-    const result = await work(ws);
-    cleanup = await ws.cleanup();
-    return { result, cleanup };
-  } finally {
-    // The failure path: nothing of the attempt may outlive it.
-    if (!cleanup) await ws.cleanup();
-  }
-}
-
 /** A crashed worker's leftovers are wiped when the next one starts. */
 export async function wipeTempRoot(root: string): Promise<number> {
   await securedRoot(root);

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   JobName,
@@ -12,12 +12,15 @@ import {
   taskReportSchema,
 } from '@airlock/contracts';
 import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
-import { ProcessError, countVideoFrames, encoderBuild } from '@airlock/media';
-import { type JobContext, QueueName } from '@airlock/queue';
-import { sha256File } from '@airlock/storage';
+import { ProcessError, buildSegmentEncodeArgs, countVideoFrames, encoderBuild, packageVideoChunk, readSegmentFacts, runProcess } from '@airlock/media';
+import { TerminalError } from '@airlock/queue';
 import { type IntegrationEnv, makeClip, startIntegrationEnv, textFile, truncateCopy } from '@airlock/testing';
 import { wipeTempRoot } from '../attempt/attempt-workspace';
+import type { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
+import { jobContext } from '../test/job-context';
+import { type Protection, boxTypes, decryptCbcsSegment, encryptedBlockOffsets, mdatPayload, mdatStart, readProtectedSamples, readProtection } from '../test/mp4-protection';
+import { type IssuedGrant, type SealedSource, StoreGrantClient, isZeroed, newOutputKey, putSealed, sealFile, sha256Hex } from '../test/store-grant-client';
 import { AudioHandler } from './audio.handler';
 import { ProbeHandler } from './probe.handler';
 import { SegmentHandler } from './segment.handler';
@@ -25,8 +28,11 @@ import type { WorkerDeps } from './worker-deps';
 
 /**
  * The worker handlers end to end on real tools: s3rver behind ObjectStore, ffmpeg/ffprobe and
- * the shaka packager. Nothing is mocked; each handler downloads its source from the bucket,
- * works in a private attempt directory, uploads content-addressed outputs and cleans up.
+ * the shaka packager. The worker holds no storage credentials: a stand-in for the api's grant
+ * exchange hands each attempt real keys, a presigned GET for the sealed source and presigned
+ * PUTs for its content-hash outputs. Each handler decrypts its source into a private attempt
+ * directory, packages cbcs-encrypted CMAF, uploads, wipes its keys, releases its grant and
+ * cleans up.
  */
 
 const FPS = { num: 30, den: 1 };
@@ -35,45 +41,47 @@ const SEG0: SegmentSpec = { index: 0, startFrame: 0, frameCount: 120, startSec: 
 const SEG1: SegmentSpec = { index: 1, startFrame: 120, frameCount: 120, startSec: 4, durationSec: 4, gopAligned: true };
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** What WorkerHost hands a handler on a first try; nothing here uses flow children. */
-function jobContext(overrides: Partial<Pick<JobContext, 'attempt' | 'maxAttempts' | 'queue'>> = {}): JobContext {
-  return {
-    jobId: randomUUID(),
-    queue: QueueName.Short,
-    attempt: 1,
-    maxAttempts: 3,
-    childrenValues: <T>() => Promise.resolve<T[]>([]),
-    failedChildren: () => Promise.resolve({}),
-    ...overrides,
-  };
+/** One media of the pretend api: its id, the stored (sealed) source and the output key id. */
+interface TestMedia {
+  readonly mediaId: string;
+  readonly source: SealedSource;
+  readonly outputKey: Uint8Array;
+  readonly outputKeyId: string;
 }
 
-describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
+describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
   let env: IntegrationEnv;
+  let grants: StoreGrantClient;
   let deps: WorkerDeps;
   let tempRoot: string;
   let fixtures: string;
-  const mediaId = randomUUID();
-  const jobId = randomUUID();
-  /** Source keys (src/<media>/<sha256>) of the uploaded fixtures. */
-  const keys = { clip: '', text: '', truncated: '', mismatched: '' };
+  let clipPath: string;
   let clipSize = 0;
+  const jobId = randomUUID();
+  const media = {} as Record<'clip' | 'text' | 'truncated' | 'mismatched' | 'wrongKey' | 'cutCipher' | 'missing', TestMedia>;
 
-  const probePayload = (sourceKey: string): PayloadOf<typeof JobName.MediaProbe> =>
-    parsePayload(JobName.MediaProbe, { mediaId, jobId, taskId: randomUUID(), sourceKey });
-
-  const segmentPayload = (sourceKey: string, segment: SegmentSpec = SEG1, rendition: RenditionSpec = R240): PayloadOf<typeof JobName.SegmentTranscode> =>
-    parsePayload(JobName.SegmentTranscode, { mediaId, jobId, taskId: randomUUID(), sourceKey, fps: FPS, segment, rendition });
-
-  const audioPayload = (sourceKey: string): PayloadOf<typeof JobName.AudioTranscode> =>
-    parsePayload(JobName.AudioTranscode, { mediaId, jobId, taskId: randomUUID(), sourceKey, durationSec: 8 });
-
-  /** Uploads a local file as a source object under its own content hash. */
-  async function putSource(file: string): Promise<string> {
-    const key = storageKeys.source(mediaId, await sha256File(file));
-    await env.store.putFile(key, file, 'application/octet-stream');
-    return key;
+  /** Registers a media with the pretend api: its source as stored, the key the api holds, a fresh output key. */
+  function addMedia(mediaId: string, source: SealedSource, contentKey: Uint8Array): TestMedia {
+    const { outputKey, outputKeyId } = newOutputKey();
+    grants.addMedia(mediaId, { source, contentKey, outputKey, outputKeyId });
+    return { mediaId, source, outputKey: Uint8Array.from(outputKey), outputKeyId };
   }
+
+  /** A sender's upload: seal the file under a fresh content key and store it under its ciphertext hash. */
+  async function sealedMedia(file: string): Promise<TestMedia> {
+    const mediaId = randomUUID();
+    const contentKey = new Uint8Array(randomBytes(32));
+    return addMedia(mediaId, await putSealed(env.store, mediaId, await sealFile(file, contentKey)), contentKey);
+  }
+
+  const probePayload = (m: TestMedia): PayloadOf<typeof JobName.MediaProbe> =>
+    parsePayload(JobName.MediaProbe, { mediaId: m.mediaId, jobId, taskId: randomUUID(), sourceKey: m.source.key });
+
+  const segmentPayload = (m: TestMedia, segment: SegmentSpec = SEG1, rendition: RenditionSpec = R240): PayloadOf<typeof JobName.SegmentTranscode> =>
+    parsePayload(JobName.SegmentTranscode, { mediaId: m.mediaId, jobId, taskId: randomUUID(), sourceKey: m.source.key, fps: FPS, segment, rendition });
+
+  const audioPayload = (m: TestMedia): PayloadOf<typeof JobName.AudioTranscode> =>
+    parsePayload(JobName.AudioTranscode, { mediaId: m.mediaId, jobId, taskId: randomUUID(), sourceKey: m.source.key, durationSec: 8 });
 
   async function expectTempRootEmpty(): Promise<void> {
     expect(await readdir(tempRoot)).toEqual([]);
@@ -85,6 +93,19 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
       expect(await env.store.stat(out.key)).toEqual({ key: out.key, size: out.sizeBytes });
       expect(await env.store.sha256(out.key)).toBe(out.sha256);
     }
+  }
+
+  /** The one grant of a task (or of one attempt of it): keys zeroed, then released, exactly once each. */
+  function expectGrantClosed(taskId: string, attemptId?: string): IssuedGrant {
+    const issued = grants.grantsFor(taskId).filter((g) => attemptId === undefined || g.ids.attemptId === attemptId);
+    expect(issued).toHaveLength(1);
+    const [g] = issued;
+    expect(g.contentKey).toHaveLength(32);
+    expect(g.outputKey).toHaveLength(16);
+    expect(isZeroed(g.contentKey)).toBe(true);
+    expect(isZeroed(g.outputKey)).toBe(true);
+    expect(g.calls).toEqual(['wipe', 'release']);
+    return g;
   }
 
   function split(report: TaskReport): { init: OutputFact; media: OutputFact[] } {
@@ -100,20 +121,49 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
     tempRoot = join(env.tmp, 'worker');
     // As main.ts does at boot: the root exists (0700) and is empty before the first attempt.
     await wipeTempRoot(tempRoot);
+    grants = new StoreGrantClient(env.store);
 
-    const clip = await makeClip(fixtures, 'clip.mp4', { width: 640, height: 360, seconds: 8, audio: true });
-    clipSize = (await stat(clip)).size;
-    keys.clip = await putSource(clip);
-    keys.text = await putSource(textFile(join(fixtures, 'notes.mp4')));
-    keys.truncated = await putSource(truncateCopy(clip, join(fixtures, 'cut.mp4'), 0.4));
-    // The clip's bytes under a key that declares the hash of some other content.
-    keys.mismatched = storageKeys.source(mediaId, createHash('sha256').update('what the client claimed').digest('hex'));
-    await env.store.putFile(keys.mismatched, clip);
-    expect(new Set(Object.values(keys)).size).toBe(4);
+    clipPath = await makeClip(fixtures, 'clip.mp4', { width: 640, height: 360, seconds: 8, audio: true });
+    clipSize = (await stat(clipPath)).size;
+    media.clip = await sealedMedia(clipPath);
+    media.text = await sealedMedia(textFile(join(fixtures, 'notes.mp4')));
+    media.truncated = await sealedMedia(truncateCopy(clipPath, join(fixtures, 'cut.mp4'), 0.4));
+
+    // The clip sealed correctly, but stored under (and declared with) the hash of other content.
+    {
+      const mediaId = randomUUID();
+      const contentKey = new Uint8Array(randomBytes(32));
+      const ciphertext = await sealFile(clipPath, contentKey);
+      const claimed = sha256Hex('what the client claimed');
+      const key = storageKeys.source(mediaId, claimed);
+      await env.store.putBuffer(key, ciphertext);
+      media.mismatched = addMedia(mediaId, { key, sha256: claimed, sizeBytes: ciphertext.length }, contentKey);
+    }
+    // The clip sealed under one key while the api holds another: authentication fails on chunk 0.
+    {
+      const mediaId = randomUUID();
+      const source = await putSealed(env.store, mediaId, await sealFile(clipPath, new Uint8Array(randomBytes(32))));
+      media.wrongKey = addMedia(mediaId, source, new Uint8Array(randomBytes(32)));
+    }
+    // Ciphertext cut off mid-way (stored under the hash of what is there): the final chunk is missing.
+    {
+      const mediaId = randomUUID();
+      const contentKey = new Uint8Array(randomBytes(32));
+      const full = await sealFile(clipPath, contentKey);
+      media.cutCipher = addMedia(mediaId, await putSealed(env.store, mediaId, full.subarray(0, Math.floor(full.length * 0.6))), contentKey);
+    }
+    // A media whose source object was never uploaded.
+    {
+      const mediaId = randomUUID();
+      const sha256 = '0'.repeat(64);
+      media.missing = addMedia(mediaId, { key: storageKeys.source(mediaId, sha256), sha256, sizeBytes: 1000 }, new Uint8Array(randomBytes(32)));
+    }
+    expect(new Set(Object.values(media).map((m) => m.source.key)).size).toBe(7);
 
     deps = {
-      store: env.store,
-      uploader: new OutputUploader(env.store),
+      // A stand-in for the api side of the exchange; the real GrantClient is tested against the api.
+      grants: grants as unknown as GrantClient,
+      uploader: new OutputUploader(),
       workerId: 'gpu-worker-int-spec',
       tempRoot,
       ffmpegTimeoutMs: 120_000,
@@ -131,10 +181,13 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
       probe = new ProbeHandler(deps);
     });
 
-    it('describes the uploaded clip, keyframes every 2 s included', async () => {
-      const outcome = await probe.handle(probePayload(keys.clip), jobContext());
+    it('describes the sealed clip (decrypted in the attempt dir), keyframes every 2 s included', async () => {
+      const payload = probePayload(media.clip);
+      const outcome = await probe.handle(payload, jobContext());
       if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.message}`);
+      // The plaintext size: what was probed is the decrypted clip, not the ciphertext.
       expect(outcome.probe.sizeBytes).toBe(clipSize);
+      expect(media.clip.source.sizeBytes).toBeGreaterThan(clipSize);
       expect(outcome.probe.durationSec).toBeCloseTo(8, 1);
       expect(outcome.probe.video).toMatchObject({
         codec: 'h264',
@@ -146,72 +199,135 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
         keyframeTimes: [0, 2, 4, 6],
       });
       expect(outcome.probe.audio).toMatchObject({ codec: 'aac', sampleRate: 48000 });
+      const g = expectGrantClosed(payload.taskId);
+      expect(g.ids).toMatchObject({ mediaId: media.clip.mediaId, jobId, taskId: payload.taskId });
+      // A probe writes nothing.
+      expect(g.uploadRequests).toEqual([]);
       await expectTempRootEmpty();
     });
 
-    it('rejects bytes that do not match the sha256 in the source key', async () => {
-      const outcome = await probe.handle(probePayload(keys.mismatched), jobContext());
+    it('answers source_mismatch when the stored bytes do not match the declared sha256', async () => {
+      const payload = probePayload(media.mismatched);
+      const outcome = await probe.handle(payload, jobContext());
       expect(outcome).toMatchObject({ ok: false, code: 'source_mismatch' });
+      expectGrantClosed(payload.taskId);
       await expectTempRootEmpty();
     });
 
-    it('rejects a text file as not_media', async () => {
-      const outcome = await probe.handle(probePayload(keys.text), jobContext());
+    it('answers source_undecryptable for a source sealed with another key', async () => {
+      const payload = probePayload(media.wrongKey);
+      const outcome = await probe.handle(payload, jobContext());
+      expect(outcome).toMatchObject({ ok: false, code: 'source_undecryptable' });
+      expectGrantClosed(payload.taskId);
+      await expectTempRootEmpty();
+    });
+
+    it('answers source_undecryptable for ciphertext cut off before its final chunk', async () => {
+      const payload = probePayload(media.cutCipher);
+      const outcome = await probe.handle(payload, jobContext());
+      expect(outcome).toMatchObject({ ok: false, code: 'source_undecryptable' });
+      expectGrantClosed(payload.taskId);
+      await expectTempRootEmpty();
+    });
+
+    it('rejects a sealed text file as not_media', async () => {
+      const payload = probePayload(media.text);
+      const outcome = await probe.handle(payload, jobContext());
       expect(outcome).toMatchObject({ ok: false, code: 'not_media' });
+      expectGrantClosed(payload.taskId);
       await expectTempRootEmpty();
     });
 
-    it('rejects a truncated upload as truncated_media', async () => {
-      const outcome = await probe.handle(probePayload(keys.truncated), jobContext());
+    it('rejects a sealed truncated upload as truncated_media', async () => {
+      const payload = probePayload(media.truncated);
+      const outcome = await probe.handle(payload, jobContext());
       expect(outcome).toMatchObject({ ok: false, code: 'truncated_media' });
       if (outcome.ok) return;
       expect(outcome.message.length).toBeGreaterThan(10);
+      expectGrantClosed(payload.taskId);
       await expectTempRootEmpty();
     });
 
     it('throws (retryable) when the source object is missing, leaving nothing behind', async () => {
-      await expect(probe.handle(probePayload(storageKeys.source(mediaId, 'f'.repeat(64))), jobContext())).rejects.toBeDefined();
+      const payload = probePayload(media.missing);
+      const err: unknown = await probe.handle(payload, jobContext()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(TerminalError);
+      expect((err as Error).message).toMatch(/source download failed with 404/);
+      expectGrantClosed(payload.taskId);
+      await expectTempRootEmpty();
+    });
+
+    it('fails terminally, with nothing opened, when the grant is refused', async () => {
+      const refused = parsePayload(JobName.MediaProbe, { mediaId: randomUUID(), jobId, taskId: randomUUID(), sourceKey: 'src/none' });
+      await expect(probe.handle(refused, jobContext())).rejects.toMatchObject({ name: 'TerminalError', code: 'task_not_in_media' });
+      expect(grants.grantsFor(refused.taskId)).toEqual([]);
       await expectTempRootEmpty();
     });
   });
 
   describe('SegmentHandler', () => {
     let segment: SegmentHandler;
+    let payload: PayloadOf<typeof JobName.SegmentTranscode>;
     let report: TaskReport;
 
     beforeAll(async () => {
       segment = new SegmentHandler(deps);
-      report = await segment.handle(segmentPayload(keys.clip), jobContext());
+      payload = segmentPayload(media.clip);
+      report = await segment.handle(payload, jobContext());
     });
 
     it('returns a report that passes taskReportSchema, with no extra fields', () => {
       expect(taskReportSchema.parse(report)).toEqual(report);
       expect(report).toMatchObject({
+        taskId: payload.taskId,
         attemptNumber: 1,
         workerId: deps.workerId,
         encoderPath: 'cpu:libx264',
         encoderBuild: deps.encoderBuild,
-        stream: { rendition: '240p', type: 'video', width: 426, height: 240, fps: FPS, bitrateKbps: 400 },
+        stream: {
+          rendition: '240p',
+          type: 'video',
+          width: 426,
+          height: 240,
+          fps: FPS,
+          bitrateKbps: 400,
+          encryption: { scheme: 'cbcs', keyId: media.clip.outputKeyId },
+        },
+        cleanup: { tempDirGone: true, grantReleased: true },
       });
       expect(report.encoderBuild).toMatch(/ffmpeg version/);
+      // The codec under the protection (frma), not encv.
       expect(report.stream.codecs).toMatch(/^avc1\.[0-9a-f]{6}$/);
       expect(Date.parse(report.finishedAt)).toBeGreaterThanOrEqual(Date.parse(report.startedAt));
     });
 
+    it('acquires one grant for the attempt, asks for exactly its two outputs, then wipes the keys and releases it', () => {
+      const g = expectGrantClosed(payload.taskId, report.attemptId);
+      expect(g.ids).toEqual({ attemptId: report.attemptId, mediaId: media.clip.mediaId, jobId, taskId: payload.taskId });
+      const { init, media: segs } = split(report);
+      expect(g.uploadRequests).toEqual([
+        [
+          { kind: 'init', rendition: '240p', segmentIndex: -1, sha256: init.sha256 },
+          { kind: 'media', rendition: '240p', segmentIndex: 1, sha256: segs[0].sha256 },
+        ],
+      ]);
+    });
+
     it('uploads init and media segment under content-addressed keys with the reported size and sha256', async () => {
-      const { init, media } = split(report);
-      expect(media).toHaveLength(1);
+      const { init, media: segs } = split(report);
+      expect(segs).toHaveLength(1);
       expect(init.sha256).toMatch(SHA256);
-      expect(media[0].sha256).toMatch(SHA256);
-      expect(init.key).toBe(`seg/${mediaId}/240p/init-${init.sha256}.mp4`);
-      expect(media[0].key).toBe(`seg/${mediaId}/240p/1-${media[0].sha256}.m4s`);
+      expect(segs[0].sha256).toMatch(SHA256);
+      expect(init.key).toBe(`seg/${media.clip.mediaId}/240p/init-${init.sha256}.mp4`);
+      expect(segs[0].key).toBe(`seg/${media.clip.mediaId}/240p/1-${segs[0].sha256}.m4s`);
       await expectStored(report.outputs);
     });
 
     it('places the segment at 4 s on the timeline with 120 samples', () => {
-      const { init, media } = split(report);
+      const { init, media: segs } = split(report);
       expect(init).toMatchObject({ rendition: '240p', segmentIndex: -1, baseDecodeTime: 0, duration: 0, sampleCount: 0 });
-      expect(media[0]).toMatchObject({
+      expect(segs[0]).toMatchObject({
         rendition: '240p',
         segmentIndex: 1,
         timescale: init.timescale,
@@ -221,53 +337,143 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
       });
     });
 
-    it('uploads bytes that decode: init + segment from the bucket hold all 120 frames', async () => {
-      const { init, media } = split(report);
-      const joined = join(fixtures, 'joined-240p-1.mp4');
-      await writeFile(joined, Buffer.concat([await env.store.getBuffer(init.key), await env.store.getBuffer(media[0].key)]));
-      expect(await countVideoFrames(joined)).toBe(120);
+    it('stores a cbcs-protected init whose default key id is the media output key id', async () => {
+      const init = await env.store.getBuffer(split(report).init.key);
+      expect(readProtection(init)).toEqual({
+        sampleEntry: 'encv',
+        originalFormat: 'avc1',
+        scheme: 'cbcs',
+        defaultKeyIdHex: media.clip.outputKeyId,
+        isProtected: true,
+        perSampleIvSize: 0,
+        constantIvHex: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown,
+        cryptByteBlock: 10,
+        skipByteBlock: 0,
+      });
+      expect(boxTypes(init)).not.toContain('avc1');
+      // The key id is public; the key itself is in no output.
+      expect(init.includes(Buffer.from(media.clip.outputKey))).toBe(false);
+    });
+
+    describe('compared with a clear packaging of the same chunk', () => {
+      let clearSeg: Buffer;
+      let clearJoined: string;
+      let storedSeg: Buffer;
+      let protection: Protection;
+
+      beforeAll(async () => {
+        // The same chunk encoded and packaged without encryption, outside the worker.
+        const chunk = join(fixtures, 'clear-chunk-240p-1.mp4');
+        await runProcess('ffmpeg', buildSegmentEncodeArgs({ input: clipPath, output: chunk, segment: SEG1, fps: FPS, rendition: R240, accel: 'cpu' }), {
+          cwd: fixtures,
+          timeoutMs: 120_000,
+        });
+        const clear = await packageVideoChunk({ input: chunk, initOut: join(fixtures, 'clear-init.mp4'), segmentOut: join(fixtures, 'clear-1.m4s') });
+        const clearInit = await readFile(clear.init);
+        expect(readProtection(clearInit)).toBeUndefined();
+        clearSeg = await readFile(clear.segment);
+        clearJoined = join(fixtures, 'clear-joined-240p-1.mp4');
+        await writeFile(clearJoined, Buffer.concat([clearInit, clearSeg]));
+
+        const { init, media: segs } = split(report);
+        const storedInit = await env.store.getBuffer(init.key);
+        storedSeg = await env.store.getBuffer(segs[0].key);
+        const p = readProtection(storedInit);
+        if (!p) throw new Error('stored init is not protected');
+        protection = p;
+      });
+
+      it('has the same samples on the same timeline, in place of the same size', () => {
+        expect(boxTypes(clearSeg)).not.toContain('senc');
+        expect(boxTypes(storedSeg)).toContain('senc');
+        expect(readSegmentFacts(storedSeg)).toEqual(readSegmentFacts(clearSeg));
+        // cbcs encrypts in place: the sample data has the clear encode's length.
+        expect(mdatPayload(storedSeg).length).toBe(mdatPayload(clearSeg).length);
+        expect(storedSeg.includes(Buffer.from(media.clip.outputKey))).toBe(false);
+      });
+
+      it('leaves no block of slice data in the clear (pattern 10:0), only the NAL and slice headers', () => {
+        expect(protection).toMatchObject({ cryptByteBlock: 10, skipByteBlock: 0 });
+        const samples = readProtectedSamples(storedSeg);
+        expect(samples).toHaveLength(120);
+        const blocks = encryptedBlockOffsets(storedSeg, protection);
+        // Offsets are the same in both files once the moof sizes are accounted for.
+        const shift = mdatStart(clearSeg) - mdatStart(storedSeg);
+        const same = blocks.filter((o) => storedSeg.subarray(o, o + 16).equals(clearSeg.subarray(o + shift, o + shift + 16)));
+        const encryptedBytes = blocks.length * 16;
+        expect(encryptedBytes / mdatPayload(clearSeg).length).toBeGreaterThan(0.9);
+        expect(same).toEqual([]);
+      });
+
+      it('decrypts with the output key to exactly the clear sample bytes, which decode to 120 frames', async () => {
+        const decrypted = decryptCbcsSegment(storedSeg, protection, Buffer.from(media.clip.outputKey).toString('hex'));
+        expect(mdatPayload(decrypted).equals(mdatPayload(clearSeg))).toBe(true);
+        expect(decryptCbcsSegment(storedSeg, protection, randomBytes(16).toString('hex')).equals(decrypted)).toBe(false);
+        expect(await countVideoFrames(clearJoined)).toBe(120);
+      });
     });
 
     it('removes its attempt directory and says so in the receipt', async () => {
       const sizes = report.outputs.reduce((n, o) => n + o.sizeBytes, 0);
       expect(report.cleanup.tempDirGone).toBe(true);
       expect(report.cleanup.pathsRemoved).toBeGreaterThan(0);
-      // At least the downloaded source and the two packaged outputs were in the workspace.
+      // At least the decrypted source and the two packaged outputs were in the workspace.
       expect(report.cleanup.bytesRemoved).toBeGreaterThanOrEqual(clipSize + sizes);
       await expectTempRootEmpty();
     });
 
     it('is deterministic: a second attempt produces byte-identical outputs under the same keys', async () => {
-      const again = await segment.handle(segmentPayload(keys.clip), jobContext({ attempt: 2 }));
+      const again = await segment.handle(payload, jobContext({ attempt: 2 }));
       expect(again.attemptId).not.toBe(report.attemptId);
       expect(again.attemptNumber).toBe(2);
       expect(again.outputs).toEqual(report.outputs);
       await expectStored(again.outputs);
+      // Each attempt had its own grant, and each was closed.
+      expect(grants.grantsFor(payload.taskId)).toHaveLength(2);
+      expectGrantClosed(payload.taskId, report.attemptId);
+      expectGrantClosed(payload.taskId, again.attemptId);
       await expectTempRootEmpty();
     });
 
     it('runs two chunks concurrently in one temp root; they share the init segment', async () => {
-      const [r0, r1] = await Promise.all([
-        segment.handle(segmentPayload(keys.clip, SEG0), jobContext()),
-        segment.handle(segmentPayload(keys.clip, SEG1), jobContext()),
-      ]);
+      const p0 = segmentPayload(media.clip, SEG0);
+      const p1 = segmentPayload(media.clip, SEG1);
+      const [r0, r1] = await Promise.all([segment.handle(p0, jobContext()), segment.handle(p1, jobContext())]);
       const s0 = split(r0);
       const s1 = split(r1);
       expect(s0.init.key).toBe(s1.init.key);
       expect(s0.init.key).toBe(split(report).init.key);
       expect(s0.media[0]).toMatchObject({ segmentIndex: 0, baseDecodeTime: 0, sampleCount: 120 });
-      expect(s0.media[0].key).toBe(storageKeys.mediaSegment(mediaId, '240p', 0, s0.media[0].sha256));
+      expect(s0.media[0].key).toBe(storageKeys.mediaSegment(media.clip.mediaId, '240p', 0, s0.media[0].sha256));
       expect(s1.media[0]).toEqual(split(report).media[0]);
       await expectStored([...r0.outputs, ...r1.outputs]);
+      expectGrantClosed(p0.taskId);
+      expectGrantClosed(p1.taskId);
+      await expectTempRootEmpty();
+    });
+
+    it('reports grantReleased: false when the release does not go through, and still wipes the keys', async () => {
+      const p = segmentPayload(media.clip, SEG0);
+      grants.releaseSucceeds = false;
+      try {
+        const r = await segment.handle(p, jobContext());
+        expect(r.cleanup).toEqual(expect.objectContaining({ tempDirGone: true, grantReleased: false }));
+        expect(taskReportSchema.parse(r)).toEqual(r);
+      } finally {
+        grants.releaseSucceeds = true;
+      }
+      expectGrantClosed(p.taskId);
       await expectTempRootEmpty();
     });
   });
 
   describe('AudioHandler', () => {
+    let payload: PayloadOf<typeof JobName.AudioTranscode>;
     let report: TaskReport;
 
     beforeAll(async () => {
-      report = await new AudioHandler(deps).handle(audioPayload(keys.clip), jobContext());
+      payload = audioPayload(media.clip);
+      report = await new AudioHandler(deps).handle(payload, jobContext());
     });
 
     it('returns a valid report for the whole-file AAC stream', () => {
@@ -275,25 +481,43 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
       expect(report).toMatchObject({
         attemptNumber: 1,
         encoderPath: 'cpu:aac',
-        stream: { rendition: AUDIO_RENDITION, type: 'audio', codecs: 'mp4a.40.2', sampleRate: 48000, channels: 2 },
+        stream: {
+          rendition: AUDIO_RENDITION,
+          type: 'audio',
+          codecs: 'mp4a.40.2',
+          sampleRate: 48000,
+          channels: 2,
+          encryption: { scheme: 'cbcs', keyId: media.clip.outputKeyId },
+        },
+        cleanup: { grantReleased: true },
       });
     });
 
     it('uploads an init and contiguous media segments whose durations sum to 8 s', async () => {
-      const { init, media } = split(report);
-      expect(init.key).toBe(storageKeys.initSegment(mediaId, AUDIO_RENDITION, init.sha256));
-      expect(media.length).toBeGreaterThanOrEqual(2);
-      media.forEach((m, i) => {
+      const { init, media: segs } = split(report);
+      expect(init.key).toBe(storageKeys.initSegment(media.clip.mediaId, AUDIO_RENDITION, init.sha256));
+      expect(segs.length).toBeGreaterThanOrEqual(2);
+      segs.forEach((m, i) => {
         expect(m.segmentIndex).toBe(i);
-        expect(m.key).toBe(storageKeys.mediaSegment(mediaId, AUDIO_RENDITION, i, m.sha256));
+        expect(m.key).toBe(storageKeys.mediaSegment(media.clip.mediaId, AUDIO_RENDITION, i, m.sha256));
         expect(m.timescale).toBe(init.timescale);
         expect(m.sampleCount).toBeGreaterThan(0);
         // Each segment starts where the previous one ended.
-        expect(m.baseDecodeTime).toBe(i === 0 ? 0 : media[i - 1].baseDecodeTime + media[i - 1].duration);
+        expect(m.baseDecodeTime).toBe(i === 0 ? 0 : segs[i - 1].baseDecodeTime + segs[i - 1].duration);
       });
-      const seconds = media.reduce((n, m) => n + m.duration, 0) / init.timescale;
+      const seconds = segs.reduce((n, m) => n + m.duration, 0) / init.timescale;
       expect(Math.abs(seconds - 8)).toBeLessThanOrEqual(0.05);
       await expectStored(report.outputs);
+      // All outputs in one request, each under the content hash it declared.
+      const g = expectGrantClosed(payload.taskId, report.attemptId);
+      expect(g.uploadRequests).toHaveLength(1);
+      expect(g.uploadRequests[0].map((f) => f.sha256)).toEqual(report.outputs.map((o) => o.sha256));
+    });
+
+    it('stores a cbcs-protected audio init (enca) under the media output key id', async () => {
+      const init = await env.store.getBuffer(split(report).init.key);
+      expect(readProtection(init)).toMatchObject({ sampleEntry: 'enca', originalFormat: 'mp4a', scheme: 'cbcs', defaultKeyIdHex: media.clip.outputKeyId, isProtected: true });
+      for (const m of split(report).media) expect(boxTypes(await env.store.getBuffer(m.key))).toContain('senc');
     });
 
     it('leaves the temp root empty', async () => {
@@ -304,19 +528,24 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
   });
 
   describe('failure paths', () => {
-    it('rejects when the source object does not exist, and cleans the workspace', async () => {
-      const missing = storageKeys.source(mediaId, '0'.repeat(64));
-      const before = await env.store.list(storageKeys.segmentPrefix(mediaId));
-      const err: unknown = await new SegmentHandler(deps).handle(segmentPayload(missing), jobContext()).catch((e: unknown) => e);
+    /** Segment keys of a media in the bucket (nothing may be uploaded by a failed attempt). */
+    const stored = (m: TestMedia) => env.store.list(storageKeys.segmentPrefix(m.mediaId));
+
+    it('rejects when the source object does not exist, releases the grant and cleans the workspace', async () => {
+      const p = segmentPayload(media.missing);
+      const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
-      expect(['NoSuchKey', 'NotFound']).toContain((err as { code?: string }).code);
+      expect(err).not.toBeInstanceOf(TerminalError);
+      expect((err as Error).message).toMatch(/source download failed with 404/);
+      const g = expectGrantClosed(p.taskId);
+      expect(g.uploadRequests).toEqual([]);
       await expectTempRootEmpty();
-      // Nothing was uploaded for the failed attempt.
-      expect(await env.store.list(storageKeys.segmentPrefix(mediaId))).toEqual(before);
+      expect(await stored(media.missing)).toEqual([]);
     });
 
-    it('rejects with a readable ProcessError when ffmpeg cannot decode the source, and cleans the workspace', async () => {
-      const err: unknown = await new SegmentHandler(deps).handle(segmentPayload(keys.text), jobContext()).catch((e: unknown) => e);
+    it('rejects with a readable ProcessError when ffmpeg cannot decode the source, releases the grant and cleans the workspace', async () => {
+      const p = segmentPayload(media.text);
+      const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ProcessError);
       const pe = err as ProcessError;
       expect(pe.command).toBe('ffmpeg');
@@ -329,11 +558,43 @@ describe('gpu-worker handlers (s3rver + ffmpeg + packager)', () => {
       for (const text of [pe.message, ...pe.args, ...pe.stderrTail]) {
         expect(text).not.toMatch(/X-Amz-|[?&](Signature|Credential|Expires)=/i);
       }
+      const g = expectGrantClosed(p.taskId);
+      expect(g.uploadRequests).toEqual([]);
+      await expectTempRootEmpty();
+      expect(await stored(media.text)).toEqual([]);
+    });
+
+    it('fails terminally with source_mismatch when the stored bytes are not the declared ones', async () => {
+      const p = segmentPayload(media.mismatched);
+      const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TerminalError);
+      expect(err).toMatchObject({ code: 'source_mismatch' });
+      expectGrantClosed(p.taskId);
+      await expectTempRootEmpty();
+      expect(await stored(media.mismatched)).toEqual([]);
+    });
+
+    it('fails terminally with source_undecryptable for a source sealed with another key', async () => {
+      const p = segmentPayload(media.wrongKey);
+      const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TerminalError);
+      expect(err).toMatchObject({ code: 'source_undecryptable' });
+      expectGrantClosed(p.taskId);
+      await expectTempRootEmpty();
+      expect(await stored(media.wrongKey)).toEqual([]);
+    });
+
+    it('rejects the audio task for a text source, releases the grant and cleans the workspace', async () => {
+      const p = audioPayload(media.text);
+      await expect(new AudioHandler(deps).handle(p, jobContext())).rejects.toBeInstanceOf(ProcessError);
+      expectGrantClosed(p.taskId);
       await expectTempRootEmpty();
     });
 
-    it('rejects the audio task for a text source and cleans the workspace', async () => {
-      await expect(new AudioHandler(deps).handle(audioPayload(keys.text), jobContext())).rejects.toBeInstanceOf(ProcessError);
+    it('fails the audio task terminally for an undecryptable source', async () => {
+      const p = audioPayload(media.cutCipher);
+      await expect(new AudioHandler(deps).handle(p, jobContext())).rejects.toMatchObject({ name: 'TerminalError', code: 'source_undecryptable' });
+      expectGrantClosed(p.taskId);
       await expectTempRootEmpty();
     });
   });

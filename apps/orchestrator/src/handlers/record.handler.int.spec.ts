@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { TaskReport, taskReportSchema } from '@airlock/contracts';
 import { createPrismaClient, MediaState, Prisma, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
@@ -89,15 +90,14 @@ type RecordPayload = Parameters<RecordHandler['handle']>[0];
 
 /**
  * A record job as BullMQ runs it: a non-terminal rejection is retried (the record job has 5
- * attempts), a TerminalError is final. Retried errors are collected for inspection.
+ * attempts), a TerminalError is final.
  */
-async function deliver(handler: RecordHandler, payload: RecordPayload, report: TaskReport, retried: Error[] = []): Promise<TaskReport> {
+async function deliver(handler: RecordHandler, payload: RecordPayload, report: TaskReport): Promise<TaskReport> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await handler.handle(payload, contextOf([report]));
     } catch (e) {
       if (e instanceof TerminalError || attempt >= 5) throw e;
-      retried.push(e as Error);
     }
   }
 }
@@ -217,19 +217,54 @@ describe('RecordHandler on a real database', () => {
   });
 
   // KNOWN BUG (record.handler.ts, `tx.attempt.upsert` with `update: {}`): Prisma runs this upsert
-  // as SELECT then INSERT, not INSERT ... ON CONFLICT, so two concurrent deliveries of the same
-  // report both miss the row and the second INSERT fails with P2002 (unique constraint on
-  // attempts.id). The duplicate rejects instead of being a no-op; BullMQ's retry hides it (see
-  // `deliver` above). `it.failing` keeps the suite green and flips to red once that is fixed:
-  // then turn this into a plain `it`.
+  // as SELECT then INSERT, not INSERT ... ON CONFLICT, so concurrent deliveries of the same report
+  // can all miss the row, and every INSERT but the first fails with P2002 (unique constraint on
+  // attempts.id): the duplicate rejects instead of being a no-op (BullMQ's retry hides it, see
+  // `deliver` above). The interleaving is forced here by holding the task row (the attempts FK
+  // target) until every delivery has looked up its attempt and is blocked in its INSERT.
+  // `it.failing` keeps the suite green and flips to red once fixed: then make it a plain `it`.
   it.failing('treats concurrent duplicate callbacks of one attempt as no-ops, not errors', async () => {
     const { mediaId, jobId, tasks } = await seed();
     const handler = new RecordHandler(db);
     const task = tasks[2];
     const report = reportFor(mediaId, task);
-    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => handler.handle({ mediaId, jobId, taskId: task.id }, contextOf([report]))));
-    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
-    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).tasksSucceeded).toBe(1);
+    const deliveries = 3;
+
+    const gate = new Client({ connectionString: env.databaseUrl });
+    await gate.connect();
+    try {
+      await gate.query('BEGIN');
+      await gate.query(`SELECT id FROM "${env.schema}".tasks WHERE id = $1 FOR UPDATE`, [task.id]);
+      await gate.query('SELECT pg_stat_clear_snapshot()');
+      const outcomes = Promise.allSettled(
+        Array.from({ length: deliveries }, () => handler.handle({ mediaId, jobId, taskId: task.id }, contextOf([report]))),
+      );
+      // Deliveries waiting on the gate, directly or behind another delivery that waits on it.
+      const blocked = async () => {
+        const { rows } = await gate.query<{ n: number }>(
+          `WITH RECURSIVE waiting(pid) AS (
+             SELECT pid FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))
+             UNION
+             SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY(pg_blocking_pids(a.pid))
+           ) SELECT count(*)::int AS n FROM waiting`,
+        );
+        // Activity is snapshotted once per transaction: drop the snapshot for the next look.
+        await gate.query('SELECT pg_stat_clear_snapshot()');
+        return rows[0].n;
+      };
+      for (let waited = 0; (await blocked()) < deliveries; waited += 20) {
+        if (waited > 10_000) throw new Error('the deliveries never reached their INSERT');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await gate.query('COMMIT');
+
+      const settled = await outcomes;
+      expect(settled.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).tasksSucceeded).toBe(1);
+    } finally {
+      await gate.query('ROLLBACK').catch(() => undefined);
+      await gate.end();
+    }
   });
 
   it('fails the task, the job and the media when the work child failed for good', async () => {

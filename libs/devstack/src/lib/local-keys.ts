@@ -25,11 +25,22 @@ export async function ensureLocalKeys(file: string): Promise<LocalKeys> {
   return keys;
 }
 
-/** The environment each service needs from those keys (each service ignores what it does not use). */
+/** Every key variable, for an operator's .env (docker compose hands each service only its own). */
 export function keyEnv(keys: LocalKeys): Record<string, string> {
-  return {
-    PIPELINE_PRIVATE_JWK: JSON.stringify(keys.pipelinePrivateJwk),
-    WORKER_PUBLIC_JWKS: JSON.stringify([keys.workerPublicJwk]),
-    WORKER_SIGNING_JWK: JSON.stringify(keys.workerPrivateJwk),
-  };
+  return { ...keyEnvFor('api', keys), ...keyEnvFor('gpu-worker', keys) };
+}
+
+/**
+ * Only what each service needs: the api opens content keys and verifies job tokens; workers sign
+ * job tokens. No other service ever holds a key (the plaintext boundary, DESIGN section 2).
+ */
+export function keyEnvFor(service: string, keys: LocalKeys): Record<string, string> {
+  switch (service) {
+    case 'api':
+      return { PIPELINE_PRIVATE_JWK: JSON.stringify(keys.pipelinePrivateJwk), WORKER_PUBLIC_JWKS: JSON.stringify([keys.workerPublicJwk]) };
+    case 'gpu-worker':
+      return { WORKER_SIGNING_JWK: JSON.stringify(keys.workerPrivateJwk) };
+    default:
+      return {};
+  }
 }

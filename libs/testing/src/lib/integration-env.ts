@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrismaClient, PrismaClient } from '@airlock/db';
-import { createTestSchema, ensurePostgres, generateLocalKeys, keyEnv, LocalKeys, workspaceRoot } from '@airlock/devstack';
+import { createTestSchema, ensurePostgres, generateLocalKeys, LocalKeys, workspaceRoot } from '@airlock/devstack';
 import { QueueConnection } from '@airlock/queue';
 import { LocalS3, ObjectStore, startLocalS3 } from '@airlock/storage';
 
@@ -15,7 +15,7 @@ export interface IntegrationEnv {
   readonly prefix: string;
   readonly s3Endpoint: string;
   readonly bucket: string;
-  /** Environment for spawning services against this isolated world. */
+  /** Environment for spawning services against this isolated world (keys are added per service). */
   readonly env: Record<string, string>;
   readonly db: PrismaClient;
   readonly store: ObjectStore;
@@ -61,7 +61,6 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
     S3_ACCESS_KEY: 'S3RVER',
     S3_SECRET_KEY: 'S3RVER',
     S3_SINGLE_PART: 'true',
-    ...keyEnv(keys),
   };
 
   return {

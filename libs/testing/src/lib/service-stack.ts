@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { SERVICES, ServiceName, StartedService, startService, waitReady } from '@airlock/devstack';
+import { keyEnvFor, SERVICES, ServiceName, StartedService, startService, waitReady } from '@airlock/devstack';
 import { IntegrationEnv } from './integration-env';
 
 export interface ServiceStack {
@@ -39,7 +39,7 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
   const launch = async (name: ServiceName) => {
     const port = ports.get(name) ?? (await freePort());
     ports.set(name, port);
-    const started = startService({ root: env.root, name, port, env: serviceEnv, logFile: join(logDir, `${name}.log`) });
+    const started = startService({ root: env.root, name, port, env: { ...serviceEnv, ...keyEnvFor(name, env.keys) }, logFile: join(logDir, `${name}.log`) });
     services.set(name, started);
     await waitReady(started, 60_000);
   };

@@ -1,0 +1,264 @@
+import { createDecipheriv } from 'node:crypto';
+
+/**
+ * Test-only ISO-BMFF reading of what the specs check about encrypted outputs: the protection
+ * boxes of an init segment (encv/enca > sinf > frma, schm, schi > tenc), the boxes and sample
+ * layout of a media segment (moof > traf > trun, senc; mdat), and a cbcs decryption of it, so
+ * a spec can compare the stored samples with a clear packaging of the same chunk.
+ */
+
+interface Box {
+  readonly type: string;
+  readonly body: number;
+  readonly end: number;
+}
+
+function boxes(buf: Buffer, start: number, end: number): Box[] {
+  const out: Box[] = [];
+  let at = start;
+  while (at + 8 <= end) {
+    let size = buf.readUInt32BE(at);
+    let header = 8;
+    if (size === 1) {
+      size = Number(buf.readBigUInt64BE(at + 8));
+      header = 16;
+    } else if (size === 0) {
+      size = end - at;
+    }
+    if (size < header || at + size > end) throw new Error(`malformed box at offset ${at}`);
+    out.push({ type: buf.toString('latin1', at + 4, at + 8), body: at + header, end: at + size });
+    at += size;
+  }
+  return out;
+}
+
+/** Offset where a box's children start (sample entries and full boxes carry fields first). */
+function childStart(buf: Buffer, box: Box): number | undefined {
+  switch (box.type) {
+    case 'moov':
+    case 'trak':
+    case 'mdia':
+    case 'minf':
+    case 'stbl':
+    case 'sinf':
+    case 'schi':
+    case 'moof':
+    case 'traf':
+    case 'mvex':
+      return box.body;
+    case 'stsd':
+      return box.body + 8; // version/flags(4) entry_count(4)
+    case 'encv':
+      return box.body + 78; // SampleEntry(8) + VisualSampleEntry fields(70)
+    case 'enca': {
+      const qtVersion = buf.readUInt16BE(box.body + 8);
+      return box.body + 28 + (qtVersion === 1 ? 16 : qtVersion === 2 ? 36 : 0);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Every box in the file, depth first, with its path ("moov/trak/.../tenc"). */
+export function walkBoxes(buf: Buffer): { path: string; box: Box }[] {
+  const out: { path: string; box: Box }[] = [];
+  const visit = (list: Box[], prefix: string): void => {
+    for (const box of list) {
+      const path = prefix ? `${prefix}/${box.type}` : box.type;
+      out.push({ path, box });
+      const at = childStart(buf, box);
+      if (at !== undefined) visit(boxes(buf, at, box.end), path);
+    }
+  };
+  visit(boxes(buf, 0, buf.length), '');
+  return out;
+}
+
+export function boxTypes(buf: Buffer): string[] {
+  return walkBoxes(buf).map((b) => b.box.type);
+}
+
+export interface Protection {
+  /** encv or enca. */
+  readonly sampleEntry: string;
+  /** frma: the codec the protection wraps (avc1, mp4a). */
+  readonly originalFormat: string;
+  /** schm scheme type: cbcs. */
+  readonly scheme: string;
+  readonly defaultKeyIdHex: string;
+  readonly isProtected: boolean;
+  readonly perSampleIvSize: number;
+  readonly constantIvHex?: string;
+  /** tenc version 1 (cbcs/cens): encrypted and clear 16-byte blocks of the pattern (0:0 when absent). */
+  readonly cryptByteBlock: number;
+  readonly skipByteBlock: number;
+}
+
+/** The protection scheme of the (only) track of an init segment, or undefined when it is clear. */
+export function readProtection(init: Buffer): Protection | undefined {
+  const all = walkBoxes(init);
+  const entry = all.find((b) => b.box.type === 'encv' || b.box.type === 'enca');
+  const frma = all.find((b) => b.path.endsWith('/sinf/frma'));
+  const schm = all.find((b) => b.path.endsWith('/sinf/schm'));
+  const tenc = all.find((b) => b.path.endsWith('/sinf/schi/tenc'));
+  if (!entry || !frma || !schm || !tenc) return undefined;
+  // tenc: version/flags(4) reserved(1) pattern-or-reserved(1) isProtected(1) perSampleIvSize(1) KID(16) [constIvSize(1) constIv]
+  const version = init.readUInt8(tenc.box.body);
+  const t = tenc.box.body + 4;
+  const pattern = version >= 1 ? init.readUInt8(t + 1) : 0;
+  const isProtected = init.readUInt8(t + 2) === 1;
+  const perSampleIvSize = init.readUInt8(t + 3);
+  const defaultKeyIdHex = init.subarray(t + 4, t + 20).toString('hex');
+  let constantIvHex: string | undefined;
+  if (isProtected && perSampleIvSize === 0) {
+    const n = init.readUInt8(t + 20);
+    constantIvHex = init.subarray(t + 21, t + 21 + n).toString('hex');
+  }
+  return {
+    sampleEntry: entry.box.type,
+    originalFormat: init.toString('latin1', frma.box.body, frma.box.body + 4),
+    scheme: init.toString('latin1', schm.box.body + 4, schm.box.body + 8),
+    defaultKeyIdHex,
+    isProtected,
+    perSampleIvSize,
+    constantIvHex,
+    cryptByteBlock: pattern >> 4,
+    skipByteBlock: pattern & 0x0f,
+  };
+}
+
+/** The payload of the segment's mdat boxes, concatenated. */
+export function mdatPayload(segment: Buffer): Buffer {
+  return Buffer.concat(
+    walkBoxes(segment)
+      .filter((b) => b.path === 'mdat')
+      .map((b) => segment.subarray(b.box.body, b.box.end)),
+  );
+}
+
+/** Where one sample's bytes sit in the segment, and its clear/protected subsample split (senc). */
+export interface ProtectedSample {
+  readonly offset: number;
+  readonly size: number;
+  /** [clear bytes, protected bytes] pairs; empty means the whole sample is protected. */
+  readonly subsamples: readonly (readonly [number, number])[];
+}
+
+const TFHD_BASE_DATA_OFFSET = 0x000001;
+const TRUN_DATA_OFFSET = 0x000001;
+const TRUN_FIRST_SAMPLE_FLAGS = 0x000004;
+const TRUN_SAMPLE_DURATION = 0x000100;
+const TRUN_SAMPLE_SIZE = 0x000200;
+const TRUN_SAMPLE_FLAGS = 0x000400;
+const TRUN_SAMPLE_CTO = 0x000800;
+const SENC_USE_SUBSAMPLES = 0x000002;
+
+/** The samples of a one-fragment encrypted segment (moof > traf > tfhd, trun, senc), with constant IVs. */
+export function readProtectedSamples(segment: Buffer): ProtectedSample[] {
+  const top = walkBoxes(segment);
+  const moof = top.find((b) => b.path === 'moof');
+  const tfhd = top.find((b) => b.path === 'moof/traf/tfhd');
+  const trun = top.find((b) => b.path === 'moof/traf/trun');
+  const senc = top.find((b) => b.path === 'moof/traf/senc');
+  if (!moof || !tfhd || !trun || !senc) throw new Error('not a one-fragment encrypted segment');
+  const moofStart = moof.box.body - 8;
+
+  const tfhdFlags = segment.readUIntBE(tfhd.box.body + 1, 3);
+  const base = tfhdFlags & TFHD_BASE_DATA_OFFSET ? Number(segment.readBigUInt64BE(tfhd.box.body + 8)) : moofStart;
+
+  let at = trun.box.body;
+  const flags = segment.readUIntBE(at + 1, 3);
+  const count = segment.readUInt32BE(at + 4);
+  at += 8;
+  let offset = base;
+  if (flags & TRUN_DATA_OFFSET) {
+    offset += segment.readInt32BE(at);
+    at += 4;
+  }
+  if (flags & TRUN_FIRST_SAMPLE_FLAGS) at += 4;
+  const sizes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (flags & TRUN_SAMPLE_DURATION) at += 4;
+    if (!(flags & TRUN_SAMPLE_SIZE)) throw new Error('trun without sample sizes');
+    sizes.push(segment.readUInt32BE(at));
+    at += 4;
+    if (flags & TRUN_SAMPLE_FLAGS) at += 4;
+    if (flags & TRUN_SAMPLE_CTO) at += 4;
+  }
+
+  // senc with constant IVs (per-sample IV size 0): only the subsample maps follow.
+  let s = senc.box.body;
+  const sencFlags = segment.readUIntBE(s + 1, 3);
+  if (segment.readUInt32BE(s + 4) !== count) throw new Error('senc and trun disagree on the sample count');
+  s += 8;
+  return sizes.map((size) => {
+    const subsamples: [number, number][] = [];
+    if (sencFlags & SENC_USE_SUBSAMPLES) {
+      const n = segment.readUInt16BE(s);
+      s += 2;
+      for (let k = 0; k < n; k++, s += 6) subsamples.push([segment.readUInt16BE(s), segment.readUInt32BE(s + 2)]);
+    }
+    const sample = { offset, size, subsamples };
+    offset += size;
+    return sample;
+  });
+}
+
+/**
+ * The 16-byte blocks of one protected range that the pattern encrypts (cbcs: the first
+ * `crypt` of every `crypt + skip` blocks, a shorter last run included; a trailing partial
+ * block stays clear). A 0:0 pattern means every whole block.
+ */
+export function encryptedBlocks(protectedBytes: number, crypt: number, skip: number): number[] {
+  const blocks = Math.floor(protectedBytes / 16);
+  if (crypt === 0 && skip === 0) return Array.from({ length: blocks }, (_, i) => i);
+  const out: number[] = [];
+  for (let i = 0; i < blocks; i += crypt + skip) for (let k = i; k < Math.min(i + crypt, blocks); k++) out.push(k);
+  return out;
+}
+
+/** Calls `visit` with the byte offset (in the segment) of each encrypted block, per protected range. */
+function forEachProtectedRange(samples: readonly ProtectedSample[], p: Protection, visit: (blockOffsets: number[]) => void): void {
+  for (const sample of samples) {
+    const ranges = sample.subsamples.length > 0 ? sample.subsamples : [[0, sample.size] as const];
+    let at = sample.offset;
+    for (const [clear, prot] of ranges) {
+      at += clear;
+      visit(encryptedBlocks(prot, p.cryptByteBlock, p.skipByteBlock).map((b) => at + b * 16));
+      at += prot;
+    }
+  }
+}
+
+/** Offsets of every encrypted 16-byte block of the segment. */
+export function encryptedBlockOffsets(segment: Buffer, p: Protection): number[] {
+  const out: number[] = [];
+  forEachProtectedRange(readProtectedSamples(segment), p, (offsets) => out.push(...offsets));
+  return out;
+}
+
+/**
+ * A copy of the segment with its samples decrypted (cbcs, constant IV: one CBC chain per
+ * protected range, restarting from the constant IV, running through the encrypted blocks only).
+ */
+export function decryptCbcsSegment(segment: Buffer, p: Protection, keyHex: string): Buffer {
+  if (p.scheme !== 'cbcs' || p.perSampleIvSize !== 0 || !p.constantIvHex) throw new Error('only cbcs with a constant IV is supported');
+  const out = Buffer.from(segment);
+  const key = Buffer.from(keyHex, 'hex');
+  const iv = Buffer.from(p.constantIvHex, 'hex');
+  forEachProtectedRange(readProtectedSamples(segment), p, (offsets) => {
+    if (offsets.length === 0) return;
+    const cipher = Buffer.concat(offsets.map((o) => segment.subarray(o, o + 16)));
+    const d = createDecipheriv('aes-128-cbc', key, iv).setAutoPadding(false);
+    const plain = Buffer.concat([d.update(cipher), d.final()]);
+    offsets.forEach((o, i) => plain.copy(out, o, i * 16, i * 16 + 16));
+  });
+  return out;
+}
+
+/** Offset of the first mdat payload byte. */
+export function mdatStart(segment: Buffer): number {
+  const mdat = walkBoxes(segment).find((b) => b.path === 'mdat');
+  if (!mdat) throw new Error('no mdat');
+  return mdat.box.body;
+}
