@@ -16,7 +16,7 @@ export function defaultTempRoot(): string {
 
 /**
  * One private directory per attempt (mode 0700). Every handler wraps its work in
- * `AttemptWorkspace.run`, whose finally always removes the directory and returns a receipt.
+ * `runAttempt` (run-attempt.ts), whose finally always removes the directory and releases the grant.
  */
 export class AttemptWorkspace {
   private constructor(readonly dir: string) {}

@@ -23,7 +23,7 @@ export async function runAttempt<T>(
   work: (ws: AttemptWorkspace, grant: AttemptGrant) => Promise<T>,
 ): Promise<AttemptRun<T>> {
   const attempt = beginAttempt(deps.workerId, ctx);
-  const grant = await deps.grants.acquire({ attemptId: attempt.attemptId, ...ids });
+  const grant = await deps.grants.acquire({ attemptId: attempt.attemptId, mediaId: ids.mediaId, jobId: ids.jobId, taskId: ids.taskId });
   let ws: AttemptWorkspace | undefined;
   let receipt: CleanupReceipt | undefined;
   try {
@@ -37,9 +37,13 @@ export async function runAttempt<T>(
     throw e;
   } finally {
     if (!receipt) {
-      await ws?.cleanup();
-      grant.wipe();
-      await grant.release();
+      try {
+        await ws?.cleanup();
+      } finally {
+        // Even if the wipe itself failed: keys zeroed, grant released.
+        grant.wipe();
+        await grant.release();
+      }
     }
   }
 }

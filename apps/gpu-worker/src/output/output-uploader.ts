@@ -38,9 +38,11 @@ export class OutputUploader {
       }
     }
     const uploads = await grant.uploadUrls(facts.map(({ kind, rendition, segmentIndex, sha256 }) => ({ kind, rendition, segmentIndex, sha256 })));
+    if (uploads.length !== facts.length) throw new Error(`the grant answered ${uploads.length} upload URLs for ${facts.length} files`);
     const out: OutputFact[] = [];
     for (const [i, fact] of facts.entries()) {
       const { key, url } = uploads[i];
+      if (!key.includes(fact.sha256)) throw new Error(`the grant's upload key for ${fact.rendition} ${fact.segmentIndex} is not this file's content hash`);
       await put(url, files[i].path);
       out.push({ ...fact, key });
     }

@@ -176,12 +176,7 @@ describe('PublishHandler on a real database', () => {
     expect(await eventsTo(mediaId, 'ready')).toHaveLength(0);
   });
 
-  // KNOWN BUG (publish.handler.ts, the $transaction in handle): outputs are inserted and the job is
-  // set to `published` before the guarded media transition, and a refused transition (returns false)
-  // does not roll the transaction back. So a late publish for a media deleted meanwhile writes
-  // canonical output pointers to objects the deletion purged and marks the job published.
-  // `it.failing` keeps the suite green and flips to red once fixed: then make it a plain `it`.
-  it.failing('writes no output pointers and does not mark the job published for a deleted media', async () => {
+  it('writes no output pointers and does not mark the job published for a deleted media', async () => {
     const { mediaId, jobId } = await seed('deleted');
     await new PublishHandler(db).handle({ mediaId, jobId }, contextOf([manifestFor(mediaId, jobId)]));
 

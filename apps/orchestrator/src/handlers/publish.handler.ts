@@ -25,6 +25,16 @@ export class PublishHandler {
 
     const ownerOf = await this.taskOwners(jobId);
     const published = await this.db.$transaction(async (tx) => {
+      // The flip first: a media that is no longer verifying (deleted meanwhile) gets no pointers.
+      const flipped = await transitionMediaIn(tx, {
+        mediaId,
+        jobId,
+        to: 'ready',
+        reason: 'published',
+        data: { renditions: result.renditions, outputs: result.outputs.length },
+        set: { manifestHlsKey: result.hlsKey, manifestDashKey: result.dashKey },
+      });
+      if (!flipped) return false;
       const verifiedAt = new Date();
       await tx.output.createMany({
         data: result.outputs.map((o) => ({
@@ -42,14 +52,7 @@ export class PublishHandler {
         skipDuplicates: true,
       });
       await tx.job.updateMany({ where: { id: jobId, state: 'packaging' }, data: { state: 'published' } });
-      return transitionMediaIn(tx, {
-        mediaId,
-        jobId,
-        to: 'ready',
-        reason: 'published',
-        data: { renditions: result.renditions, outputs: result.outputs.length },
-        set: { manifestHlsKey: result.hlsKey, manifestDashKey: result.dashKey },
-      });
+      return true;
     });
     return { outcome: published ? 'ready' : 'not_published' };
   }

@@ -216,14 +216,9 @@ describe('RecordHandler on a real database', () => {
     }
   });
 
-  // KNOWN BUG (record.handler.ts, `tx.attempt.upsert` with `update: {}`): Prisma runs this upsert
-  // as SELECT then INSERT, not INSERT ... ON CONFLICT, so concurrent deliveries of the same report
-  // can all miss the row, and every INSERT but the first fails with P2002 (unique constraint on
-  // attempts.id): the duplicate rejects instead of being a no-op (BullMQ's retry hides it, see
-  // `deliver` above). The interleaving is forced here by holding the task row (the attempts FK
-  // target) until every delivery has looked up its attempt and is blocked in its INSERT.
-  // `it.failing` keeps the suite green and flips to red once fixed: then make it a plain `it`.
-  it.failing('treats concurrent duplicate callbacks of one attempt as no-ops, not errors', async () => {
+  // Concurrent deliveries of the same report, forced to interleave by holding the task row (the
+  // attempts FK target) until every delivery is blocked in its insert: all must resolve as no-ops.
+  it('treats concurrent duplicate callbacks of one attempt as no-ops, not errors', async () => {
     const { mediaId, jobId, tasks } = await seed();
     const handler = new RecordHandler(db);
     const task = tasks[2];

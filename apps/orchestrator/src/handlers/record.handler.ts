@@ -21,27 +21,35 @@ export class RecordHandler {
     if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
 
     await this.db.$transaction(async (tx) => {
-      await tx.attempt.upsert({
-        where: { id: report.attemptId },
-        create: {
-          id: report.attemptId,
-          taskId,
-          number: report.attemptNumber,
-          workerId: report.workerId,
-          state: 'succeeded',
-          encoderPath: report.encoderPath,
-          encoderBuild: report.encoderBuild,
-          startedAt: new Date(report.startedAt),
-          finishedAt: new Date(report.finishedAt),
-          cleanup: report.cleanup,
-        },
-        update: {},
-      });
       // Counted once: only the move into `succeeded` increments the job's counter.
       const won = await tx.task.updateMany({
         where: { id: taskId, state: { in: ['queued', 'running'] } },
         data: { state: 'succeeded', winningAttemptId: report.attemptId, attemptCount: report.attemptNumber },
       });
+      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { winningAttemptId: true } });
+      const stale = task.winningAttemptId !== report.attemptId;
+      // Insert-or-ignore: a repeated callback of the same attempt is a no-op, even when concurrent.
+      await tx.attempt.createMany({
+        data: [
+          {
+            id: report.attemptId,
+            taskId,
+            number: report.attemptNumber,
+            workerId: report.workerId,
+            state: stale ? 'stale' : 'succeeded',
+            encoderPath: report.encoderPath,
+            encoderBuild: report.encoderBuild,
+            startedAt: new Date(report.startedAt),
+            finishedAt: new Date(report.finishedAt),
+            cleanup: report.cleanup,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (stale) {
+        await appendEvent(tx, { mediaId, jobId, type: 'attempt_stale', reason: 'newer_attempt_won', data: { taskId, attemptId: report.attemptId } });
+        return;
+      }
       if (won.count !== 1) return;
       const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } } });
       if (job.tasksSucceeded < job.tasksTotal) return;

@@ -214,8 +214,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 describe('flows on real Redis (QueueConnection + WorkerHost)', () => {
   let connection: QueueConnection;
   let host: WorkerHost;
-  /** Connections WorkerHost duplicates for its workers (see afterAll). */
-  let duplicates: jest.SpyInstance;
 
   async function finished(queue: QueueName, bullId: string): Promise<Job> {
     return waitFor(`${queue}/${bullId} to finish`, async () => {
@@ -238,7 +236,6 @@ describe('flows on real Redis (QueueConnection + WorkerHost)', () => {
   beforeAll(async () => {
     connection = new QueueConnection({ redisUrl: REDIS_URL, prefix: PREFIX });
     expect(await connection.ping()).toBe(true);
-    duplicates = jest.spyOn(connection.redis, 'duplicate');
     host = new WorkerHost(connection, logger);
     host.start('orchestrator', [QueueName.Orchestrator], handlers.orchestrator, { concurrency: 4 });
     host.start('gpu-worker', [LANE], handlers.gpuWorker, { concurrency: 4 });
@@ -248,12 +245,6 @@ describe('flows on real Redis (QueueConnection + WorkerHost)', () => {
 
   afterAll(async () => {
     await host?.close();
-    // WorkerHost hands each Worker a duplicated ioredis client; BullMQ treats a passed-in client
-    // as shared and never quits it, and WorkerHost.close() does not either, so each one would
-    // stay open after close (a leak in worker-host.ts). Disconnect them here.
-    for (const result of duplicates?.mock.results ?? []) {
-      if (result.type === 'return') (result.value as { disconnect(): void }).disconnect();
-    }
     if (connection) {
       let cursor = '0';
       do {
@@ -492,12 +483,7 @@ describe('flows on real Redis (QueueConnection + WorkerHost)', () => {
     expect(logs.filter((l) => l.msg === 'consuming queues' && (l.obj as { service?: string }).service === 'verifier')).toHaveLength(1);
   });
 
-  // KNOWN BUG (worker-host.ts, WorkerHost.start: `connection: this.connection.redis.duplicate()`):
-  // BullMQ treats a client passed in as shared and never quits it, and WorkerHost.close() does not
-  // either, so every worker leaves one Redis connection open after a graceful shutdown (a process
-  // that drains and waits for its handles to close never exits). `it.failing` keeps the suite green
-  // and flips to red once fixed: then make it a plain `it` and drop the workaround in afterAll.
-  it.failing('closes the Redis connections it opened when it is closed', async () => {
+  it('closes the Redis connections it opened when it is closed', async () => {
     const own = new QueueConnection({ redisUrl: REDIS_URL, prefix: PREFIX });
     const opened = jest.spyOn(own.redis, 'duplicate');
     const shortLived = new WorkerHost(own, logger);

@@ -1,4 +1,5 @@
 import { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
 import { QueueConnection } from './connection';
 import { TerminalError } from './errors';
@@ -45,6 +46,8 @@ function contextOf(job: Job): JobContext {
 /** Consumer side: binds a service's handlers to queues, validates payloads, dead-letters final failures. */
 export class WorkerHost {
   private readonly workers: Worker[] = [];
+  /** BullMQ treats a passed-in client as shared and never quits it: this host owns and closes them. */
+  private readonly clients: Redis[] = [];
 
   constructor(
     private readonly connection: QueueConnection,
@@ -55,6 +58,8 @@ export class WorkerHost {
     assertHandlers(service, handlers);
     const table = handlers as unknown as Record<string, Handler<JobName>>;
     for (const queue of queues) {
+      const client = this.connection.redis.duplicate();
+      this.clients.push(client);
       const worker = new Worker(
         queue,
         async (job: Job) => {
@@ -69,7 +74,7 @@ export class WorkerHost {
           return handler(data, contextOf(job));
         },
         {
-          connection: this.connection.redis.duplicate(),
+          connection: client,
           prefix: this.connection.settings.prefix,
           concurrency: options.concurrency,
           lockDuration: options.lockDurationMs ?? 60_000,
@@ -107,6 +112,17 @@ export class WorkerHost {
   /** Stop taking new jobs; running ones finish (graceful shutdown). */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
+    // Workers are closed, so nothing waits on these any more; resolve once each has ended.
+    await Promise.all(
+      this.clients.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.status === 'end') return resolve();
+            c.once('end', () => resolve());
+            c.disconnect();
+          }),
+      ),
+    );
   }
 }
 
