@@ -61,7 +61,7 @@ async function main() {
       'segment.transcode': (d, ctx) => segment.handle(d, ctx),
       'audio.transcode': (d, ctx) => audio.handle(d, ctx),
     },
-    { concurrency: config.CONCURRENCY },
+    { concurrency: config.CONCURRENCY, lockDurationMs: config.QUEUE_LOCK_MS },
   );
   logger.info({ workerId: deps.workerId, lanes: config.WORKER_LANES, tempRoot, encoderBuild: deps.encoderBuild }, 'worker ready');
 }

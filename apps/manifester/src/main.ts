@@ -28,7 +28,7 @@ async function main() {
       await queues.close();
     },
   });
-  host.start('manifester', SERVICE_QUEUES.manifester, { 'manifest.write': (d, ctx) => manifest.handle(d, ctx) }, { concurrency: config.CONCURRENCY });
+  host.start('manifester', SERVICE_QUEUES.manifester, { 'manifest.write': (d, ctx) => manifest.handle(d, ctx) }, { concurrency: config.CONCURRENCY, lockDurationMs: config.QUEUE_LOCK_MS });
 }
 
 main().catch((e) => failBoot('manifester', e));

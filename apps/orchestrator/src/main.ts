@@ -49,7 +49,7 @@ async function main() {
       'task.record': (d, ctx) => record.handle(d, ctx),
       'media.publish': (d, ctx) => publish.handle(d, ctx),
     },
-    { concurrency: config.CONCURRENCY },
+    { concurrency: config.CONCURRENCY, lockDurationMs: config.QUEUE_LOCK_MS },
   );
 }
 

@@ -28,7 +28,7 @@ async function main() {
       await queues.close();
     },
   });
-  host.start('verifier', SERVICE_QUEUES.verifier, { 'outputs.verify': (d, ctx) => verify.handle(d, ctx) }, { concurrency: config.CONCURRENCY });
+  host.start('verifier', SERVICE_QUEUES.verifier, { 'outputs.verify': (d, ctx) => verify.handle(d, ctx) }, { concurrency: config.CONCURRENCY, lockDurationMs: config.QUEUE_LOCK_MS });
 }
 
 main().catch((e) => failBoot('verifier', e));

@@ -37,6 +37,8 @@ export const baseEnvSchema = z.object({
   /** s3rver rejects the minio client's multipart uploads; local mode uploads in one part. */
   S3_SINGLE_PART: bool(true),
   HTTP_HOST: z.string().default('127.0.0.1'),
+  /** A job's lock lifetime: a worker that vanished loses its job about this long after its last renewal. */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(2000).max(600_000).default(60_000),
 });
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
 

@@ -79,7 +79,7 @@ export class WorkerHost {
           concurrency: options.concurrency,
           lockDuration: options.lockDurationMs ?? 60_000,
           // BullMQ's own stalled check stays on: a vanished worker's job comes back.
-          stalledInterval: 30_000,
+          stalledInterval: Math.max(1000, Math.floor((options.lockDurationMs ?? 60_000) / 2)),
           maxStalledCount: 2,
         },
       );
