@@ -1,6 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AirlockApiError, AirlockClient, clearKeysFor } from '@airlock/client-sdk';
+import { AirlockApiError, AirlockClient } from '@airlock/client-sdk';
 import { sealFile, uploadFile } from '@airlock/client-sdk/node';
 import { generateX25519KeyPair, KeyPairJwk } from '@airlock/crypto';
 import { MediaView } from '@airlock/contracts';
@@ -32,7 +32,13 @@ describe('one media through all five services', () => {
 
   beforeAll(async () => {
     env = await startIntegrationEnv('e2e-pipeline');
-    stack = await startServiceStack(env, { TENANT_KEYS: 'tenant-a:key-a,tenant-b:key-b' });
+    // tenant-b runs under a tight policy; tenant-a under the defaults.
+    const policies = join(env.tmp, 'tenant-policies.json');
+    writeFileSync(
+      policies,
+      JSON.stringify({ tenants: { 'tenant-b': { allowed_profiles: ['240p', '360p'], max_size_bytes: 50_000_000, max_duration_sec: 5, quotas: { max_active_media_per_tenant: 10, max_active_media_per_room: 1 } } } }),
+    );
+    stack = await startServiceStack(env, { TENANT_KEYS: 'tenant-a:key-a,tenant-b:key-b', TENANT_POLICIES_FILE: policies });
     client = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-a' });
     otherTenant = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-b' });
     recipient = await generateX25519KeyPair('alice');
@@ -79,9 +85,13 @@ describe('one media through all five services', () => {
 
     const upstream = `${env.s3Endpoint}/${env.bucket}`;
     const hlsPath = manifests.hls.slice(upstream.length + 1);
-    const clearKeys = await clearKeysFor(media, 'alice', recipient.privateJwk);
-    const hls = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: hlsPath, timeoutMs: 90_000, clearKeys });
+    // The page is the recipient: it gets alice's private JWK and the wrapped key, and unwraps in the browser.
+    const jwe = media.keys.find((k) => k.recipientId === 'alice')?.jwe ?? '';
+    const asRecipient = { privateJwk: recipient.privateJwk, jwe, keyId: media.keyId };
+    const hls = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: hlsPath, timeoutMs: 90_000, recipient: asRecipient });
     expect(hls.fatalErrors).toEqual([]);
+    expect(hls.unwrappedInPage).toBe(true);
+    expect(hls.pageLicenses).toBeGreaterThan(0);
     expect(hls.currentTimeAdvanced).toBe(true);
     expect(hls.reachedEnd).toBe(true);
     expect(hls.duration).toBeGreaterThan(11.5);
@@ -92,8 +102,9 @@ describe('one media through all five services', () => {
     expect(mpd.durationSec).toBeGreaterThan(11.5);
     expect(mpd.representations.map((r) => r.id)).toEqual(['240p', '360p', '720p', '1080p', 'audio']);
     expect(mpd.representations.every((r) => r.segments >= 2)).toBe(true);
-    const dash = await playDash({ upstreamBaseUrl: upstream, manifestUrlPath: manifests.dash.slice(upstream.length + 1), timeoutMs: 90_000, clearKeys });
+    const dash = await playDash({ upstreamBaseUrl: upstream, manifestUrlPath: manifests.dash.slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
     expect(dash.fatalErrors).toEqual([]);
+    expect(dash.unwrappedInPage).toBe(true);
     expect(dash.reachedEnd).toBe(true);
 
     const timeline = await (await fetch(`${stack.apiUrl}/v1/media/${id}/timeline`, { headers: { Authorization: 'Bearer key-a' } })).json();
@@ -174,6 +185,31 @@ describe('one media through all five services', () => {
     });
     expect(invalid.status).toBe(400);
     expect((await invalid.json()).error.code).toBe('invalid_request');
+  });
+
+  it('applies the tenant policy before any compute: 422, 413, 429, and too_long right after the probe', async () => {
+    const bob = { recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }] };
+    const source = await seal(clip);
+    await expect(otherTenant.createMedia({ ...bob, profiles: ['720p'], source })).rejects.toMatchObject({ status: 422, code: 'profile_not_allowed' });
+    await expect(otherTenant.createMedia({ ...bob, source: { ...source, sizeBytes: 60_000_000 } })).rejects.toMatchObject({ status: 413, code: 'media_too_large' });
+    await otherTenant.createMedia({ ...bob, roomId: 'room-1', source });
+    await expect(otherTenant.createMedia({ ...bob, roomId: 'room-1', source })).rejects.toMatchObject({ status: 429, code: 'quota_exceeded' });
+
+    const created = await otherTenant.createMedia({ ...bob, source });
+    await uploadFile(otherTenant, created.upload, join(env.tmp, `sealed-${sent - 1}`));
+    await otherTenant.uploadComplete(created.id);
+    const media = await otherTenant.waitFor(created.id, { timeoutMs: 120_000, intervalMs: 250 });
+    expect(media.state).toBe('failed_terminal');
+    expect(media.failure?.code).toBe('too_long');
+    const job = await env.db.job.findFirstOrThrow({ where: { mediaId: created.id }, include: { tasks: true } });
+    expect(job.tasks.map((t) => t.kind)).toEqual(['probe']);
+    expect(job.policy).toMatchObject({ max_duration_sec: 5, allowed_profiles: ['240p', '360p'] });
+  });
+
+  it('deletes the source once the media is ready (source_delete_after_success)', async () => {
+    const ready = await env.db.media.findFirstOrThrow({ where: { state: 'ready' } });
+    expect(await env.store.stat(ready.sourceKey)).toBeUndefined();
+    expect(await env.db.event.count({ where: { mediaId: ready.id, type: 'source_deleted' } })).toBe(1);
   });
 
   it('leaves nothing in the worker temp root', () => {

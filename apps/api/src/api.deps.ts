@@ -2,6 +2,7 @@ import { ApiConfig } from '@airlock/config';
 import { PrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
 import { KeyPairJwk } from '@airlock/crypto';
+import { PolicyLookup } from '@airlock/domain';
 import { ObjectStore } from '@airlock/storage';
 
 export const API_DEPS = Symbol('API_DEPS');
@@ -13,4 +14,5 @@ export interface ApiDeps {
   readonly queues: QueueConnection;
   readonly store: ObjectStore;
   readonly pipelineKey: KeyPairJwk;
+  readonly policies: PolicyLookup;
 }

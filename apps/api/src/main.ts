@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
+import { apiEnvSchema, loadEnv, loadTenantPolicies } from '@airlock/config';
 import { createPrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
@@ -40,7 +40,7 @@ async function main() {
     await db.tenant.upsert({ where: { id: t.id }, create: { id: t.id, name: t.id, apiKeyHash: t.apiKeyHash }, update: { apiKeyHash: t.apiKeyHash } });
   }
   const pipelineKey = pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK);
-  const deps: ApiDeps = { config, db, queues, store, pipelineKey };
+  const deps: ApiDeps = { config, db, queues, store, pipelineKey, policies: loadTenantPolicies(config.TENANT_POLICIES_FILE) };
 
   const { logger } = await bootstrapService({
     service: 'api',

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { loadEnv, orchestratorEnvSchema } from '@airlock/config';
+import { loadEnv, loadTenantPolicies, orchestratorEnvSchema } from '@airlock/config';
 import { createPrismaClient } from '@airlock/db';
 import { QueueConnection, SERVICE_QUEUES, WorkerHost } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
+import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { createLogger } from '@airlock/telemetry';
 import { PlanHandler } from './handlers/plan.handler';
 import { PublishHandler } from './handlers/publish.handler';
@@ -18,10 +19,11 @@ async function main() {
   const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   const host = new WorkerHost(queues, createLogger('orchestrator', config.LOG_LEVEL));
 
-  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS);
+  const store = new ObjectStore(storageSettingsFrom(config));
+  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE));
   const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db);
-  const publish = new PublishHandler(db);
+  const publish = new PublishHandler(db, store);
 
   await bootstrapService({
     service: 'orchestrator',

@@ -6,3 +6,4 @@ export * from './lib/ladder';
 export * from './lib/segment-plan';
 export * from './lib/lanes';
 export * from './lib/storage-keys';
+export * from './lib/media-policy';

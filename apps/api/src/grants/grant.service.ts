@@ -27,6 +27,10 @@ export class GrantService {
       throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');
     }
     const media = task.job.media;
+    const ttlLimit = (task.job.policy as { worker_key_ttl_seconds?: number } | null)?.worker_key_ttl_seconds;
+    if (ttlLimit !== undefined && (claims.expiresAt.getTime() - claims.issuedAt.getTime()) / 1000 > ttlLimit) {
+      throw await this.refuse(claims, 403, 'token_ttl_too_long', `The job token outlives the tenant's worker_key_ttl_seconds (${ttlLimit}).`);
+    }
     if (!PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}; no grant is given.`);
     if (task.state === 'succeeded' && task.winningAttemptId !== claims.attemptId) {
       throw await this.refuse(claims, 409, 'task_already_done', 'Another attempt already completed this task.');

@@ -21,15 +21,11 @@ export class MediaService {
   constructor(@Inject(API_DEPS) private readonly deps: ApiDeps) {}
 
   async create(tenantId: string, body: CreateMediaRequest, idempotencyKey?: string): Promise<CreateMediaResponse> {
-    const unknown = unknownProfiles(body.profiles ?? []);
-    if (unknown.length > 0) throw new ApiError(422, 'unknown_profile', `Unknown profile(s): ${unknown.join(', ')}.`, { unknown });
-    if (body.source.sizeBytes > this.deps.config.MAX_UPLOAD_BYTES) {
-      throw new ApiError(413, 'media_too_large', `The source is larger than ${this.deps.config.MAX_UPLOAD_BYTES} bytes.`);
-    }
     if (idempotencyKey) {
       const existing = await this.deps.db.media.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } } });
       if (existing) return this.createdResponse(existing);
     }
+    await this.checkPolicy(tenantId, body);
     const id = crypto.randomUUID();
     const outputKeys = await this.outputKeysFor(body.recipients);
     try {
@@ -45,7 +41,7 @@ export class MediaService {
             messageId: body.messageId,
             roomId: body.roomId,
             idempotencyKey,
-            profiles: body.profiles ?? [...DEFAULT_PROFILES],
+            profiles: body.profiles ?? DEFAULT_PROFILES.filter((p) => this.deps.policies(tenantId).allowed_profiles.includes(p)),
             sourceKey: storageKeys.source(id, body.source.sha256),
             sourceSha256: body.source.sha256,
             sourceSizeBytes: BigInt(body.source.sizeBytes),
@@ -63,6 +59,29 @@ export class MediaService {
         return this.createdResponse(existing);
       }
       throw e;
+    }
+  }
+
+  /** Everything the policy can decide before a byte is uploaded or any compute is spent. */
+  private async checkPolicy(tenantId: string, body: CreateMediaRequest): Promise<void> {
+    const policy = this.deps.policies(tenantId);
+    const unknown = unknownProfiles(body.profiles ?? []);
+    if (unknown.length > 0) throw new ApiError(422, 'unknown_profile', `Unknown profile(s): ${unknown.join(', ')}.`, { unknown });
+    const refused = (body.profiles ?? []).filter((p) => !policy.allowed_profiles.includes(p));
+    if (refused.length > 0) throw new ApiError(422, 'profile_not_allowed', `Profile(s) not allowed for this tenant: ${refused.join(', ')}.`, { refused });
+    if (body.source.sizeBytes > policy.max_size_bytes) {
+      throw new ApiError(413, 'media_too_large', `The source is larger than the tenant's limit of ${policy.max_size_bytes} bytes.`, { limit: policy.max_size_bytes });
+    }
+    const active: MediaState[] = ['created', 'uploaded', 'queued', 'processing', 'preview_ready', 'verifying'];
+    const perTenant = await this.deps.db.media.count({ where: { tenantId, state: { in: active } } });
+    if (perTenant >= policy.quotas.max_active_media_per_tenant) {
+      throw new ApiError(429, 'quota_exceeded', `The tenant already has ${perTenant} media in flight (limit ${policy.quotas.max_active_media_per_tenant}).`, { scope: 'tenant' });
+    }
+    if (body.roomId) {
+      const perRoom = await this.deps.db.media.count({ where: { tenantId, roomId: body.roomId, state: { in: active } } });
+      if (perRoom >= policy.quotas.max_active_media_per_room) {
+        throw new ApiError(429, 'quota_exceeded', `The room already has ${perRoom} media in flight (limit ${policy.quotas.max_active_media_per_room}).`, { scope: 'room' });
+      }
     }
   }
 

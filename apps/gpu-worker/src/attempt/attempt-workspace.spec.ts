@@ -103,7 +103,7 @@ describe('attempt workspace', () => {
   describe('runAttempt', () => {
     let grants: StoreGrantClient;
     const mediaId = randomUUID();
-    const ids = () => ({ mediaId, jobId: randomUUID(), taskId: randomUUID() });
+    const ids = () => ({ mediaId, jobId: randomUUID(), taskId: randomUUID(), keyTtlSec: 600 });
     const depsFor = (tempRoot: string): WorkerDeps => ({
       grants: grants as unknown as GrantClient,
       uploader: new OutputUploader(),

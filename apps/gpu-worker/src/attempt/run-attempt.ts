@@ -19,11 +19,11 @@ export interface AttemptRun<T> {
 export async function runAttempt<T>(
   deps: WorkerDeps,
   ctx: JobContext,
-  ids: { mediaId: string; jobId: string; taskId: string },
+  ids: { mediaId: string; jobId: string; taskId: string; keyTtlSec: number },
   work: (ws: AttemptWorkspace, grant: AttemptGrant) => Promise<T>,
 ): Promise<AttemptRun<T>> {
   const attempt = beginAttempt(deps.workerId, ctx);
-  const grant = await deps.grants.acquire({ attemptId: attempt.attemptId, mediaId: ids.mediaId, jobId: ids.jobId, taskId: ids.taskId });
+  const grant = await deps.grants.acquire({ attemptId: attempt.attemptId, mediaId: ids.mediaId, jobId: ids.jobId, taskId: ids.taskId }, ids.keyTtlSec);
   let ws: AttemptWorkspace | undefined;
   let receipt: CleanupReceipt | undefined;
   try {

@@ -41,9 +41,11 @@ export class GrantClient {
     private readonly ttlSec: number,
   ) {}
 
-  async acquire(ids: GrantIds): Promise<AttemptGrant> {
+  /** `policyTtlSec`: the tenant's worker_key_ttl_seconds from the job; the shorter of it and ours wins. */
+  async acquire(ids: GrantIds, policyTtlSec?: number): Promise<AttemptGrant> {
     const ephemeral = await generateX25519KeyPair();
-    const token = await signJobToken({ workerId: this.workerId, ...ids }, this.signingJwk, this.ttlSec);
+    const ttl = Math.min(this.ttlSec, policyTtlSec ?? this.ttlSec);
+    const token = await signJobToken({ workerId: this.workerId, ...ids }, this.signingJwk, ttl);
     const grant = await this.post<GrantResponse>('/v1/grants', { token, ephemeralPublicJwk: ephemeral.publicJwk });
     const contentKey = await unwrapKey(grant.contentKeyJwe, ephemeral.privateJwk);
     const outputKey = await unwrapKey(grant.outputKeyJwe, ephemeral.privateJwk);

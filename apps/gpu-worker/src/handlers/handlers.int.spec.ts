@@ -75,13 +75,13 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
   }
 
   const probePayload = (m: TestMedia): PayloadOf<typeof JobName.MediaProbe> =>
-    parsePayload(JobName.MediaProbe, { mediaId: m.mediaId, jobId, taskId: randomUUID(), sourceKey: m.source.key });
+    parsePayload(JobName.MediaProbe, { mediaId: m.mediaId, jobId, taskId: randomUUID(), keyTtlSec: 600, sourceKey: m.source.key });
 
   const segmentPayload = (m: TestMedia, segment: SegmentSpec = SEG1, rendition: RenditionSpec = R240): PayloadOf<typeof JobName.SegmentTranscode> =>
-    parsePayload(JobName.SegmentTranscode, { mediaId: m.mediaId, jobId, taskId: randomUUID(), sourceKey: m.source.key, fps: FPS, segment, rendition });
+    parsePayload(JobName.SegmentTranscode, { mediaId: m.mediaId, jobId, taskId: randomUUID(), keyTtlSec: 600, sourceKey: m.source.key, fps: FPS, segment, rendition });
 
   const audioPayload = (m: TestMedia): PayloadOf<typeof JobName.AudioTranscode> =>
-    parsePayload(JobName.AudioTranscode, { mediaId: m.mediaId, jobId, taskId: randomUUID(), sourceKey: m.source.key, durationSec: 8 });
+    parsePayload(JobName.AudioTranscode, { mediaId: m.mediaId, jobId, taskId: randomUUID(), keyTtlSec: 600, sourceKey: m.source.key, durationSec: 8 });
 
   async function expectTempRootEmpty(): Promise<void> {
     expect(await readdir(tempRoot)).toEqual([]);
@@ -259,7 +259,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
     });
 
     it('fails terminally, with nothing opened, when the grant is refused', async () => {
-      const refused = parsePayload(JobName.MediaProbe, { mediaId: randomUUID(), jobId, taskId: randomUUID(), sourceKey: 'src/none' });
+      const refused = parsePayload(JobName.MediaProbe, { mediaId: randomUUID(), jobId, taskId: randomUUID(), keyTtlSec: 600, sourceKey: 'src/none' });
       await expect(probe.handle(refused, jobContext())).rejects.toMatchObject({ name: 'TerminalError', code: 'task_not_in_media' });
       expect(grants.grantsFor(refused.taskId)).toEqual([]);
       await expectTempRootEmpty();

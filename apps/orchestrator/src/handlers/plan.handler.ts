@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { JobName, PayloadOf, Probe, ProbeOutcome, probeOutcomeSchema } from '@airlock/contracts';
-import { durationClass, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
+import { durationClass, policyViolation, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, QueueConnection } from '@airlock/queue';
 import { buildMediaFlow, tasksOf } from '../planning/media-flow.builder';
+import { policyOf } from '../planning/job-policy';
 import { planMedia, PlanSettings } from '../planning/media-plan';
 
 /** probe result -> plan, tasks and segments in Postgres -> the processing flow in Redis. */
@@ -33,6 +34,13 @@ export class PlanHandler {
     const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, include: { media: true } });
     if (job.state !== 'probing') return { outcome: 'already_planned' };
     const probe = outcome.probe;
+    const policy = policyOf(job);
+    const v = probe.video;
+    const violation = policyViolation(policy, { durationSec: probe.durationSec, pixels: v ? v.width * v.height : undefined });
+    if (violation) {
+      await this.fail(mediaId, jobId, 'failed_terminal', violation.code, `${TERMINAL_REASONS[violation.code]} (${violation.detail})`);
+      return { outcome: violation.code };
+    }
     const plan = planMedia(probe, job.media.profiles, this.settings);
     if (plan.renditions.length === 0 && !plan.audio) {
       await this.fail(mediaId, jobId, 'failed_terminal', 'unsupported_codec', 'No stream can be transcoded.');
@@ -75,7 +83,16 @@ export class PlanHandler {
     if (!planned) return { outcome: 'not_planned' };
 
     await this.queues.addFlow(
-      buildMediaFlow({ mediaId, jobId, sourceKey: job.media.sourceKey, durationSec: probe.durationSec, plan, tasks, taskAttempts: this.settings.taskAttempts }),
+      buildMediaFlow({
+        mediaId,
+        jobId,
+        sourceKey: job.media.sourceKey,
+        durationSec: probe.durationSec,
+        plan,
+        tasks,
+        taskAttempts: this.settings.taskAttempts,
+        keyTtlSec: policy.worker_key_ttl_seconds,
+      }),
     );
     return { outcome: 'planned' };
   }

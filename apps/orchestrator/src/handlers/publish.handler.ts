@@ -1,14 +1,19 @@
 import { JobName, ManifestResult, manifestResultSchema, PayloadOf } from '@airlock/contracts';
-import { PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
+import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { AUDIO_RENDITION, RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
+import { ObjectStore } from '@airlock/storage';
+import { policyOf } from '../planning/job-policy';
 
 /**
  * The last step: write the canonical output pointers once and flip the media to `ready`
  * in one conditional write. Nothing is served before this, so no partial manifest is ever visible.
  */
 export class PublishHandler {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly store: ObjectStore,
+  ) {}
 
   async handle({ mediaId, jobId }: PayloadOf<typeof JobName.MediaPublish>, ctx: JobContext): Promise<{ outcome: string }> {
     const failed = Object.values(await ctx.failedChildren());
@@ -54,7 +59,16 @@ export class PublishHandler {
       await tx.job.updateMany({ where: { id: jobId, state: 'packaging' }, data: { state: 'published' } });
       return true;
     });
+    if (published) await this.afterPublish(mediaId, jobId);
     return { outcome: published ? 'ready' : 'not_published' };
+  }
+
+  /** The source has served its purpose: delete it now when the tenant's policy says so. */
+  private async afterPublish(mediaId: string, jobId: string): Promise<void> {
+    const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, include: { media: { select: { sourceKey: true } } } });
+    if (!policyOf(job).source_delete_after_success) return;
+    await this.store.delete([job.media.sourceKey]);
+    await appendEvent(this.db, { mediaId, jobId, type: 'source_deleted', reason: 'source_delete_after_success' });
   }
 
   /** A video task owns its segment; the audio task owns every audio object; a shared init has no single owner. */

@@ -1,6 +1,7 @@
 import { JobName, PayloadOf } from '@airlock/contracts';
 import { PrismaClient, transitionMediaIn } from '@airlock/db';
-import { PROBE_RENDITION } from '@airlock/domain';
+import { PolicyLookup, PROBE_RENDITION } from '@airlock/domain';
+import { policyOf } from '../planning/job-policy';
 import { jobIdOf, QueueConnection, QueueName } from '@airlock/queue';
 
 /**
@@ -12,6 +13,7 @@ export class StartHandler {
     private readonly db: PrismaClient,
     private readonly queues: QueueConnection,
     private readonly taskAttempts: number,
+    private readonly policies: PolicyLookup,
   ) {}
 
   async handle({ mediaId }: PayloadOf<typeof JobName.MediaStart>): Promise<{ jobId?: string; skipped?: string }> {
@@ -20,7 +22,8 @@ export class StartHandler {
       if (existing) return existing;
       const media = await tx.media.findUnique({ where: { id: mediaId } });
       if (media?.state !== 'uploaded') return undefined;
-      const created = await tx.job.create({ data: { mediaId, state: 'probing' } });
+      const policy = this.policies(media.tenantId);
+      const created = await tx.job.create({ data: { mediaId, state: 'probing', policy } });
       await tx.task.create({
         data: { jobId: created.id, kind: 'probe', segmentIndex: 0, rendition: PROBE_RENDITION, lane: QueueName.Short },
       });
@@ -44,7 +47,7 @@ export class StartHandler {
           name: JobName.MediaProbe,
           queue: QueueName.Short,
           jobId: jobIdOf('probe', job.id),
-          data: { mediaId, jobId: job.id, taskId: probeTask.id, sourceKey: media.sourceKey },
+          data: { mediaId, jobId: job.id, taskId: probeTask.id, sourceKey: media.sourceKey, keyTtlSec: policyOf(job).worker_key_ttl_seconds },
           attempts: this.taskAttempts,
           // The planner must learn a probe that failed for good, to fail the media with a reason.
           onFailure: 'report-to-parent',

@@ -42,7 +42,7 @@ function planOf(durationSec = 12, withAudio = true): MediaPlan {
 }
 
 function flowInput(plan: MediaPlan, tasks: readonly PlannedTask[] = tasksOf(plan, idSequence())): FlowInput {
-  return { mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: `src/${MEDIA_ID}/${'a'.repeat(64)}`, durationSec: 12, plan, tasks, taskAttempts: 4 };
+  return { mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: `src/${MEDIA_ID}/${'a'.repeat(64)}`, durationSec: 12, plan, tasks, taskAttempts: 4, keyTtlSec: 600 };
 }
 
 function walk(node: FlowNode): FlowNode[] {

@@ -18,6 +18,8 @@ export interface FlowInput {
   readonly plan: MediaPlan;
   readonly tasks: readonly PlannedTask[];
   readonly taskAttempts: number;
+  /** The tenant policy's worker_key_ttl_seconds, carried to each attempt. */
+  readonly keyTtlSec: number;
 }
 
 /** Tasks of a plan, lower rungs first so they become available first. Ids are supplied by the caller. */
@@ -51,7 +53,7 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
             name: JobName.AudioTranscode,
             queue: lane,
             jobId: jobIdOf('audio', task.id),
-            data: { mediaId, jobId, taskId: task.id, sourceKey: input.sourceKey, durationSec: input.durationSec },
+            data: { mediaId, jobId, taskId: task.id, sourceKey: input.sourceKey, durationSec: input.durationSec, keyTtlSec: input.keyTtlSec },
             attempts: input.taskAttempts,
             onFailure: 'report-to-parent',
           }
@@ -64,6 +66,7 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
               jobId,
               taskId: task.id,
               sourceKey: input.sourceKey,
+              keyTtlSec: input.keyTtlSec,
               fps: plan.fps,
               segment: required(segmentByIndex.get(task.segmentIndex), `segment ${task.segmentIndex}`),
               rendition: required(renditionByName.get(task.rendition), `rendition ${task.rendition}`),

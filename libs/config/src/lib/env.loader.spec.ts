@@ -13,9 +13,16 @@ function configErrorOf(schema: z.ZodObject, env: NodeJS.ProcessEnv): ConfigError
   throw new Error('expected a ConfigError, but the environment was accepted');
 }
 
+/** The key variables have no defaults (secrets); every parse needs them. */
+const KEYS = {
+  PIPELINE_PRIVATE_JWK: '{"kty":"OKP","crv":"X25519","x":"x","d":"d"}',
+  WORKER_PUBLIC_JWKS: '[{"kty":"OKP","crv":"Ed25519","x":"x"}]',
+  WORKER_SIGNING_JWK: '{"kty":"OKP","crv":"Ed25519","x":"x","d":"d"}',
+};
+
 describe('loadEnv', () => {
   it('parses the api defaults from an empty environment', () => {
-    const config = loadEnv(apiEnvSchema, {});
+    const config = loadEnv(apiEnvSchema, { ...KEYS });
 
     expect(config).toMatchObject({
       NODE_ENV: 'development',
@@ -27,14 +34,13 @@ describe('loadEnv', () => {
       HTTP_PORT: 3000,
       ADMIN_USER: 'admin',
       UPLOAD_URL_TTL_SEC: 900,
-      MAX_UPLOAD_BYTES: 4 * 1024 * 1024 * 1024,
     });
     expect(config.DATABASE_SCHEMA).toBeUndefined();
     expect(config.ADMIN_PASSWORD.length).toBeGreaterThanOrEqual(8);
   });
 
   it('parses the worker defaults from an empty environment', () => {
-    const config = loadEnv(workerEnvSchema, {});
+    const config = loadEnv(workerEnvSchema, { ...KEYS });
 
     expect(config.WORKER_LANES).toEqual(['short', 'long']);
     expect(config.HTTP_PORT).toBe(3002);
@@ -44,7 +50,7 @@ describe('loadEnv', () => {
   });
 
   it('coerces numbers and booleans from strings', () => {
-    const config = loadEnv(apiEnvSchema, { HTTP_PORT: '8080', S3_SINGLE_PART: '0', UPLOAD_URL_TTL_SEC: '60' });
+    const config = loadEnv(apiEnvSchema, { ...KEYS, HTTP_PORT: '8080', S3_SINGLE_PART: '0', UPLOAD_URL_TTL_SEC: '60' });
 
     expect(config.HTTP_PORT).toBe(8080);
     expect(config.S3_SINGLE_PART).toBe(false);
@@ -57,7 +63,7 @@ describe('loadEnv', () => {
   });
 
   it('rejects a bad REDIS_URL with a ConfigError naming it', () => {
-    const error = configErrorOf(apiEnvSchema, { REDIS_URL: 'not a url' });
+    const error = configErrorOf(apiEnvSchema, { ...KEYS, REDIS_URL: 'not a url' });
 
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toContain('REDIS_URL');
@@ -65,28 +71,28 @@ describe('loadEnv', () => {
   });
 
   it('rejects an unknown worker lane naming WORKER_LANES', () => {
-    const error = configErrorOf(workerEnvSchema, { WORKER_LANES: 'short,bogus' });
+    const error = configErrorOf(workerEnvSchema, { ...KEYS, WORKER_LANES: 'short,bogus' });
 
     expect(error.message).toContain('WORKER_LANES');
   });
 
   it('rejects an empty lane list', () => {
-    expect(configErrorOf(workerEnvSchema, { WORKER_LANES: ' , ' }).message).toContain('WORKER_LANES');
+    expect(configErrorOf(workerEnvSchema, { ...KEYS, WORKER_LANES: ' , ' }).message).toContain('WORKER_LANES');
   });
 
   it('trims and accepts a single lane', () => {
-    expect(loadEnv(workerEnvSchema, { WORKER_LANES: ' long ' }).WORKER_LANES).toEqual(['long']);
+    expect(loadEnv(workerEnvSchema, { ...KEYS, WORKER_LANES: ' long ' }).WORKER_LANES).toEqual(['long']);
   });
 
   it('rejects an ADMIN_PASSWORD shorter than 8 characters', () => {
-    const error = configErrorOf(apiEnvSchema, { ADMIN_PASSWORD: 'short' });
+    const error = configErrorOf(apiEnvSchema, { ...KEYS, ADMIN_PASSWORD: 'short' });
 
     expect(error.message).toContain('ADMIN_PASSWORD');
-    expect(loadEnv(apiEnvSchema, { ADMIN_PASSWORD: '12345678' }).ADMIN_PASSWORD).toBe('12345678');
+    expect(loadEnv(apiEnvSchema, { ...KEYS, ADMIN_PASSWORD: '12345678' }).ADMIN_PASSWORD).toBe('12345678');
   });
 
   it('names every bad variable in one error', () => {
-    const error = configErrorOf(apiEnvSchema, { REDIS_URL: 'nope', HTTP_PORT: '70000', LOG_LEVEL: 'loud' });
+    const error = configErrorOf(apiEnvSchema, { ...KEYS, REDIS_URL: 'nope', HTTP_PORT: '70000', LOG_LEVEL: 'loud' });
     const lines = error.message.split('\n');
 
     expect(lines[0]).toBe('Invalid configuration:');
@@ -94,7 +100,7 @@ describe('loadEnv', () => {
   });
 
   it('does not echo the rejected value of a secret', () => {
-    const error = configErrorOf(apiEnvSchema, { ADMIN_PASSWORD: 'pw123' });
+    const error = configErrorOf(apiEnvSchema, { ...KEYS, ADMIN_PASSWORD: 'pw123' });
     expect(error.message).not.toContain('pw123');
   });
 });

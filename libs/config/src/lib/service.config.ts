@@ -39,6 +39,8 @@ export const baseEnvSchema = z.object({
   HTTP_HOST: z.string().default('127.0.0.1'),
   /** A job's lock lifetime: a worker that vanished loses its job about this long after its last renewal. */
   QUEUE_LOCK_MS: z.coerce.number().int().min(2000).max(600_000).default(60_000),
+  /** Per-tenant media policies (JSON); every tenant gets the defaults when unset. */
+  TENANT_POLICIES_FILE: z.string().min(1).optional(),
 });
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
 
@@ -47,7 +49,6 @@ export const apiEnvSchema = baseEnvSchema.extend({
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(8).default('airlock-admin'),
   UPLOAD_URL_TTL_SEC: z.coerce.number().int().positive().max(7 * 24 * 3600).default(900),
-  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024 * 1024),
   /** Tenants and their API keys, `tenantId:apiKey,...`; stored hashed. The default is for local runs only. */
   TENANT_KEYS: z.string().min(3).default('dev:airlock-dev-key'),
   /** The key service's private X25519 JWK (JSON, from a secret; `airlock up` makes a local one). */

@@ -19,6 +19,8 @@ export const JobName = {
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 const ref = { mediaId: z.string().uuid(), jobId: z.string().uuid() };
+/** Policy a worker attempt needs: how long its job token (and so its grant) may live. */
+const attemptPolicy = { keyTtlSec: z.number().int().min(30).max(3600) };
 
 export const renditionSchema = z.object({
   name: z.string(),
@@ -42,12 +44,13 @@ export type SegmentSpec = z.infer<typeof segmentSpecSchema>;
 
 export const jobPayloadSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal(JobName.MediaStart), data: z.object({ mediaId: z.string().uuid() }) }),
-  z.object({ name: z.literal(JobName.MediaProbe), data: z.object({ ...ref, taskId: z.string().uuid(), sourceKey: z.string() }) }),
+  z.object({ name: z.literal(JobName.MediaProbe), data: z.object({ ...ref, ...attemptPolicy, taskId: z.string().uuid(), sourceKey: z.string() }) }),
   z.object({ name: z.literal(JobName.MediaPlan), data: z.object(ref) }),
   z.object({
     name: z.literal(JobName.SegmentTranscode),
     data: z.object({
       ...ref,
+      ...attemptPolicy,
       taskId: z.string().uuid(),
       sourceKey: z.string(),
       fps: frameRateSchema,
@@ -57,7 +60,7 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
   }),
   z.object({
     name: z.literal(JobName.AudioTranscode),
-    data: z.object({ ...ref, taskId: z.string().uuid(), sourceKey: z.string(), durationSec: z.number().positive() }),
+    data: z.object({ ...ref, ...attemptPolicy, taskId: z.string().uuid(), sourceKey: z.string(), durationSec: z.number().positive() }),
   }),
   z.object({ name: z.literal(JobName.TaskRecord), data: z.object({ ...ref, taskId: z.string().uuid() }) }),
   z.object({

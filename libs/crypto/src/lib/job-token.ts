@@ -17,6 +17,7 @@ export interface JobTokenClaims {
 
 export interface VerifiedJobToken extends JobTokenClaims {
   readonly jti: string;
+  readonly issuedAt: Date;
   readonly expiresAt: Date;
 }
 
@@ -72,7 +73,7 @@ export async function verifyJobToken(token: string, publicJwks: readonly JWK[], 
     }
     if (typeof media !== 'string' || typeof job !== 'string' || typeof task !== 'string') throw new JobTokenError('malformed', 'the job token lacks media, job or task');
     if (exp - iat > maxTtlSec) throw new JobTokenError('ttl_too_long', `the job token lives ${exp - iat} s, over the policy's ${maxTtlSec} s`);
-    return { workerId: iss, attemptId: sub, jti, mediaId: media, jobId: job, taskId: task, expiresAt: new Date(exp * 1000) };
+    return { workerId: iss, attemptId: sub, jti, mediaId: media, jobId: job, taskId: task, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
   } catch (e) {
     if (e instanceof JobTokenError) throw e;
     if (e instanceof joseErrors.JWTExpired) throw new JobTokenError('expired', 'the job token has expired');

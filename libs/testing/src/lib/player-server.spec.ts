@@ -7,6 +7,7 @@ import {
   clearKeyLicense,
   formatClearKeys,
   hexToBase64Url,
+  joseBrowserFile,
   parseClearKeys,
   startPlayerServer,
 } from './player-server';
@@ -83,6 +84,50 @@ describe('startPlayerServer', () => {
     const other = await fetch(`${server.baseUrl}/other`);
     expect(other.status).toBe(404);
     await other.text();
+  });
+
+  it("serves jose's browser build under /jose/ and nothing else from node_modules", async () => {
+    const index = await fetch(`${server.baseUrl}/jose/index.js`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe(
+      'text/javascript; charset=utf-8',
+    );
+    const body = await index.text();
+    expect(body).toContain('compactDecrypt');
+    expect(body).toContain("from './jwe/compact/decrypt.js'");
+    const nested = await fetch(`${server.baseUrl}/jose/runtime/ecdhes.js`);
+    expect(nested.status).toBe(200);
+    expect(await nested.text()).toContain('deriveBits');
+    for (const path of [
+      '/jose/missing.js',
+      '/jose/package.json',
+      '/jose/%2e%2e/node/cjs/index.js',
+      '/jose/..%2f..%2fpackage.json',
+      '/jose/%2e%2e%2f%2e%2e%2f%2e%2e%2fhls.js%2fpackage.json',
+      '/jose/',
+    ]) {
+      const res = await fetch(`${server.baseUrl}${path}`);
+      expect([path, res.status]).toEqual([path, 404]);
+      await res.text();
+    }
+  });
+
+  it('maps /jose/ paths into the browser build only', () => {
+    expect(joseBrowserFile('/jose/index.js')).toMatch(
+      /[/\\]jose[/\\]dist[/\\]browser[/\\]index\.js$/,
+    );
+    expect(joseBrowserFile('/jose/jwe/compact/decrypt.js')).toMatch(
+      /[/\\]browser[/\\]jwe[/\\]compact[/\\]decrypt\.js$/,
+    );
+    for (const path of [
+      '/jose/../node/cjs/index.js',
+      '/jose/%2e%2e/node/cjs/index.js',
+      '/jose/%E0%A4%A.js',
+      '/jose/package.json',
+      '/jose/index.js%00.js',
+      '/hls.js',
+    ])
+      expect([path, joseBrowserFile(path)]).toEqual([path, undefined]);
   });
 
   it('answers 502 when the upstream is unreachable', async () => {

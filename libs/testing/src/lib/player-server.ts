@@ -7,7 +7,7 @@ import {
   request as httpRequest,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
+import { dirname, join, normalize, sep } from 'node:path';
 import { closeServer, listenLocal } from './http-util';
 
 export interface PlayerServerOptions {
@@ -138,6 +138,49 @@ const SCRIPTS: Record<string, string> = {
   '/shaka.js': 'shaka-player/dist/shaka-player.compiled.js',
 };
 
+/**
+ * jose's browser build (ESM, WebCrypto only), served under /jose/ for the page's recipient-mode
+ * unwrap: the same library and version @airlock/crypto uses in Node.
+ */
+export const JOSE_BROWSER_PREFIX = '/jose/';
+
+let joseBrowserRoot: string | undefined;
+/** node_modules/jose/dist/browser, or undefined when jose cannot be resolved. */
+function joseBrowserDir(): string | undefined {
+  if (joseBrowserRoot === undefined) {
+    try {
+      joseBrowserRoot = join(
+        dirname(require.resolve('jose/package.json')),
+        'dist',
+        'browser',
+      );
+    } catch {
+      return undefined;
+    }
+  }
+  return joseBrowserRoot;
+}
+
+/**
+ * The file under jose's browser build a /jose/... path names, or undefined for anything that is not
+ * a .js file inside it (no "..", no absolute paths, no encoded tricks).
+ */
+export function joseBrowserFile(pathname: string): string | undefined {
+  if (!pathname.startsWith(JOSE_BROWSER_PREFIX)) return undefined;
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname.slice(JOSE_BROWSER_PREFIX.length));
+  } catch {
+    return undefined;
+  }
+  if (!rel.endsWith('.js') || rel.includes('\\') || rel.includes('\0'))
+    return undefined;
+  const root = joseBrowserDir();
+  if (root === undefined) return undefined;
+  const file = normalize(join(root, rel));
+  return file.startsWith(root + sep) ? file : undefined;
+}
+
 /** Headers passed from the upstream response to the page. */
 const PASSED_HEADERS = [
   'content-type',
@@ -174,18 +217,32 @@ function serveScript(res: ServerResponse, modulePath: string): void {
   } catch {
     return sendText(res, 500, `cannot resolve ${modulePath}\n`);
   }
-  res.writeHead(200, {
-    'content-type': 'text/javascript; charset=utf-8',
-    'cache-control': 'no-store',
+  serveFile(res, file);
+}
+
+function serveFile(res: ServerResponse, file: string): void {
+  const stream = createReadStream(file);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (res.headersSent) return void res.destroy();
+    sendText(
+      res,
+      err.code === 'ENOENT' || err.code === 'EISDIR' ? 404 : 500,
+      'not found\n',
+    );
   });
-  createReadStream(file)
-    .on('error', () => res.destroy())
-    .pipe(res);
+  stream.on('open', () => {
+    res.writeHead(200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'no-store',
+    });
+    stream.pipe(res);
+  });
 }
 
 /**
  * A same-origin home for a browser player under test: /play.html (the harness page), /hls.js and
- * /shaka.js (from node_modules), /media/* proxied with plain GETs to upstreamBaseUrl/*, status and
+ * /shaka.js (from node_modules), /jose/*.js (jose's browser build, for the page's own key unwrap in
+ * recipient mode), /media/* proxied with plain GETs to upstreamBaseUrl/*, status and
  * content type passed through, and POST /license?keys=kid:key,... a ClearKey license endpoint that
  * answers the CDM's request with the asked-for keys among those in its query (stateless, so one
  * server serves calls with different keys). Listens on 127.0.0.1 on a free port.
@@ -296,6 +353,10 @@ export async function startPlayerServer(
       return sendText(res, 200, playPageHtml(), 'text/html; charset=utf-8');
     const script = SCRIPTS[pathname];
     if (script) return serveScript(res, script);
+    if (pathname.startsWith(JOSE_BROWSER_PREFIX)) {
+      const file = joseBrowserFile(pathname);
+      return file ? serveFile(res, file) : sendText(res, 404, 'not found\n');
+    }
     if (pathname === '/favicon.ico') return sendText(res, 204, '');
     return sendText(res, 404, 'not found\n');
   });

@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, errors } from 'playwright-core';
+import {
+  type BrowserContext,
+  type Page,
+  chromium,
+  errors,
+} from 'playwright-core';
 import {
   type ClearKeys,
   formatClearKeys,
@@ -48,6 +53,26 @@ export interface PlayOptions {
    * {} configures it with no keys.
    */
   clearKeys?: ClearKeys;
+  /**
+   * The page acts as the media's recipient, instead of clearKeys: it gets only the recipient's
+   * private JWK, the media's wrapped key (JWE, ECDH-ES+A256KW on X25519 / A256GCM, as
+   * @airlock/crypto wrapKey makes it) and key id, unwraps the key itself with WebCrypto (jose's
+   * browser build) and plays with it: shaka-player through drm.clearKeys, hls.js through a ClearKey
+   * license the page answers itself. The key never passes through Node or the player server; the
+   * three values reach the page through an init script, not the URL. A failed unwrap is a fatal
+   * error and no player starts. PlayResult.unwrappedInPage says the page did the unwrap.
+   */
+  recipient?: RecipientKey;
+}
+
+/** What a recipient holds to play one media: see PlayOptions.recipient. */
+export interface RecipientKey {
+  /** The recipient's X25519 private key as a JWK (kty OKP, crv X25519, d, x). */
+  privateJwk: object;
+  /** The media key wrapped to the recipient (compact JWE). */
+  jwe: string;
+  /** The media's key id, 32 hex digits. */
+  keyId: string;
 }
 
 export interface PlayResult {
@@ -72,6 +97,10 @@ export interface PlayResult {
   /** The budget ran out before the page finished. */
   timedOut: boolean;
   elapsedMs: number;
+  /** Recipient mode: the page unwrapped the media key itself (false otherwise, or when it failed). */
+  unwrappedInPage: boolean;
+  /** Recipient mode, hls.js: ClearKey license requests the page answered itself from its own key. */
+  pageLicenses: number;
 }
 
 interface PageState {
@@ -87,6 +116,8 @@ interface PageState {
   audioTracks: number;
   segmentsLoaded: number;
   timedOut: boolean;
+  unwrappedInPage: boolean;
+  pageLicenses: number;
 }
 
 const STATE_EXPRESSION = 'JSON.stringify(window.__airlock || null)';
@@ -119,7 +150,86 @@ function parseState(json: unknown): PageState | undefined {
     audioTracks: asNumber(s['audioTracks']),
     segmentsLoaded: asNumber(s['segmentsLoaded']),
     timedOut: s['timedOut'] === true,
+    unwrappedInPage: s['unwrappedInPage'] === true,
+    pageLicenses: asNumber(s['pageLicenses']),
   };
+}
+
+const HEX_128 = /^[0-9a-f]{32}$/;
+
+/** Checks a recipient key's shape (not its secrets) before a browser starts; key id lowercased. */
+function checkRecipient(recipient: RecipientKey): RecipientKey {
+  const keyId = String(recipient.keyId).toLowerCase();
+  if (!HEX_128.test(keyId))
+    throw new Error(
+      `recipient key id "${recipient.keyId}" is not 32 hex digits`,
+    );
+  if (
+    typeof recipient.jwe !== 'string' ||
+    recipient.jwe.split('.').length !== 5
+  )
+    throw new Error('recipient jwe is not a compact JWE');
+  if (
+    !recipient.privateJwk ||
+    typeof recipient.privateJwk !== 'object' ||
+    typeof (recipient.privateJwk as Record<string, unknown>)['d'] !== 'string'
+  )
+    throw new Error('recipient privateJwk is not a private JWK');
+  return { privateJwk: recipient.privateJwk, jwe: recipient.jwe, keyId };
+}
+
+/** An init script that sets window.__airlockRecipient before play.html's own script runs. */
+function recipientInitScript(recipient: RecipientKey): string {
+  return `window.__airlockRecipient = ${JSON.stringify(recipient)};`;
+}
+
+interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and console errors seen so far. */
+  warnings: string[];
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a throwaway profile and one page. */
+async function launchBrowser(
+  executablePath: string | undefined,
+  timeoutMs: number,
+): Promise<Browser> {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'airlock-chromium-'));
+  const removeProfile = () =>
+    rm(userDataDir, { recursive: true, force: true }).catch(() => undefined);
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath:
+        executablePath ??
+        process.env['AIRLOCK_CHROMIUM'] ??
+        DEFAULT_CHROMIUM_PATH,
+      headless: true,
+      args: [...CHROMIUM_ARGS],
+      timeout: timeoutMs,
+    });
+  } catch (err) {
+    await removeProfile();
+    throw err;
+  }
+  const warnings: string[] = [];
+  const close = async () => {
+    await context.close().catch(() => undefined);
+    await removeProfile();
+  };
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => warnings.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') warnings.push(`console: ${msg.text()}`);
+    });
+    return { context, page, warnings, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 async function play(
@@ -136,36 +246,30 @@ async function play(
   ) {
     throw new Error('give exactly one of baseUrl and upstreamBaseUrl');
   }
+  if (options.clearKeys !== undefined && options.recipient !== undefined)
+    throw new Error('give at most one of clearKeys and recipient');
   const clearKeys =
     options.clearKeys === undefined
       ? undefined
       : formatClearKeys(options.clearKeys);
+  const recipient =
+    options.recipient === undefined
+      ? undefined
+      : checkRecipient(options.recipient);
 
   const ownServer = options.upstreamBaseUrl
     ? await startPlayerServer({ upstreamBaseUrl: options.upstreamBaseUrl })
     : undefined;
   const baseUrl = ownServer?.baseUrl ?? options.baseUrl ?? '';
-  const userDataDir = await mkdtemp(join(tmpdir(), 'airlock-chromium-'));
-  const warnings: string[] = [];
   const harnessErrors: string[] = [];
-  let context: BrowserContext | undefined;
+  let browser: Browser | undefined;
   let state: PageState | undefined;
   let timedOut = false;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath:
-        options.executablePath ??
-        process.env['AIRLOCK_CHROMIUM'] ??
-        DEFAULT_CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_ARGS],
-      timeout: remaining(),
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => warnings.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') warnings.push(`console: ${msg.text()}`);
-    });
+    browser = await launchBrowser(options.executablePath, remaining());
+    const { page } = browser;
+    if (recipient !== undefined)
+      await page.addInitScript({ content: recipientInitScript(recipient) });
 
     const src = `/media/${options.manifestUrlPath.replace(/^\/+/, '')}`;
     const query = new URLSearchParams({
@@ -198,10 +302,7 @@ async function play(
       await page.evaluate(STATE_EXPRESSION).catch(() => undefined),
     );
   } finally {
-    await context?.close().catch(() => undefined);
-    await rm(userDataDir, { recursive: true, force: true }).catch(
-      () => undefined,
-    );
+    await browser?.close();
     await ownServer?.close();
   }
 
@@ -212,13 +313,64 @@ async function play(
     duration: state?.duration ?? 0,
     currentTime: state?.currentTime ?? 0,
     fatalErrors: [...(state?.fatalErrors ?? []), ...harnessErrors],
-    warnings: [...(state?.warnings ?? []), ...warnings],
+    warnings: [...(state?.warnings ?? []), ...(browser?.warnings ?? [])],
     variants: state?.variants ?? 0,
     audioTracks: state?.audioTracks ?? 0,
     segmentsLoaded: state?.segmentsLoaded ?? 0,
     timedOut: timedOut || (state?.timedOut ?? false) || !state?.done,
     elapsedMs: Date.now() - started,
+    unwrappedInPage: state?.unwrappedInPage ?? false,
+    pageLicenses: state?.pageLicenses ?? 0,
   };
+}
+
+export interface UnwrapInPageOptions {
+  /** baseUrl of a running startPlayerServer() (it serves play.html and /jose/). */
+  baseUrl: string;
+  /** The recipient's private JWK and the wrapped key (compact JWE). */
+  privateJwk: object;
+  jwe: string;
+  /** Budget including browser start (default 30000). */
+  timeoutMs?: number;
+  /** Chromium binary; default $AIRLOCK_CHROMIUM or /usr/bin/chromium. */
+  executablePath?: string;
+}
+
+/**
+ * Test hook for the page's own unwrap: loads play.html with no player in headless Chromium and
+ * runs its window.__airlockUnwrapKey(privateJwk, jwe), the function recipient-mode playback uses.
+ * Resolves to the key as hex; rejects with the page's error when it cannot unwrap. Unlike playback,
+ * this hands the key back to Node, so it is for checking the unwrap only.
+ */
+export async function unwrapKeyInPage(
+  options: UnwrapInPageOptions,
+): Promise<string> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const remaining = () => Math.max(1, deadline - Date.now());
+  const browser = await launchBrowser(options.executablePath, remaining());
+  try {
+    const { page } = browser;
+    await page.goto(`${options.baseUrl}/play.html?player=none`, {
+      timeout: remaining(),
+    });
+    const outcome = await Promise.race([
+      page.evaluate(
+        `window.__airlockUnwrapKey(${JSON.stringify(options.privateJwk)}, ${JSON.stringify(options.jwe)})
+          .then((key) => ({ key }), (e) => ({ error: (e && e.name ? e.name + ': ' : '') + String(e && e.message || e) }))`,
+      ),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error('unwrap in page timed out')),
+          remaining(),
+        ).unref(),
+      ),
+    ]);
+    const result = (outcome ?? {}) as { key?: unknown; error?: unknown };
+    if (typeof result.key === 'string') return result.key;
+    throw new Error(`page could not unwrap: ${String(result.error)}`);
+  } finally {
+    await browser.close();
+  }
 }
 
 /** Plays an HLS manifest with hls.js in headless Chromium and reports what happened. */
