@@ -1,0 +1,29 @@
+import { decryptChunks, generateX25519KeyPair, unwrapKey, wrapKey } from '@airlock/crypto';
+import { clearKeysFor } from './recipient';
+import { sealSource } from './sender';
+
+async function* once(b: Uint8Array) {
+  yield b;
+}
+
+describe('sender and recipient helpers', () => {
+  it('seals a source so only the pipeline key holder can open it', async () => {
+    const pipeline = await generateX25519KeyPair('pipeline');
+    const plain = new TextEncoder().encode('a short video, pretend');
+    const { contentKeyJwe, ciphertext } = await sealSource(once(plain), pipeline.publicJwk, 8);
+    const parts: Uint8Array[] = [];
+    for await (const c of ciphertext) parts.push(c);
+    const key = await unwrapKey(contentKeyJwe, pipeline.privateJwk);
+    const opened: Uint8Array[] = [];
+    for await (const c of decryptChunks(key, once(Buffer.concat(parts)))) opened.push(c);
+    expect(Buffer.concat(opened).toString()).toBe('a short video, pretend');
+  });
+
+  it('turns the recipient wrapped output key into a ClearKey map, and only for that recipient', async () => {
+    const alice = await generateX25519KeyPair('alice');
+    const outputKey = new Uint8Array(16).fill(0xab);
+    const media = { keyId: '01'.repeat(16), keys: [{ recipientId: 'alice', jwe: await wrapKey(outputKey, alice.publicJwk) }] };
+    expect(await clearKeysFor(media, 'alice', alice.privateJwk)).toEqual({ ['01'.repeat(16)]: 'ab'.repeat(16) });
+    await expect(clearKeysFor(media, 'bob', alice.privateJwk)).rejects.toThrow(/no key for recipient bob/);
+  });
+});
