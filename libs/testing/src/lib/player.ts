@@ -353,18 +353,19 @@ export async function unwrapKeyInPage(
     await page.goto(`${options.baseUrl}/play.html?player=none`, {
       timeout: remaining(),
     });
+    let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       page.evaluate(
         `window.__airlockUnwrapKey(${JSON.stringify(options.privateJwk)}, ${JSON.stringify(options.jwe)})
           .then((key) => ({ key }), (e) => ({ error: (e && e.name ? e.name + ': ' : '') + String(e && e.message || e) }))`,
       ),
-      new Promise<never>((_, reject) =>
-        setTimeout(
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
           () => reject(new Error('unwrap in page timed out')),
           remaining(),
-        ).unref(),
-      ),
-    ]);
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     const result = (outcome ?? {}) as { key?: unknown; error?: unknown };
     if (typeof result.key === 'string') return result.key;
     throw new Error(`page could not unwrap: ${String(result.error)}`);
