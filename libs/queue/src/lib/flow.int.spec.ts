@@ -144,6 +144,7 @@ function mediaFlow(ids: FlowIds, workAttempts = 2): FlowNode {
           jobId,
           taskId: ids.videoTaskId,
           sourceKey: `src/${mediaId}`,
+          keyTtlSec: 600,
           fps: { num: 30, den: 1 },
           segment,
           rendition: { name: '360p', codec: 'h264', width: 640, height: 360, bitrateKbps: 800, hdr: false },
@@ -164,7 +165,7 @@ function mediaFlow(ids: FlowIds, workAttempts = 2): FlowNode {
         name: JobName.AudioTranscode,
         queue: LANE,
         jobId: bull.audio(ids.audioTaskId),
-        data: { mediaId, jobId, taskId: ids.audioTaskId, sourceKey: `src/${mediaId}`, durationSec: 4 },
+        data: { mediaId, jobId, taskId: ids.audioTaskId, sourceKey: `src/${mediaId}`, durationSec: 4, keyTtlSec: 600 },
         attempts: workAttempts,
         onFailure: 'report-to-parent',
       },
@@ -407,7 +408,7 @@ describe('flows on real Redis (QueueConnection + WorkerHost)', () => {
         throw new TerminalError('corrupt_input', 'moov atom not found');
       },
     });
-    await connection.add(JobName.MediaProbe, { mediaId, jobId, taskId, sourceKey: `src/${mediaId}` }, { jobId: bullId });
+    await connection.add(JobName.MediaProbe, { mediaId, jobId, taskId, sourceKey: `src/${mediaId}`, keyTtlSec: 600 }, { jobId: bullId });
 
     const job = await finished(QueueName.Short, bullId);
     expect(job.opts.attempts).toBe(3);

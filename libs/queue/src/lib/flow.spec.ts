@@ -11,7 +11,7 @@ function tree(recordEdge?: FlowNode['onFailure']): FlowNode {
     name: JobName.AudioTranscode,
     queue: QueueName.Long,
     jobId: `audio__${TASK_ID}`,
-    data: { mediaId: MEDIA_ID, jobId: JOB_ID, taskId: TASK_ID, sourceKey: 'src/k', durationSec: 3 },
+    data: { mediaId: MEDIA_ID, jobId: JOB_ID, taskId: TASK_ID, sourceKey: 'src/k', durationSec: 3, keyTtlSec: 600 },
     attempts: 2,
     onFailure: 'report-to-parent',
   };
