@@ -3,6 +3,7 @@ import { importJWK, SignJWT } from 'jose';
 import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { generateSigningKeyPair, generateX25519KeyPair, JOB_TOKEN_AUDIENCE, signJobToken, unwrapKey, wrapKey } from '@airlock/crypto';
 import { keyEnvFor } from '@airlock/devstack';
+import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
 import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
@@ -19,7 +20,7 @@ describe('GrantService', () => {
   beforeAll(async () => {
     env = await startIntegrationEnv('grants');
     const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK) };
+    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY };
     grants = new GrantService(deps);
     await env.store.ensureBucket();
     await env.db.tenant.create({ data: { id: 't1', name: 't1', apiKeyHash: randomUUID() } });
@@ -27,7 +28,7 @@ describe('GrantService', () => {
   afterAll(() => env?.close());
 
   /** A media in processing with one video task, its encrypted-source object in the store. */
-  async function world(opts: { state?: 'processing' | 'deleted'; taskState?: 'running' | 'succeeded'; winner?: string } = {}) {
+  async function world(opts: { state?: 'processing' | 'deleted'; taskState?: 'running' | 'succeeded'; winner?: string; keyTtlSec?: number } = {}) {
     const mediaId = randomUUID();
     const sha = randomUUID().replace(/-/g, '').padEnd(64, '0');
     await env.store.putBuffer(`src/${mediaId}/${sha}`, Buffer.from('ciphertext of the source'));
@@ -46,7 +47,8 @@ describe('GrantService', () => {
         outputKeyId: 'ab'.repeat(16),
       },
     });
-    const job = await env.db.job.create({ data: { mediaId, state: 'transcoding' } });
+    const policy = { ...DEFAULT_MEDIA_POLICY, worker_key_ttl_seconds: opts.keyTtlSec ?? DEFAULT_MEDIA_POLICY.worker_key_ttl_seconds };
+    const job = await env.db.job.create({ data: { mediaId, state: 'transcoding', policy } });
     const task = await env.db.task.create({
       data: { jobId: job.id, kind: 'video', segmentIndex: 2, rendition: '240p', lane: 'short', state: opts.taskState ?? 'running', winningAttemptId: opts.winner ?? null },
     });
@@ -100,6 +102,14 @@ describe('GrantService', () => {
     expect(await refusal(grants.exchange(await signed('not-airlock', now, now + 60), eph))).toEqual({ status: 403, code: 'token_wrong_audience' });
     expect(await refusal(grants.exchange(await signed(JOB_TOKEN_AUDIENCE, now, now + 86_400), eph))).toEqual({ status: 403, code: 'token_ttl_too_long' });
     expect(await lastRefusal(ids.mediaId)).toBe('token_ttl_too_long');
+  });
+
+  it("refuses a token that outlives the job's snapshotted worker_key_ttl_seconds", async () => {
+    const ids = await world({ keyTtlSec: 60 });
+    const eph = (await generateX25519KeyPair()).publicJwk;
+    expect(await refusal(grants.exchange(await tokenFor(ids, randomUUID(), 120), eph))).toEqual({ status: 403, code: 'token_ttl_too_long' });
+    expect(await lastRefusal(ids.mediaId)).toBe('token_ttl_too_long');
+    await expect(grants.exchange(await tokenFor(ids, randomUUID(), 60), eph)).resolves.toMatchObject({ outputKeyId: 'ab'.repeat(16) });
   });
 
   it('refuses a replayed jti, another media task, a task a newer attempt finished, and a deleted media', async () => {
