@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { loadEnv, loadTenantPolicies, orchestratorEnvSchema } from '@airlock/config';
+import { JobName } from '@airlock/contracts';
 import { createPrismaClient } from '@airlock/db';
 import { QueueConnection, SERVICE_QUEUES, WorkerHost } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
@@ -7,6 +8,7 @@ import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { createLogger } from '@airlock/telemetry';
 import { PlanHandler } from './handlers/plan.handler';
 import { PublishHandler } from './handlers/publish.handler';
+import { SweepHandler } from './handlers/sweep.handler';
 import { RecordHandler } from './handlers/record.handler';
 import { StartHandler } from './handlers/start.handler';
 
@@ -24,6 +26,7 @@ async function main() {
   const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db);
   const publish = new PublishHandler(db, store);
+  const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
 
   await bootstrapService({
     service: 'orchestrator',
@@ -50,9 +53,12 @@ async function main() {
       'media.plan': (d, ctx) => plan.handle(d, ctx),
       'task.record': (d, ctx) => record.handle(d, ctx),
       'media.publish': (d, ctx) => publish.handle(d, ctx),
+      'sweep.run': () => sweep.handle(),
     },
     { concurrency: config.CONCURRENCY, lockDurationMs: config.QUEUE_LOCK_MS },
   );
+  // One schedule however many replicas run; each run is one job on the orchestrator queue.
+  await queues.schedule('lifecycle-sweep', JobName.SweepRun, {}, config.SWEEP_EVERY_SEC * 1000);
 }
 
 main().catch((e) => failBoot('orchestrator', e));

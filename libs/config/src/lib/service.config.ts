@@ -77,6 +77,9 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3001),
   SHORT_LANE_MAX_SEC: z.coerce.number().positive().default(60),
   TASK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  SWEEP_EVERY_SEC: z.coerce.number().int().min(1).default(300),
+  /** How far back the sweeper looks at ended media (presigned URLs live at most an hour). */
+  SWEEP_LOOKBACK_SEC: z.coerce.number().int().min(60).default(2 * 3600),
   CONCURRENCY: z.coerce.number().int().min(1).default(8),
 });
 export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;

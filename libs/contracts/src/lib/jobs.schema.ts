@@ -15,6 +15,7 @@ export const JobName = {
   OutputsVerify: 'outputs.verify',
   ManifestWrite: 'manifest.write',
   MediaPublish: 'media.publish',
+  SweepRun: 'sweep.run',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -76,6 +77,7 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
   }),
   z.object({ name: z.literal(JobName.ManifestWrite), data: z.object({ ...ref, version: z.string() }) }),
   z.object({ name: z.literal(JobName.MediaPublish), data: z.object(ref) }),
+  z.object({ name: z.literal(JobName.SweepRun), data: z.object({}) }),
 ]);
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
 export type PayloadOf<N extends JobName> = Extract<JobPayload, { name: N }>['data'];

@@ -51,6 +51,12 @@ export class QueueConnection {
     await this.flows.add(toFlowJob(root));
   }
 
+  /** A repeating job (one schedule per id, however many replicas upsert it). */
+  async schedule<N extends JobName>(id: string, name: N, data: PayloadOf<N>, everyMs: number): Promise<void> {
+    parsePayload(name, data);
+    await this.queue(queueFor(name)).upsertJobScheduler(id, { every: everyMs }, { name, data, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
+  }
+
   async deadLetter(entry: DeadLetter): Promise<void> {
     await this.queue(QueueName.DeadLetter).add('dead-letter', entry, {
       jobId: `dl__${entry.queue}__${entry.jobId}`,

@@ -45,6 +45,7 @@ const defaults: Record<JobName, Behaviour> = {
   }),
   [JobName.ManifestWrite]: async (d, ctx) => ({ version: d['version'], verification: (await ctx.childrenValues())[0] }),
   [JobName.MediaPublish]: async (_d, ctx) => ({ published: (await ctx.childrenValues())[0] }),
+  [JobName.SweepRun]: async () => ({ swept: true }),
 };
 
 const calls: Call[] = [];
@@ -82,6 +83,7 @@ const handlers = {
     [JobName.MediaPlan]: handler(JobName.MediaPlan),
     [JobName.TaskRecord]: handler(JobName.TaskRecord),
     [JobName.MediaPublish]: handler(JobName.MediaPublish),
+    [JobName.SweepRun]: handler(JobName.SweepRun),
   } satisfies HandlerMap<'orchestrator'>,
   gpuWorker: {
     [JobName.MediaProbe]: handler(JobName.MediaProbe),

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { MediaState } from '@airlock/domain';
+import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { SweepHandler } from './sweep.handler';
+
+/** The sweeper on real Postgres and s3rver: storage lifecycle without bucket rules. */
+describe('SweepHandler', () => {
+  let env: IntegrationEnv;
+  let sweep: SweepHandler;
+
+  beforeAll(async () => {
+    env = await startIntegrationEnv('sweep');
+    await env.store.ensureBucket();
+    await env.db.tenant.create({ data: { id: 't1', name: 't1', apiKeyHash: randomUUID() } });
+    sweep = new SweepHandler(env.db, env.store, { lookbackMs: 3_600_000, batch: 50 });
+  });
+  afterAll(() => env?.close());
+
+  async function media(state: MediaState) {
+    const id = randomUUID();
+    const sourceKey = `src/${id}/${'a'.repeat(64)}`;
+    await env.db.media.create({
+      data: { id, tenantId: 't1', state, profiles: [], sourceKey, sourceSha256: 'a'.repeat(64), sourceSizeBytes: 1n, sizeClass: 'xs', contentKeyJwe: 'x', outputKeyJwe: 'x', outputKeyId: '0'.repeat(32) },
+    });
+    await env.store.putBuffer(sourceKey, 'ciphertext');
+    return { id, sourceKey };
+  }
+
+  it('purges late objects of deleted media, sources of failed media and unreferenced segments of ready media, nothing else', async () => {
+    const deleted = await media('deleted');
+    await env.store.putBuffer(`seg/${deleted.id}/240p/0-${'b'.repeat(64)}.m4s`, 'late upload');
+
+    const failed = await media('failed_terminal');
+
+    const ready = await media('ready');
+    const kept = `seg/${ready.id}/240p/0-${'c'.repeat(64)}.m4s`;
+    const orphan = `seg/${ready.id}/240p/0-${'d'.repeat(64)}.m4s`;
+    await env.store.putBuffer(kept, 'verified');
+    await env.store.putBuffer(orphan, 'a losing attempt');
+    await env.db.output.create({ data: { mediaId: ready.id, kind: 'media', rendition: '240p', segmentIndex: 0, key: kept, sha256: 'c'.repeat(64), sizeBytes: 8n, verifiedAt: new Date() } });
+
+    const processing = await media('processing');
+    await env.store.putBuffer(`seg/${processing.id}/240p/0-${'e'.repeat(64)}.m4s`, 'in flight');
+
+    expect(await sweep.handle()).toEqual({ deletedMediaObjects: 2, failedSources: 1, orphanSegments: 1 });
+    expect(await env.store.list(`seg/${deleted.id}/`)).toEqual([]);
+    expect(await env.store.stat(deleted.sourceKey)).toBeUndefined();
+    expect(await env.store.stat(failed.sourceKey)).toBeUndefined();
+    expect((await env.store.list(`seg/${ready.id}/`)).map((o) => o.key)).toEqual([kept]);
+    expect(await env.store.stat(ready.sourceKey)).toBeDefined();
+    expect(await env.store.list(`seg/${processing.id}/`)).toHaveLength(1);
+
+    expect(await sweep.handle()).toEqual({ deletedMediaObjects: 0, failedSources: 0, orphanSegments: 0 });
+    expect(await env.db.event.count({ where: { mediaId: ready.id, reason: 'sweep_unreferenced_segments' } })).toBe(1);
+  });
+});

@@ -1,0 +1,64 @@
+import { appendEvent, PrismaClient } from '@airlock/db';
+import { storageKeys } from '@airlock/domain';
+import { ObjectStore } from '@airlock/storage';
+
+export interface SweepResult {
+  readonly deletedMediaObjects: number;
+  readonly failedSources: number;
+  readonly orphanSegments: number;
+}
+
+export interface SweepSettings {
+  /** Objects can still arrive through presigned URLs handed out before a media ended: look back this far. */
+  readonly lookbackMs: number;
+  readonly batch: number;
+}
+
+/**
+ * The lifecycle sweeper: storage must not depend on bucket lifecycle rules (s3rver has none),
+ * so the orchestrator deletes what no media needs any more:
+ * - every object of a deleted media (late writers included);
+ * - the source of a media that failed for good;
+ * - segment objects of a ready media that no output pointer references (a losing attempt's bytes).
+ */
+export class SweepHandler {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly store: ObjectStore,
+    private readonly settings: SweepSettings,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async handle(): Promise<SweepResult> {
+    const since = new Date(this.clock().getTime() - this.settings.lookbackMs);
+    const recent = (state: 'deleted' | 'failed_terminal' | 'ready') =>
+      this.db.media.findMany({ where: { state, updatedAt: { gte: since } }, select: { id: true, sourceKey: true }, take: this.settings.batch, orderBy: { updatedAt: 'desc' } });
+
+    let deletedMediaObjects = 0;
+    for (const m of await recent('deleted')) {
+      let n = 0;
+      for (const prefix of storageKeys.mediaPrefixes(m.id)) n += await this.store.deletePrefix(prefix);
+      if (n > 0) await appendEvent(this.db, { mediaId: m.id, type: 'objects_purged', reason: 'sweep_deleted_media', data: { objects: n } });
+      deletedMediaObjects += n;
+    }
+
+    let failedSources = 0;
+    for (const m of await recent('failed_terminal')) {
+      if (!(await this.store.stat(m.sourceKey))) continue;
+      await this.store.delete([m.sourceKey]);
+      await appendEvent(this.db, { mediaId: m.id, type: 'source_deleted', reason: 'sweep_failed_terminal' });
+      failedSources++;
+    }
+
+    let orphanSegments = 0;
+    for (const m of await recent('ready')) {
+      const referenced = new Set((await this.db.output.findMany({ where: { mediaId: m.id }, select: { key: true } })).map((o) => o.key));
+      const orphans = (await this.store.list(storageKeys.segmentPrefix(m.id))).map((o) => o.key).filter((k) => !referenced.has(k));
+      if (orphans.length === 0) continue;
+      await this.store.delete(orphans);
+      await appendEvent(this.db, { mediaId: m.id, type: 'objects_purged', reason: 'sweep_unreferenced_segments', data: { objects: orphans.length } });
+      orphanSegments += orphans.length;
+    }
+    return { deletedMediaObjects, failedSources, orphanSegments };
+  }
+}
