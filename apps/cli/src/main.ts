@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { down, up } from './commands/stack.command';
 import { transcode } from './commands/transcode.command';
+import { parseSendArgs, send } from './commands/send.command';
+import { defaultReceiveDeps, parseReceiveArgs, receive } from './commands/receive.command';
 import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
 import { generateLocalKeys, keyEnv, stateDir, workspaceRoot } from '@airlock/devstack';
@@ -12,6 +14,11 @@ const USAGE = `airlock <command>
   transcode FILE             create a media, upload FILE, wait for ready, print the HLS and DASH URLs
       --profiles 240p,360p   choose profiles by name (default ladder otherwise)
   status MEDIA_ID            print the media's state
+  send FILE --to PUBLIC_JWK_FILE [--recipient-id ID] [--profiles 240p,360p]
+                             seal FILE, create a media for that recipient, upload it, print the media id
+  receive MEDIA_ID --key PRIVATE_JWK_FILE [--recipient-id ID] --out FILE.mp4
+                             unwrap the key, download the best rendition + audio, decrypt, mux to FILE.mp4
+      (send/receive take the API key as --api-key: there --key is the recipient's private key)
   keys                       print fresh key-service and worker-fleet keys as .env lines (for docker compose)
 
   --api URL   (env AIRLOCK_API_URL, default http://127.0.0.1:3000)
@@ -19,6 +26,17 @@ const USAGE = `airlock <command>
 `;
 
 async function main(argv: string[]): Promise<void> {
+  // send and receive have their own options (receive's --key is the recipient's private key).
+  if (argv[0] === 'send') {
+    process.stdout.write(`${await send(parseSendArgs(argv.slice(1)))}\n`);
+    return;
+  }
+  if (argv[0] === 'receive') {
+    const opts = parseReceiveArgs(argv.slice(1));
+    const { out, resolution } = await receive(opts, defaultReceiveDeps(opts));
+    process.stdout.write(`wrote ${out}${resolution ? ` (${resolution})` : ''}\n`);
+    return;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

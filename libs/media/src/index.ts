@@ -12,3 +12,4 @@ export * from './lib/vaapi.encoder';
 export * from './lib/encoder.factory';
 export * from './lib/ffmpeg-args.builder';
 export * from './lib/packager.adapter';
+export * from './lib/cbcs-decrypt';

@@ -156,6 +156,15 @@ describe('GrantService', () => {
     expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha }]))).toEqual({ status: 403, code: 'grant_revoked' });
   });
 
+  it('hands out no upload URL once the grant has expired mid-task', async () => {
+    const ids = await world();
+    const token = await tokenFor(ids, randomUUID(), 1);
+    const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+    await new Promise((r) => setTimeout(r, 1100));
+    const refused = await refusal(grants.uploads(grant.grantId, token, [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: 'c'.repeat(64) }]));
+    expect([refused.status, refused.code]).toEqual([401, expect.stringMatching(/^(token_expired|grant_expired)$/)]);
+  });
+
   it('keeps keys out of the rows it writes', async () => {
     const ids = await world();
     await grants.exchange(await tokenFor(ids), (await generateX25519KeyPair()).publicJwk);

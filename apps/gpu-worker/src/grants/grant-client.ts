@@ -17,6 +17,8 @@ export interface UploadFile {
   readonly sha256: string;
 }
 
+const RETRYABLE_REFUSALS = new Set(['token_expired', 'grant_expired']);
+
 /** What one attempt holds while its grant lives. Keys are zeroed by `wipe()`. */
 export interface AttemptGrant {
   readonly grantId: string;
@@ -74,14 +76,17 @@ export class GrantClient {
     };
   }
 
-  /** A 4xx is a refusal that retrying cannot fix (stale attempt, deleted media): terminal. */
+  /**
+   * A refusal no retry can fix (stale attempt, deleted media, a key the api does not trust) is
+   * terminal; an expired token or grant is not: the next attempt brings a fresh one.
+   */
   private async post<T>(path: string, body: unknown): Promise<T> {
     const res = await fetch(new URL(path, this.apiUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     if (res.ok) return json as T;
     const code = json.error?.code ?? `http_${res.status}`;
     const message = `grant exchange refused: ${json.error?.message ?? res.statusText}`;
-    if (res.status >= 400 && res.status < 500) throw new TerminalError(code, message);
+    if (res.status >= 400 && res.status < 500 && !RETRYABLE_REFUSALS.has(code)) throw new TerminalError(code, message);
     throw new Error(`${code}: ${message}`);
   }
 }

@@ -92,6 +92,7 @@ export class PlanHandler {
         tasks,
         taskAttempts: this.settings.taskAttempts,
         keyTtlSec: policy.worker_key_ttl_seconds,
+        outputKeyId: job.media.outputKeyId,
       }),
     );
     return { outcome: 'planned' };

@@ -42,7 +42,7 @@ function planOf(durationSec = 12, withAudio = true): MediaPlan {
 }
 
 function flowInput(plan: MediaPlan, tasks: readonly PlannedTask[] = tasksOf(plan, idSequence())): FlowInput {
-  return { mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: `src/${MEDIA_ID}/${'a'.repeat(64)}`, durationSec: 12, plan, tasks, taskAttempts: 4, keyTtlSec: 600 };
+  return { mediaId: MEDIA_ID, jobId: JOB_ID, sourceKey: `src/${MEDIA_ID}/${'a'.repeat(64)}`, durationSec: 12, plan, tasks, taskAttempts: 4, keyTtlSec: 600, outputKeyId: 'ab'.repeat(16) };
 }
 
 function walk(node: FlowNode): FlowNode[] {
@@ -191,7 +191,7 @@ describe('buildMediaFlow', () => {
 
   it('tells the verifier what to expect', () => {
     const verify = parsePayload(JobName.OutputsVerify, onlyChild(onlyChild(root)).data);
-    expect(verify.expected).toEqual({ renditions: ['240p', '360p', '720p', '1080p'], segments: plan.segments, audio: true });
+    expect(verify.expected).toEqual({ renditions: ['240p', '360p', '720p', '1080p'], segments: plan.segments, audio: true, keyId: 'ab'.repeat(16) });
     expect(parsePayload(JobName.ManifestWrite, onlyChild(root).data)).toEqual({ mediaId: MEDIA_ID, jobId: JOB_ID, version: JOB_ID });
   });
 

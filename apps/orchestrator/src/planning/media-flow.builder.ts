@@ -20,6 +20,8 @@ export interface FlowInput {
   readonly taskAttempts: number;
   /** The tenant policy's worker_key_ttl_seconds, carried to each attempt. */
   readonly keyTtlSec: number;
+  /** The media's output key id: the verifier checks every stream is encrypted under it. */
+  readonly outputKeyId: string;
 }
 
 /** Tasks of a plan, lower rungs first so they become available first. Ids are supplied by the caller. */
@@ -91,7 +93,7 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
     data: {
       mediaId,
       jobId,
-      expected: { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio },
+      expected: { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId },
     },
     onFailure: 'fail-parent',
     children: records,

@@ -18,8 +18,11 @@ const SEGMENTS: SegmentSpec[] = [
   { index: 1, startFrame: 180, frameCount: 180, startSec: 6, durationSec: 6, gopAligned: true },
 ];
 
+const KEY_ID = '5e'.repeat(16);
+const ENCRYPTION = { scheme: 'cbcs' as const, keyId: KEY_ID };
+
 function expected(overrides: Partial<Expected> = {}): Expected {
-  return { renditions: ['360p', '720p'], segments: SEGMENTS, audio: true, ...overrides };
+  return { renditions: ['360p', '720p'], segments: SEGMENTS, audio: true, keyId: KEY_ID, ...overrides };
 }
 
 function initFact(rendition: string, hash = sha(`init:${rendition}`), timescale = VIDEO_TIMESCALE): OutputFact {
@@ -70,8 +73,8 @@ function report(rendition: string, outputs: OutputFact[], overrides: Partial<Tas
     startedAt: '2024-01-01T00:00:00.000Z',
     finishedAt: '2024-01-01T00:00:05.000Z',
     stream: audio
-      ? { rendition, type: 'audio', codecs: 'mp4a.40.2', bitrateKbps: 128, sampleRate: 48000, channels: 2 }
-      : { rendition, type: 'video', codecs: 'avc1.64001f', width: 1280, height: 720, fps: { num: 30, den: 1 }, bitrateKbps: 2800 },
+      ? { rendition, type: 'audio', codecs: 'mp4a.40.2', bitrateKbps: 128, sampleRate: 48000, channels: 2, encryption: ENCRYPTION }
+      : { rendition, type: 'video', codecs: 'avc1.64001f', width: 1280, height: 720, fps: { num: 30, den: 1 }, bitrateKbps: 2800, encryption: ENCRYPTION },
     outputs,
     cleanup: { pathsRemoved: 3, bytesRemoved: 1_000_000, tempDirGone: true, grantReleased: true },
     ...overrides,
@@ -278,5 +281,14 @@ describe('checkReportsAgainstPlan', () => {
     const i = reports.findIndex((r) => r.stream.type === 'video');
     reports[i] = { ...reports[i], outputs: [...reports[i].outputs, mediaFact(reports[i].stream.rendition, extraIndex), mediaFact('1080p', SEGMENTS[0])] };
     expect(codes(checkReportsAgainstPlan(expected(), reports).failures).sort()).toEqual(['unexpected_output', 'unexpected_rendition']);
+  });
+
+  it('flags a stream left unencrypted or encrypted under another key id', () => {
+    const reports = goodReports();
+    const v = reports.findIndex((r) => r.stream.type === 'video');
+    const a = reports.findIndex((r) => r.stream.type === 'audio');
+    reports[v] = { ...reports[v], stream: { ...reports[v].stream, encryption: undefined } };
+    reports[a] = { ...reports[a], stream: { ...reports[a].stream, encryption: { scheme: 'cbcs', keyId: '00'.repeat(16) } } };
+    expect(codes(checkReportsAgainstPlan(expected(), reports).failures).sort()).toEqual(['encryption_missing', 'key_mismatch']);
   });
 });

@@ -58,6 +58,10 @@ export function checkReportsAgainstPlan(expected: Expected, reports: readonly Ta
     if (audio.filter((o) => o.kind === 'init').length !== 1) failures.push('init_mismatch: audio needs exactly one init');
     if (audio.filter((o) => o.kind === 'media').length === 0) failures.push('segment_missing: audio has no segments');
   }
+  for (const { stream, attemptId } of reports) {
+    if (!stream.encryption) failures.push(`encryption_missing: ${stream.rendition} from attempt ${attemptId} is not encrypted for recipients`);
+    else if (stream.encryption.keyId !== expected.keyId) failures.push(`key_mismatch: ${stream.rendition} from attempt ${attemptId} is encrypted under another key id`);
+  }
   for (const r of reports) {
     if (!r.cleanup.tempDirGone) failures.push(`cleanup_incomplete: attempt ${r.attemptId} left its temp dir`);
   }

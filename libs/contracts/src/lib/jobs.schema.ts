@@ -72,6 +72,8 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
         renditions: z.array(z.string()),
         segments: z.array(segmentSpecSchema),
         audio: z.boolean(),
+        /** Every stream must be encrypted (cbcs) under this media's output key id. */
+        keyId: z.string().regex(/^[0-9a-f]{32}$/),
       }),
     }),
   }),

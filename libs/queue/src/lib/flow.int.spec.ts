@@ -193,7 +193,7 @@ function mediaFlow(ids: FlowIds, workAttempts = 2): FlowNode {
             data: {
               mediaId,
               jobId,
-              expected: { renditions: ['360p'], segments: [segment], audio: true },
+              expected: { renditions: ['360p'], segments: [segment], audio: true, keyId: 'ab'.repeat(16) },
             },
             onFailure: 'fail-parent',
             children: [video, audio],
