@@ -543,6 +543,21 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expect(await stored(media.missing)).toEqual([]);
     });
 
+    it('gives up an attempt whose grant expired mid-task: retryable, keys wiped, grant released, nothing left or stored', async () => {
+      const p = segmentPayload(media.clip, SEG0);
+      grants.expireBeforeUpload = true;
+      try {
+        const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect(err).not.toBeInstanceOf(TerminalError);
+        expect((err as Error).message).toMatch(/grant_expired/);
+      } finally {
+        grants.expireBeforeUpload = false;
+      }
+      expectGrantClosed(p.taskId);
+      await expectTempRootEmpty();
+    });
+
     it('rejects with a readable ProcessError when ffmpeg cannot decode the source, releases the grant and cleans the workspace', async () => {
       const p = segmentPayload(media.text);
       const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);

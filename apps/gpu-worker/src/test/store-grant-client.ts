@@ -77,6 +77,8 @@ export class StoreGrantClient {
   readonly issued: IssuedGrant[] = [];
   /** What `release()` answers (the api being unreachable makes it false). */
   releaseSucceeds = true;
+  /** The grant expires while the attempt works: the api refuses its upload URLs (401 grant_expired, retryable). */
+  expireBeforeUpload = false;
   private readonly media = new Map<string, GrantedMedia>();
 
   constructor(
@@ -112,6 +114,7 @@ export class StoreGrantClient {
       outputKeyId: media.outputKeyId,
       source: { url: await store.presignGet(media.source.key, ttl), sha256: media.source.sha256, sizeBytes: media.source.sizeBytes },
       uploadUrls: async (files) => {
+        if (this.expireBeforeUpload) throw new Error('grant_expired: grant exchange refused: The grant has expired; a new attempt needs a new grant.');
         record.uploadRequests.push(files.map((f) => ({ ...f })));
         const uploads: { key: string; url: string }[] = [];
         for (const f of files) {
