@@ -12,14 +12,25 @@ import {
   taskReportSchema,
 } from '@airlock/contracts';
 import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
-import { ProcessError, buildSegmentEncodeArgs, countVideoFrames, encoderBuild, packageVideoChunk, readSegmentFacts, runProcess } from '@airlock/media';
+import {
+  ProcessError,
+  TrackProtection,
+  buildSegmentEncodeArgs,
+  countVideoFrames,
+  decryptMediaSegment,
+  encoderBuild,
+  packageVideoChunk,
+  readSegmentFacts,
+  readTrackProtection,
+  runProcess,
+} from '@airlock/media';
 import { TerminalError } from '@airlock/queue';
 import { type IntegrationEnv, makeClip, startIntegrationEnv, textFile, truncateCopy } from '@airlock/testing';
 import { wipeTempRoot } from '../attempt/attempt-workspace';
 import type { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
 import { jobContext } from '../test/job-context';
-import { type Protection, boxTypes, decryptCbcsSegment, encryptedBlockOffsets, mdatPayload, mdatStart, readProtectedSamples, readProtection } from '../test/mp4-protection';
+import { type Protection, boxTypes, encryptedBlockOffsets, mdatPayload, mdatStart, readProtectedSamples, readProtection } from '../test/mp4-protection';
 import { type IssuedGrant, type SealedSource, StoreGrantClient, isZeroed, newOutputKey, putSealed, sealFile, sha256Hex } from '../test/store-grant-client';
 import { AudioHandler } from './audio.handler';
 import { ProbeHandler } from './probe.handler';
@@ -360,6 +371,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       let clearJoined: string;
       let storedSeg: Buffer;
       let protection: Protection;
+      let trackProtection: TrackProtection;
 
       beforeAll(async () => {
         // The same chunk encoded and packaged without encryption, outside the worker.
@@ -381,6 +393,9 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
         const p = readProtection(storedInit);
         if (!p) throw new Error('stored init is not protected');
         protection = p;
+        const track = readTrackProtection(storedInit);
+        if (!track) throw new Error('stored init is not protected');
+        trackProtection = track;
       });
 
       it('has the same samples on the same timeline, in place of the same size', () => {
@@ -406,9 +421,10 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       });
 
       it('decrypts with the output key to exactly the clear sample bytes, which decode to 120 frames', async () => {
-        const decrypted = decryptCbcsSegment(storedSeg, protection, Buffer.from(media.clip.outputKey).toString('hex'));
+        // The recipient's decryptor (libs/media, also behind `airlock receive`).
+        const decrypted = decryptMediaSegment(storedSeg, trackProtection, Buffer.from(media.clip.outputKey));
         expect(mdatPayload(decrypted).equals(mdatPayload(clearSeg))).toBe(true);
-        expect(decryptCbcsSegment(storedSeg, protection, randomBytes(16).toString('hex')).equals(decrypted)).toBe(false);
+        expect(decryptMediaSegment(storedSeg, trackProtection, randomBytes(16)).equals(decrypted)).toBe(false);
         expect(await countVideoFrames(clearJoined)).toBe(120);
       });
     });

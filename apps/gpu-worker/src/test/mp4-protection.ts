@@ -1,5 +1,3 @@
-import { createDecipheriv } from 'node:crypto';
-
 /**
  * Test-only ISO-BMFF reading of what the specs check about encrypted outputs: the protection
  * boxes of an init segment (encv/enca > sinf > frma, schm, schi > tenc), the boxes and sample
@@ -234,25 +232,6 @@ function forEachProtectedRange(samples: readonly ProtectedSample[], p: Protectio
 export function encryptedBlockOffsets(segment: Buffer, p: Protection): number[] {
   const out: number[] = [];
   forEachProtectedRange(readProtectedSamples(segment), p, (offsets) => out.push(...offsets));
-  return out;
-}
-
-/**
- * A copy of the segment with its samples decrypted (cbcs, constant IV: one CBC chain per
- * protected range, restarting from the constant IV, running through the encrypted blocks only).
- */
-export function decryptCbcsSegment(segment: Buffer, p: Protection, keyHex: string): Buffer {
-  if (p.scheme !== 'cbcs' || p.perSampleIvSize !== 0 || !p.constantIvHex) throw new Error('only cbcs with a constant IV is supported');
-  const out = Buffer.from(segment);
-  const key = Buffer.from(keyHex, 'hex');
-  const iv = Buffer.from(p.constantIvHex, 'hex');
-  forEachProtectedRange(readProtectedSamples(segment), p, (offsets) => {
-    if (offsets.length === 0) return;
-    const cipher = Buffer.concat(offsets.map((o) => segment.subarray(o, o + 16)));
-    const d = createDecipheriv('aes-128-cbc', key, iv).setAutoPadding(false);
-    const plain = Buffer.concat([d.update(cipher), d.final()]);
-    offsets.forEach((o, i) => plain.copy(out, o, i * 16, i * 16 + 16));
-  });
   return out;
 }
 
