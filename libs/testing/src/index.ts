@@ -5,3 +5,4 @@ export * from './lib/player';
 export * from './lib/integration-env';
 export * from './lib/service-stack';
 export * from './lib/media-fixtures';
+export * from './lib/media-row.builder';

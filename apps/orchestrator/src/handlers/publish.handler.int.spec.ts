@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ManifestResult, manifestResultSchema, OutputFact } from '@airlock/contracts';
-import { MediaState, Prisma, PrismaClient } from '@airlock/db';
+import { MediaState, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
-import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { PublishHandler } from './publish.handler';
 
 /**
@@ -12,9 +12,6 @@ import { PublishHandler } from './publish.handler';
  */
 
 /** Wrapped-key placeholders, written only when the schema has those columns. */
-const KEY_COLUMNS: Record<string, string> =
-  'contentKeyJwe' in Prisma.MediaScalarFieldEnum ? { contentKeyJwe: 'test.jwe', outputKeyJwe: 'test.jwe', outputKeyId: 'kid-test' } : {};
-
 const SEGMENTS = 2;
 const TIMESCALE = 90_000;
 
@@ -79,18 +76,7 @@ describe('PublishHandler on a real database', () => {
   const tenantId = `tenant-${randomUUID()}`;
 
   async function seed(mediaState: MediaState = 'verifying'): Promise<Seeded> {
-    const media = await db.media.create({
-      data: {
-        tenantId,
-        state: mediaState,
-        profiles: ['default'],
-        sourceKey: `src/${randomUUID()}`,
-        sourceSha256: sha('source'),
-        sourceSizeBytes: BigInt(10_000_000),
-        sizeClass: 'small',
-        ...KEY_COLUMNS,
-      } as Prisma.MediaUncheckedCreateInput,
-    });
+    const media = await db.media.create({ data: mediaRow(tenantId, mediaState) });
     const job = await db.job.create({
       data: { mediaId: media.id, state: 'packaging', lane: 'short', tasksTotal: SEGMENTS + 1, tasksSucceeded: SEGMENTS + 1 },
     });

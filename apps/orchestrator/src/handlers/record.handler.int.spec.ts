@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { TaskReport, taskReportSchema } from '@airlock/contracts';
-import { createPrismaClient, MediaState, Prisma, PrismaClient } from '@airlock/db';
+import { createPrismaClient, MediaState, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
-import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { RecordHandler } from './record.handler';
 
 /**
@@ -34,9 +34,6 @@ interface Seeded {
  * The wrapped-key columns of a media (placeholders: these tests never open keys), written only
  * when the schema has them, so the seed follows the schema as it evolves.
  */
-const KEY_COLUMNS: Record<string, string> =
-  'contentKeyJwe' in Prisma.MediaScalarFieldEnum ? { contentKeyJwe: 'test.jwe', outputKeyJwe: 'test.jwe', outputKeyId: 'kid-test' } : {};
-
 function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -108,18 +105,7 @@ describe('RecordHandler on a real database', () => {
   const tenantId = `tenant-${randomUUID()}`;
 
   async function seed(mediaState: MediaState = 'processing'): Promise<Seeded> {
-    const media = await db.media.create({
-      data: {
-        tenantId,
-        state: mediaState,
-        profiles: ['default'],
-        sourceKey: `src/${randomUUID()}`,
-        sourceSha256: sha('source'),
-        sourceSizeBytes: BigInt(10_000_000),
-        sizeClass: 'small',
-        ...KEY_COLUMNS,
-      } as Prisma.MediaUncheckedCreateInput,
-    });
+    const media = await db.media.create({ data: mediaRow(tenantId, mediaState) });
     const job = await db.job.create({ data: { mediaId: media.id, state: 'transcoding', lane: 'short', tasksTotal: TASKS_TOTAL } });
     const tasks: SeededTask[] = [
       { id: randomUUID(), kind: 'audio', rendition: AUDIO_RENDITION, segmentIndex: 0 },

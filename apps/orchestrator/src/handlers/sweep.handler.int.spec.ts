@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MediaState } from '@airlock/domain';
-import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { SweepHandler } from './sweep.handler';
 
 /** The sweeper on real Postgres and s3rver: storage lifecycle without bucket rules. */
@@ -17,11 +17,7 @@ describe('SweepHandler', () => {
   afterAll(() => env?.close());
 
   async function media(state: MediaState) {
-    const id = randomUUID();
-    const sourceKey = `src/${id}/${'a'.repeat(64)}`;
-    await env.db.media.create({
-      data: { id, tenantId: 't1', state, profiles: [], sourceKey, sourceSha256: 'a'.repeat(64), sourceSizeBytes: 1n, sizeClass: 'xs', contentKeyJwe: 'x', outputKeyJwe: 'x', outputKeyId: '0'.repeat(32) },
-    });
+    const { id, sourceKey } = await env.db.media.create({ data: mediaRow('t1', state) });
     await env.store.putBuffer(sourceKey, 'ciphertext');
     return { id, sourceKey };
   }
