@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { down, up } from './commands/stack.command';
+import { down, storageServer, up } from './commands/stack.command';
 import { transcode } from './commands/transcode.command';
 import { parseSendArgs, send } from './commands/send.command';
 import { defaultReceiveDeps, parseReceiveArgs, receive } from './commands/receive.command';
@@ -46,6 +46,10 @@ async function main(argv: string[]): Promise<void> {
       profiles: { type: 'string' },
       timeout: { type: 'string', default: '900' },
       help: { type: 'boolean', short: 'h' },
+      // storage-server (started by `up`)
+      endpoint: { type: 'string' },
+      bucket: { type: 'string' },
+      dir: { type: 'string' },
     },
   });
   const [command, arg] = positionals;
@@ -54,6 +58,9 @@ async function main(argv: string[]): Promise<void> {
       return up();
     case 'down':
       return down();
+    case 'storage-server':
+      if (!values.endpoint || !values.bucket || !values.dir) throw new Error('storage-server needs --endpoint, --bucket and --dir');
+      return storageServer({ endpoint: values.endpoint, bucket: values.bucket, dir: values.dir });
     case 'transcode':
       if (!arg) throw new Error('transcode needs a FILE');
       await transcode({

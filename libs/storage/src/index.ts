@@ -1,2 +1,3 @@
 export * from './lib/object-store';
 export * from './lib/s3rver.launcher';
+export * from './lib/sigv4-verifier';

@@ -145,10 +145,19 @@ describe('GrantService', () => {
     expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'media', rendition: '240p', segmentIndex: 3, sha256: sha }]))).toEqual({ status: 403, code: 'outside_grant' });
     expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'media', rendition: '720p', segmentIndex: 2, sha256: sha }]))).toEqual({ status: 403, code: 'outside_grant' });
 
-    // A presigned URL's signature covers its key, so a URL bent to another key is refused by S3/MinIO.
-    // s3rver (the local stand-in) checks no signatures at all, so that refusal is not provable here.
-    expect(new URL(uploads[1].url).pathname).toContain(`/seg/${ids.mediaId}/240p/2-`);
-    expect(new URL(grant.source.url).pathname).toContain(`/${ids.sourceKey}`);
+    // The storage itself refuses a grant URL bent to another key or method: a signature covers both.
+    const other = await world();
+    const storageError = async (url: string, init?: RequestInit) => {
+      const res = await fetch(url, init);
+      return [res.status, (/<Code>(\w+)<\/Code>/.exec(await res.text()) ?? [])[1]];
+    };
+    const outside = `seg/${ids.mediaId}/720p/2-${sha}.m4s`;
+    expect(await storageError(uploads[1].url.replace(uploads[1].key, outside), { method: 'PUT', body: 'x' })).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(await storageError(grant.source.url.replace(ids.sourceKey, other.sourceKey))).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(await storageError(grant.source.url, { method: 'PUT', body: 'overwrite' })).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(await storageError(env.store.publicUrl(other.sourceKey))).toEqual([403, 'AccessDenied']);
+    expect(await env.store.stat(outside)).toBeUndefined();
+    expect(await env.store.getBuffer(ids.sourceKey)).toEqual(Buffer.from('ciphertext of the source'));
 
     // Another attempt's token cannot use this grant; after release nothing more is handed out.
     expect(await refusal(grants.uploads(grant.grantId, await tokenFor(ids), [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha }]))).toEqual({ status: 403, code: 'grant_mismatch' });

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnvSchema, loadEnv } from '@airlock/config';
+import { publicReadPrefixes } from '@airlock/domain';
+import { startLocalS3 } from '@airlock/storage';
 import { DEFAULT_PORTS, ensureLocalKeys, ensurePostgres, keyEnvFor, ensureRedis, ensureS3, isReady, migrateDeploy, SERVICES, startService, stateDir, waitReady, workspaceRoot } from '@airlock/devstack';
 
 interface PidFile {
@@ -21,7 +23,9 @@ export async function up(): Promise<void> {
 
   await ensurePostgres(config.DATABASE_URL, log);
   await ensureRedis(config.REDIS_URL, log);
-  const s3pid = await ensureS3({ root, endpoint: config.S3_ENDPOINT, bucket: config.S3_BUCKET, dataDir: join(state, 's3'), logFile: join(logs, 's3rver.log') });
+  const dataDir = join(state, 's3');
+  const serveArgs = [process.argv[1] ?? '', 'storage-server', '--endpoint', config.S3_ENDPOINT, '--bucket', config.S3_BUCKET, '--dir', dataDir];
+  const s3pid = await ensureS3({ endpoint: config.S3_ENDPOINT, dataDir, logFile: join(logs, 's3rver.log'), serveArgs });
   if (s3pid) {
     pids.s3rver = s3pid;
     log(`s3rver started at ${config.S3_ENDPOINT} (data in .airlock/s3)`);
@@ -45,6 +49,19 @@ export async function up(): Promise<void> {
   }
   writePids(state, pids);
   log(`API at http://127.0.0.1:${DEFAULT_PORTS.api} (docs at /docs, Bull Board at /admin/queues)`);
+}
+
+/** `airlock storage-server`: the local store `up` runs in the background (s3rver behind the signature gate). */
+export async function storageServer(opts: { endpoint: string; bucket: string; dir: string }): Promise<void> {
+  const u = new URL(opts.endpoint);
+  const s3 = await startLocalS3({ directory: opts.dir, host: u.hostname, port: Number(u.port || 80), buckets: [opts.bucket], publicReadPrefixes });
+  log(`local S3 on ${s3.endpoint}, bucket ${opts.bucket}`);
+  // Serve until told to stop.
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await s3.close();
 }
 
 /** `airlock down`: stop what `up` started. */

@@ -17,6 +17,12 @@ export const storageKeys = {
   mediaPrefixes: (mediaId: string) => [`src/${mediaId}/`, `work/${mediaId}/`, `seg/${mediaId}/`, `man/${mediaId}/`],
 } as const;
 
+/**
+ * The only prefixes a player may read without a signature: published segments and manifests,
+ * all ciphertext (a public-read bucket policy on these, private everywhere else).
+ */
+export const publicReadPrefixes: readonly string[] = ['seg/', 'man/'];
+
 /** Relative URI from one key to another, as written into playlists (same bucket). */
 export function relativeKey(fromKey: string, toKey: string): string {
   const from = fromKey.split('/').slice(0, -1);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ObjectStore, sha256File } from './object-store';
-import { LocalS3, startLocalS3 } from './s3rver.launcher';
+import { LOCAL_S3_CREDENTIALS, LocalS3, startLocalS3 } from './s3rver.launcher';
 
 describe('ObjectStore against s3rver', () => {
   let s3: LocalS3;
@@ -11,8 +11,8 @@ describe('ObjectStore against s3rver', () => {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-s3-'));
 
   beforeAll(async () => {
-    s3 = await startLocalS3({ directory: join(dir, 'data'), buckets: ['airlock-it'] });
-    store = new ObjectStore({ endpoint: s3.endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket: 'airlock-it', singlePart: true });
+    s3 = await startLocalS3({ directory: join(dir, 'data'), buckets: ['airlock-it'], publicReadPrefixes: ['seg/'] });
+    store = new ObjectStore({ endpoint: s3.endpoint, ...LOCAL_S3_CREDENTIALS, region: 'us-east-1', bucket: 'airlock-it', singlePart: true });
     await store.ensureBucket();
   });
   afterAll(async () => {
@@ -33,14 +33,49 @@ describe('ObjectStore against s3rver', () => {
     expect(await store.list('seg/m1/')).toEqual([]);
   });
 
-  it('accepts a presigned PUT and serves the object at its public URL', async () => {
+  it('accepts a presigned PUT, serves it back through a presigned GET, and public prefixes without a signature', async () => {
     const body = Buffer.from('presigned body');
-    const url = await store.presignPut('src/m2/x', 60);
-    const put = await fetch(url, { method: 'PUT', body });
-    expect(put.status).toBe(200);
-    const got = await fetch(store.publicUrl('src/m2/x'));
+    expect((await fetch(await store.presignPut('src/m2/x', 60), { method: 'PUT', body })).status).toBe(200);
+    const got = await fetch(await store.presignGet('src/m2/x', 60));
     expect(got.status).toBe(200);
     const bytes = Buffer.from(await got.arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+
+    await store.putBuffer('seg/m2/0.m4s', 'ciphertext');
+    expect(await (await fetch(store.publicUrl('seg/m2/0.m4s'))).text()).toBe('ciphertext');
+  });
+
+  describe('refuses what a grant does not cover, with a storage error and nothing written', () => {
+    const body = Buffer.from('not allowed');
+    const bend = (url: string, from: string, to: string) => url.replace(from, to);
+
+    it.each([
+      ['a presigned PUT bent to another key', async () => fetch(bend(await store.presignPut('work/m3/a', 60), '/work/m3/a', '/work/m3/b'), { method: 'PUT', body })],
+      ['a presigned GET used to PUT', async () => fetch(await store.presignGet('work/m3/b', 60), { method: 'PUT', body })],
+      ['a presigned PUT with its expiry stretched', async () => fetch(bend(await store.presignPut('work/m3/b', 60), 'X-Amz-Expires=60', 'X-Amz-Expires=3600'), { method: 'PUT', body })],
+      ['a presigned PUT with its signature stripped', async () => fetch((await store.presignPut('work/m3/b', 60)).split('?')[0] ?? '', { method: 'PUT', body })],
+      ['an unsigned PUT to a public prefix', async () => fetch(store.publicUrl('seg/m3/b'), { method: 'PUT', body })],
+      ['a URL signed with the wrong secret', async () => {
+        const forged = new ObjectStore({ endpoint: s3.endpoint, accessKey: LOCAL_S3_CREDENTIALS.accessKey, secretKey: 'guessed', region: 'us-east-1', bucket: 'airlock-it', singlePart: true });
+        return fetch(await forged.presignPut('work/m3/b', 60), { method: 'PUT', body });
+      }],
+    ])('%s', async (_case, attempt) => {
+      const res = await attempt();
+      expect(res.status).toBe(403);
+      expect(await res.text()).toMatch(/<Code>(SignatureDoesNotMatch|AccessDenied)<\/Code>/);
+      expect(await store.list('work/m3/')).toEqual([]);
+      expect(await store.list('seg/m3/')).toEqual([]);
+    });
+
+    it('an expired presigned GET, an unsigned read of a source and an unsigned listing', async () => {
+      await store.putBuffer('src/m4/s', 'sealed source');
+      const url = await store.presignGet('src/m4/s', 1);
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await fetch(url)).status).toBe(403);
+      expect((await fetch(store.publicUrl('src/m4/s'))).status).toBe(403);
+      expect((await fetch(`${s3.endpoint}/airlock-it?list-type=2`)).status).toBe(403);
+      expect((await fetch(`${s3.endpoint}/airlock-it/src/m4/s`, { method: 'DELETE' })).status).toBe(403);
+      expect(await store.stat('src/m4/s')).toEqual({ key: 'src/m4/s', size: 13 });
+    });
   });
 });

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publicReadPrefixes } from '@airlock/domain';
 import { createPrismaClient, PrismaClient } from '@airlock/db';
 import { createTestSchema, ensurePostgres, generateLocalKeys, LocalKeys, workspaceRoot } from '@airlock/devstack';
 import { QueueConnection } from '@airlock/queue';
-import { LocalS3, ObjectStore, startLocalS3 } from '@airlock/storage';
+import { LOCAL_S3_CREDENTIALS, LocalS3, ObjectStore, startLocalS3 } from '@airlock/storage';
 
 export interface IntegrationEnv {
   readonly root: string;
@@ -43,9 +44,9 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
 
   await ensurePostgres(TEST_DATABASE_URL, () => undefined);
   const dropSchema = await createTestSchema(root, TEST_DATABASE_URL, schema);
-  const s3: LocalS3 = await startLocalS3({ directory: join(tmp, 's3'), buckets: [bucket] });
+  const s3: LocalS3 = await startLocalS3({ directory: join(tmp, 's3'), buckets: [bucket], publicReadPrefixes });
   const db = createPrismaClient({ databaseUrl: TEST_DATABASE_URL, schema, poolSize: 4 });
-  const store = new ObjectStore({ endpoint: s3.endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket, singlePart: true });
+  const store = new ObjectStore({ endpoint: s3.endpoint, ...LOCAL_S3_CREDENTIALS, region: 'us-east-1', bucket, singlePart: true });
   const queues = new QueueConnection({ redisUrl: TEST_REDIS_URL, prefix });
   const keys = await generateLocalKeys();
 
@@ -58,8 +59,8 @@ export async function startIntegrationEnv(name: string): Promise<IntegrationEnv>
     QUEUE_PREFIX: prefix,
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: bucket,
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: 'S3RVER',
+    S3_ACCESS_KEY: LOCAL_S3_CREDENTIALS.accessKey,
+    S3_SECRET_KEY: LOCAL_S3_CREDENTIALS.secretKey,
     S3_SINGLE_PART: 'true',
   };
 
