@@ -29,6 +29,7 @@ describe('one media through all five services', () => {
   let clip: string;
   let recipient: KeyPairJwk;
   let sent = 0;
+  let firstId = '';
 
   beforeAll(async () => {
     env = await startIntegrationEnv('e2e-pipeline');
@@ -110,6 +111,37 @@ describe('one media through all five services', () => {
     const timeline = await (await fetch(`${stack.apiUrl}/v1/media/${id}/timeline`, { headers: { Authorization: 'Bearer key-a' } })).json();
     const transitions = (timeline.events as { to: string | null }[]).map((e) => e.to).filter(Boolean);
     expect(transitions).toEqual(['created', 'uploaded', 'queued', 'processing', 'verifying', 'ready']);
+    firstId = id;
+  });
+
+  it('traces that media as one tree: the upload-complete request, every flow job and FFmpeg run, the grant calls, publish', () => {
+    const spans = stack.spans();
+    const start = spans.find((s) => s.attributes['bullmq.job.id'] === `start__${firstId}`);
+    const trace = spans.filter((s) => s.traceId === start?.traceId);
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+
+    const roots = trace.filter((s) => !s.parentSpanId);
+    expect(roots.map((s) => `${s.service} ${s.name}`)).toEqual(['api POST /v1/media/:id/upload-complete']);
+    expect(trace.filter((s) => s.parentSpanId && !byId.has(s.parentSpanId))).toEqual([]);
+    expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['api', 'orchestrator', 'gpu-worker', 'verifier', 'manifester']));
+
+    const jobs = trace.filter((s) => s.kind === 'CONSUMER').map((s) => String(s.attributes['bullmq.job.name']));
+    for (const name of ['media.start', 'media.probe', 'media.plan', 'segment.transcode', 'audio.transcode', 'task.record', 'outputs.verify', 'manifest.write', 'media.publish']) {
+      expect(jobs).toContain(name);
+    }
+    const lastJob = trace.filter((s) => s.kind === 'CONSUMER').sort((a, b) => a.startMs + a.durationMs - (b.startMs + b.durationMs)).pop();
+    expect(lastJob?.attributes['bullmq.job.name']).toBe('media.publish');
+
+    // Every FFmpeg run: a span with its profile and duration class, under its task's job.
+    const encodes = trace.filter((s) => s.name === 'ffmpeg.encode');
+    expect(encodes.length).toBe(jobs.filter((j) => j === 'segment.transcode' || j === 'audio.transcode').length);
+    for (const e of encodes) {
+      expect(['240p', '360p', '720p', '1080p', 'audio']).toContain(e.attributes['airlock.profile']);
+      expect(e.attributes['airlock.duration_class']).toMatch(/^(xs|s|m|l|xl)$/);
+      expect(byId.get(e.parentSpanId ?? '')?.kind).toBe('CONSUMER');
+    }
+    // The workers' grant exchanges join the attempt's trace.
+    expect(trace.filter((s) => s.name === 'POST /v1/grants').length).toBe(jobs.filter((j) => j.endsWith('.transcode') || j === 'media.probe').length);
   });
 
   it('hides a media from another tenant and answers a repeated upload-complete without a second job', async () => {

@@ -9,8 +9,8 @@ import { IntegrationEnv, makeClip, ServiceStack, startIntegrationEnv, startServi
 /**
  * The plaintext boundary, tested: after a successful run, a failed job and a worker killed
  * mid-task, no object in storage, no Redis key or job payload, no Postgres row and no log line
- * holds the source's plaintext bytes, a content key, an output key or a presigned URL signature.
- * (No tracing is wired yet, so there are no span attributes to scan.)
+ * and no span holds the source's plaintext bytes, a content key, an output key or a presigned
+ * URL signature.
  */
 describe('the plaintext boundary', () => {
   let env: IntegrationEnv;
@@ -128,6 +128,14 @@ describe('the plaintext boundary', () => {
     const logs = readdirSync(stack.logDir);
     expect(logs.length).toBeGreaterThanOrEqual(5);
     for (const file of logs) expectClean(`log ${file}`, readFileSync(join(stack.logDir, file)));
+  });
+
+  it('finds none in any span (names, attributes, status), from every service', () => {
+    const spans = stack.spans();
+    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['api', 'orchestrator', 'gpu-worker', 'verifier', 'manifester']));
+    for (const span of spans) expectClean(`span ${span.service}/${span.name}`, Buffer.from(JSON.stringify(span)));
+    const urls = spans.flatMap((s) => Object.values(s.attributes)).filter((v) => typeof v === 'string' && /https?:\/\/|X-Amz-/i.test(v));
+    expect(urls).toEqual([]);
   });
 
   it('leaves the worker temp root empty, including the killed worker leftovers', () => {

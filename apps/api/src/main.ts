@@ -6,11 +6,13 @@ import { createPrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
+import { tracingSettingsFrom } from '@airlock/telemetry';
 import { mountBullBoard } from './admin/bull-board';
 import { API_DEPS, ApiDeps } from './api.deps';
 import { GrantService } from './grants/grant.service';
 import { GrantsController } from './grants/grants.controller';
 import { ErrorFilter } from './http/error.filter';
+import { requestSpans } from './http/request-spans';
 import { KeysController } from './keys/keys.controller';
 import { pipelineKeyFrom } from './keys/pipeline-key';
 import { MediaController } from './media/media.controller';
@@ -48,6 +50,7 @@ async function main() {
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,
     logLevel: config.LOG_LEVEL,
+    tracing: tracingSettingsFrom(config),
     checks: async () => ({
       postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false),
       redis: await queues.ping(),
@@ -58,6 +61,7 @@ async function main() {
       await db.$disconnect();
     },
     configure: (app) => {
+      app.use(requestSpans());
       // Small JSON bodies only: media bytes go straight to storage through presigned URLs.
       app.use(express.json({ limit: '64kb' }));
       app.useGlobalFilters(new ErrorFilter((err) => logger.error({ err: (err as Error)?.message }, 'unexpected error')));

@@ -1,3 +1,4 @@
 export * from './lib/scrub';
 export * from './lib/logger';
 export * from './lib/health.controller';
+export * from './lib/tracing';

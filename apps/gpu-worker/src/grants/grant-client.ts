@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import { GrantResponse, UploadResponse } from '@airlock/contracts';
 import { generateX25519KeyPair, signJobToken, unwrapKey } from '@airlock/crypto';
 import { TerminalError } from '@airlock/queue';
+import { traceHeaders } from '@airlock/telemetry';
 
 export interface GrantIds {
   readonly attemptId: string;
@@ -63,7 +64,7 @@ export class GrantClient {
         if (released) return true;
         const res = await fetch(new URL(`/v1/grants/${grant.grantId}`, this.apiUrl), {
           method: 'DELETE',
-          headers: { 'Content-Type': 'application/json' },
+          headers: jsonHeaders(),
           body: JSON.stringify({ token }),
         }).catch(() => undefined);
         released = res?.ok ?? false;
@@ -81,7 +82,7 @@ export class GrantClient {
    * terminal; an expired token or grant is not: the next attempt brings a fresh one.
    */
   private async post<T>(path: string, body: unknown): Promise<T> {
-    const res = await fetch(new URL(path, this.apiUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(new URL(path, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify(body) });
     const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     if (res.ok) return json as T;
     const code = json.error?.code ?? `http_${res.status}`;
@@ -89,4 +90,9 @@ export class GrantClient {
     if (res.status >= 400 && res.status < 500 && !RETRYABLE_REFUSALS.has(code)) throw new TerminalError(code, message);
     throw new Error(`${code}: ${message}`);
   }
+}
+
+/** JSON, plus the active trace context so the api's spans join the attempt's trace. */
+function jsonHeaders(): Record<string, string> {
+  return traceHeaders({ 'Content-Type': 'application/json' });
 }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { AUDIO_PROFILE, AUDIO_RENDITION } from '@airlock/domain';
+import { AUDIO_PROFILE, AUDIO_RENDITION, durationClass } from '@airlock/domain';
 import { JobName, PayloadOf, TaskReport } from '@airlock/contracts';
 import { buildAudioEncodeArgs, packageAudio, readInitFacts, runProcess } from '@airlock/media';
 import { JobContext } from '@airlock/queue';
+import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
@@ -19,7 +20,8 @@ export class AudioHandler {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const encoded = ws.path('audio.mp4');
-      await runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs });
+      const span = { 'airlock.profile': AUDIO_RENDITION, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
+      await withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
       const encryption = segmentEncryption(grant, data.mediaId, AUDIO_RENDITION);
       const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC, encryption });
       const initFacts = readInitFacts(await readFile(packaged.init));

@@ -1,6 +1,7 @@
 import { JobName, PayloadOf, ProbeOutcome } from '@airlock/contracts';
 import { probeFile } from '@airlock/media';
 import { JobContext } from '@airlock/queue';
+import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
 import { fetchDecryptedSource, SourceRejected } from '../grants/secure-source';
 import { WorkerDeps } from './worker-deps';
@@ -21,7 +22,7 @@ export class ProbeHandler {
         if (e instanceof SourceRejected) return { ok: false as const, code: e.code, message: e.message };
         throw e;
       }
-      return probeFile(source, { timeoutMs: this.deps.ffmpegTimeoutMs });
+      return withSpan('ffprobe', {}, () => probeFile(source, { timeoutMs: this.deps.ffmpegTimeoutMs }));
     });
     return result;
   }

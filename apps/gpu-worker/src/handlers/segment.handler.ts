@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { JobName, PayloadOf, TaskReport } from '@airlock/contracts';
 import { buildSegmentEncodeArgs, packageVideoChunk, readInitFacts, runProcess } from '@airlock/media';
+import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
+import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
@@ -18,7 +20,8 @@ export class SegmentHandler {
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
       const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, accel: 'cpu' });
-      await runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs });
+      const span = { 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': 'cpu' };
+      await withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
       const initPath = ws.path('init.mp4');
       const segPath = ws.path('segment.m4s');
       const encryption = segmentEncryption(grant, data.mediaId, rendition.name);

@@ -41,6 +41,10 @@ export const baseEnvSchema = z.object({
   QUEUE_LOCK_MS: z.coerce.number().int().min(2000).max(600_000).default(60_000),
   /** Per-tenant media policies (JSON); every tenant gets the defaults when unset. */
   TENANT_POLICIES_FILE: z.string().min(1).optional(),
+  /** Spans go nowhere, to an OTLP/HTTP collector, or to JSON lines under TRACE_DIR (tests). */
+  TRACES_EXPORTER: z.enum(['none', 'otlp', 'file']).default('none'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().default('http://127.0.0.1:4318'),
+  TRACE_DIR: z.string().min(1).optional(),
 });
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
 

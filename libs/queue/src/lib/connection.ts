@@ -1,4 +1,5 @@
 import { FlowProducer, Job, Queue } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import IORedis, { Redis } from 'ioredis';
 import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
 import { FlowNode, toFlowJob } from './flow';
@@ -24,6 +25,8 @@ export interface DeadLetter {
 /** Producer side of the queues: add jobs and flows, inspect and remove them. */
 export class QueueConnection {
   readonly redis: Redis;
+  /** Trace context rides in each job's options, so one trace runs from the API request to publish. */
+  readonly telemetry = new BullMQOtel({ tracerName: 'airlock.queue' });
   private readonly queues = new Map<QueueName, Queue>();
   private flows?: FlowProducer;
 
@@ -35,7 +38,7 @@ export class QueueConnection {
   queue(name: QueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.redis, prefix: this.settings.prefix });
+      q = new Queue(name, { connection: this.redis, prefix: this.settings.prefix, telemetry: this.telemetry });
       this.queues.set(name, q);
     }
     return q;
@@ -47,7 +50,7 @@ export class QueueConnection {
   }
 
   async addFlow(root: FlowNode): Promise<void> {
-    this.flows ??= new FlowProducer({ connection: this.redis, prefix: this.settings.prefix });
+    this.flows ??= new FlowProducer({ connection: this.redis, prefix: this.settings.prefix, telemetry: this.telemetry });
     await this.flows.add(toFlowJob(root));
   }
 

@@ -76,6 +76,7 @@ export class WorkerHost {
         {
           connection: client,
           prefix: this.connection.settings.prefix,
+          telemetry: this.connection.telemetry,
           concurrency: options.concurrency,
           lockDuration: options.lockDurationMs ?? 60_000,
           // BullMQ's own stalled check stays on: a vanished worker's job comes back.

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, HealthController, Logger, NestPinoLogger, READINESS, Readiness } from '@airlock/telemetry';
+import { createLogger, HealthController, Logger, NestPinoLogger, READINESS, Readiness, startTracing, TracingSettings } from '@airlock/telemetry';
 
 export interface ServiceHandle {
   readonly app: INestApplication;
@@ -14,6 +14,7 @@ export interface BootstrapOptions {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
+  readonly tracing: TracingSettings;
   /** Called on SIGTERM/SIGINT after readiness turns false: stop taking work, finish or release. */
   readonly drain?: () => Promise<void>;
   readonly checks: () => Promise<Record<string, boolean>>;
@@ -23,6 +24,7 @@ export interface BootstrapOptions {
 /** Shared shape of every service: JSON logs, health/readiness, graceful shutdown. */
 export async function bootstrapService(options: BootstrapOptions): Promise<ServiceHandle> {
   const logger = createLogger(options.service, options.logLevel);
+  const tracing = startTracing(options.service, options.tracing);
   let accepting = true;
   const readiness: Readiness = { checks: options.checks, accepting: () => accepting };
 
@@ -44,6 +46,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Servi
     try {
       await options.drain?.();
       await app.close();
+      await tracing.shutdown();
     } catch (e) {
       logger.error({ err: (e as Error).message }, 'shutdown error');
     } finally {

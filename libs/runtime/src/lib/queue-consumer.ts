@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { HandlerMap, QueueConnection, QueueName, ServiceName, WorkerHost } from '@airlock/queue';
-import { Logger } from '@airlock/telemetry';
+import { Logger, TracingEnv, tracingSettingsFrom } from '@airlock/telemetry';
 import { bootstrapService } from './bootstrap';
 
-export interface ConsumerConfig {
+export interface ConsumerConfig extends TracingEnv {
   readonly HTTP_HOST: string;
   readonly HTTP_PORT: number;
   readonly LOG_LEVEL: string;
@@ -39,6 +39,7 @@ export async function runQueueConsumer<S extends ServiceName>(opts: ConsumerOpti
     host: opts.config.HTTP_HOST,
     port: opts.config.HTTP_PORT,
     logLevel: opts.config.LOG_LEVEL,
+    tracing: tracingSettingsFrom(opts.config),
     checks: async () => ({ redis: await opts.connection.ping(), ...(await opts.checks?.()) }),
     drain: async () => {
       await started.host?.close();

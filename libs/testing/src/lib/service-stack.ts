@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { keyEnvFor, SERVICES, ServiceName, StartedService, startService, waitReady } from '@airlock/devstack';
+import type { SpanRecord } from '@airlock/telemetry';
 import { IntegrationEnv } from './integration-env';
 
 export interface ServiceStack {
@@ -9,6 +10,10 @@ export interface ServiceStack {
   readonly services: Map<ServiceName, StartedService>;
   readonly workerTempRoot: string;
   readonly logDir: string;
+  /** Where every service writes its spans, one JSON line each. */
+  readonly traceDir: string;
+  /** Every span the services have finished so far. */
+  spans(): SpanRecord[];
   /** SIGKILL one service (a crash), or SIGTERM (a deploy). */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   restart(name: ServiceName): Promise<void>;
@@ -30,11 +35,12 @@ export async function freePort(): Promise<number> {
 export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<string, string> = {}): Promise<ServiceStack> {
   const logDir = join(env.tmp, 'logs');
   const workerTempRoot = join(env.tmp, 'worker');
+  const traceDir = join(env.tmp, 'traces');
   mkdirSync(logDir, { recursive: true });
   const services = new Map<ServiceName, StartedService>();
   const ports = new Map<ServiceName, number>();
   for (const name of SERVICES) ports.set(name, await freePort());
-  const serviceEnv = { ...env.env, WORKER_TMP_ROOT: workerTempRoot, API_URL: `http://127.0.0.1:${ports.get('api')}`, ...extraEnv };
+  const serviceEnv = { ...env.env, WORKER_TMP_ROOT: workerTempRoot, API_URL: `http://127.0.0.1:${ports.get('api')}`, TRACES_EXPORTER: 'file', TRACE_DIR: traceDir, ...extraEnv };
 
   const launch = async (name: ServiceName) => {
     const port = ports.get(name) ?? (await freePort());
@@ -58,6 +64,8 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
     services,
     workerTempRoot,
     logDir,
+    traceDir,
+    spans: () => readSpans(traceDir),
     kill,
     restart: async (name) => {
       await kill(name, 'SIGTERM');
@@ -67,4 +75,14 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
       await Promise.all(SERVICES.map((n) => kill(n, 'SIGTERM')));
     },
   };
+}
+
+function readSpans(dir: string): SpanRecord[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((file) =>
+    readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as SpanRecord),
+  );
 }
