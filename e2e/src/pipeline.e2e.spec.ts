@@ -146,8 +146,13 @@ describe('one media through all five services', () => {
 
   it('hides a media from another tenant and answers a repeated upload-complete without a second job', async () => {
     const id = await send(clip, 'same-message-1');
+    // Another tenant cannot read, list, explain, start or delete it: to them it does not exist.
     await expect(otherTenant.getMedia(id)).rejects.toMatchObject({ status: 404 });
+    await expect(otherTenant.timeline(id)).rejects.toMatchObject({ status: 404 });
+    await expect(otherTenant.uploadComplete(id)).rejects.toMatchObject({ status: 404 });
     await expect(otherTenant.deleteMedia(id)).rejects.toMatchObject({ status: 404 });
+    expect((await otherTenant.listMedia()).items.map((m) => m.id)).not.toContain(id);
+    expect((await client.listMedia({ limit: 200 })).items.map((m) => m.id)).toContain(id);
     const again = await client.uploadComplete(id);
     expect(again.id).toBe(id);
     const duplicate = await client.createMedia({ recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }], source: await seal(clip) }, 'same-message-1');

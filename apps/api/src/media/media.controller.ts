@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { createMediaSchema } from '@airlock/contracts';
+import { createMediaSchema, listMediaQuerySchema } from '@airlock/contracts';
 import { CurrentTenant, TenantGuard, TenantRef } from '../tenants/tenant.guard';
 import { MediaService } from './media.service';
 
@@ -20,6 +20,15 @@ export class MediaController {
   @ApiBody({ schema: z.toJSONSchema(createMediaSchema) as object })
   create(@CurrentTenant() tenant: TenantRef, @Body() body: unknown, @Headers('idempotency-key') key?: string) {
     return this.media.create(tenant.id, createMediaSchema.parse(body), idempotencyKeySchema.parse(key));
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The tenant's media, newest first (ids and states only), optionally for one room" })
+  @ApiQuery({ name: 'roomId', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  list(@CurrentTenant() tenant: TenantRef, @Query() query: unknown) {
+    return this.media.list(tenant.id, listMediaQuerySchema.parse(query));
   }
 
   @Post(':id/upload-complete')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CreateMediaRequest, CreateMediaResponse, JobName, MediaView } from '@airlock/contracts';
+import { CreateMediaRequest, CreateMediaResponse, JobName, ListMediaQuery, MediaList, MediaView } from '@airlock/contracts';
 import { appendEvent, Media, Prisma, transitionMedia } from '@airlock/db';
 import { DEFAULT_PROFILES, MediaState, recipientStatus, sizeClass, storageKeys, unknownProfiles } from '@airlock/domain';
 import { jobIdOf } from '@airlock/queue';
@@ -175,6 +175,22 @@ export class MediaService {
       keys: media.state === 'deleted' ? [] : recipients.map((r) => ({ recipientId: r.recipientId, jwe: r.outputKeyJwe })),
       createdAt: media.createdAt.toISOString(),
       updatedAt: media.updatedAt.toISOString(),
+    };
+  }
+
+  /** One page of the tenant's media, newest first; `nextCursor` continues after the last item. */
+  async list(tenantId: string, query: ListMediaQuery): Promise<MediaList> {
+    const rows = await this.deps.db.media.findMany({
+      where: { tenantId, ...(query.roomId ? { roomId: query.roomId } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: query.limit + 1,
+      ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
+      select: { id: true, state: true, roomId: true, createdAt: true },
+    });
+    const page = rows.slice(0, query.limit);
+    return {
+      items: page.map((m) => ({ id: m.id, state: m.state, recipientStatus: recipientStatus(m.state), roomId: m.roomId ?? undefined, createdAt: m.createdAt.toISOString() })),
+      nextCursor: rows.length > query.limit ? page[page.length - 1]?.id : undefined,
     };
   }
 

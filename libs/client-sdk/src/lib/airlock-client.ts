@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { CreateMediaRequest, CreateMediaResponse, MediaView } from '@airlock/contracts';
+import type { CreateMediaRequest, CreateMediaResponse, MediaList, MediaView } from '@airlock/contracts';
 
 export class AirlockApiError extends Error {
   constructor(
@@ -46,6 +46,15 @@ export class AirlockClient {
 
   getMedia(id: string): Promise<MediaView> {
     return this.call('GET', `/v1/media/${encodeURIComponent(id)}`);
+  }
+
+  listMedia(query: { roomId?: string; limit?: number; cursor?: string } = {}): Promise<MediaList> {
+    const params = new URLSearchParams(Object.entries(query).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])));
+    return this.call('GET', `/v1/media${params.size ? `?${params}` : ''}`);
+  }
+
+  timeline(id: string): Promise<{ id: string; events: { at: string; type: string; from: string | null; to: string | null; reason: string | null }[] }> {
+    return this.call('GET', `/v1/media/${encodeURIComponent(id)}/timeline`);
   }
 
   deleteMedia(id: string): Promise<{ id: string; state: string }> {

@@ -63,6 +63,18 @@ export interface MediaView {
   updatedAt: string;
 }
 
+export const listMediaQuerySchema = z.object({
+  roomId: z.string().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().uuid().optional(),
+});
+export type ListMediaQuery = z.infer<typeof listMediaQuerySchema>;
+
+export interface MediaList {
+  items: { id: string; state: string; recipientStatus: string; roomId?: string; createdAt: string }[];
+  nextCursor?: string;
+}
+
 export interface ApiError {
   error: { code: string; message: string; details?: unknown };
 }
