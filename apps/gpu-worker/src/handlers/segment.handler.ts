@@ -19,7 +19,7 @@ export class SegmentHandler {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
-      const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, accel: 'cpu' });
+      const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: 'cpu' });
       const span = { 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': 'cpu' };
       await withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
       const initPath = ws.path('init.mp4');

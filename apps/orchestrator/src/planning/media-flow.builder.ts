@@ -72,6 +72,7 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
               fps: plan.fps,
               segment: required(segmentByIndex.get(task.segmentIndex), `segment ${task.segmentIndex}`),
               rendition: required(renditionByName.get(task.rendition), `rendition ${task.rendition}`),
+              ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}),
             },
             attempts: input.taskAttempts,
             onFailure: 'report-to-parent',

@@ -54,6 +54,12 @@ describe('outputFps', () => {
     expect(outputFps({ num: 60000, den: 1001 })).toEqual({ num: 60000, den: 1001 });
   });
 
+  it('puts variable-rate sources on a constant 30 or 60 fps grid', () => {
+    expect(outputFps({ num: 59, den: 4 }, true)).toEqual({ num: 30, den: 1 });
+    expect(outputFps({ num: 30, den: 1 }, true)).toEqual({ num: 30, den: 1 });
+    expect(outputFps({ num: 48, den: 1 }, true)).toEqual({ num: 60, den: 1 });
+  });
+
   it('halves until at most 60 fps', () => {
     expect(fpsValue(outputFps({ num: 120, den: 1 }))).toBe(60);
     expect(fpsValue(outputFps({ num: 240, den: 1 }))).toBe(60);

@@ -57,6 +57,8 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
       fps: frameRateSchema,
       segment: segmentSpecSchema,
       rendition: renditionSchema,
+      /** The source's HDR transfer: HDR rungs signal it, SDR rungs are tone-mapped from it. */
+      sourceHdr: z.enum(['pq', 'hlg']).optional(),
     }),
   }),
   z.object({

@@ -11,6 +11,7 @@ export const TERMINAL_REASONS = {
   too_long: 'The video is longer than the tenant allows.',
   too_large: 'The video is larger than the tenant allows.',
   too_many_pixels: 'The video dimensions exceed the tenant limit.',
+  absurd_dimensions: 'The video header declares a picture far larger than any camera makes; it is not decoded.',
   verification_failed: 'An output failed verification.',
 } as const;
 export type TerminalReason = keyof typeof TERMINAL_REASONS;

@@ -102,7 +102,7 @@ describe('buildSegmentEncodeArgs', () => {
   });
 
   it('builds libx265 10-bit with PQ colour tags for an HDR rendition', () => {
-    expect(buildSegmentEncodeArgs(input({ rendition: r1080hdr, fps: { num: 24000, den: 1001 } }))).toEqual([
+    expect(buildSegmentEncodeArgs(input({ rendition: r1080hdr, sourceHdr: 'pq', fps: { num: 24000, den: 1001 } }))).toEqual([
       ...HEAD,
       ...SEEK_4,
       '-vf',
@@ -132,12 +132,24 @@ describe('buildSegmentEncodeArgs', () => {
   });
 
   it('signals HLG when the source is HLG, and 8-bit without tags for SDR hevc', () => {
-    const hlg = buildSegmentEncodeArgs(input({ rendition: r1080hdr, hdrTransfer: 'hlg' }));
+    const hlg = buildSegmentEncodeArgs(input({ rendition: r1080hdr, sourceHdr: 'hlg' }));
     expect(hlg[hlg.indexOf('-color_trc') + 1]).toBe('arib-std-b67');
 
     const sdr = buildSegmentEncodeArgs(input({ rendition: { ...r1080hdr, name: '2160p', hdr: false, width: 3840, height: 2160 } }));
     expect(sdr[sdr.indexOf('-vf') + 1]).toBe('fps=30/1,scale=3840:2160:flags=bicubic+accurate_rnd+bitexact,format=yuv420p');
     expect(sdr).not.toContain('-color_trc');
+  });
+
+  it('tone-maps SDR rungs of HDR sources to BT.709 and tags them; refuses an HDR rung of an SDR source', () => {
+    for (const sourceHdr of ['pq', 'hlg'] as const) {
+      const args = buildSegmentEncodeArgs(input({ sourceHdr }));
+      expect(args[args.indexOf('-vf') + 1]).toBe(
+        'fps=30/1,scale=640:360:flags=bicubic+accurate_rnd+bitexact,zscale=transfer=linear:npl=100,format=gbrpf32le,zscale=primaries=bt709,tonemap=tonemap=hable:desat=0,zscale=transfer=bt709:matrix=bt709:range=tv,format=yuv420p',
+      );
+      expect(args[args.indexOf('-color_trc') + 1]).toBe('bt709');
+      expect(args[args.indexOf('-color_primaries') + 1]).toBe('bt709');
+    }
+    expect(() => buildSegmentEncodeArgs(input({ rendition: r1080hdr }))).toThrow(/needs an HDR source/);
   });
 
   it('builds h264_nvenc', () => {
@@ -175,7 +187,7 @@ describe('buildSegmentEncodeArgs', () => {
   });
 
   it('builds hevc_nvenc main10 for HDR', () => {
-    const args = buildSegmentEncodeArgs(input({ accel: 'nvenc', rendition: r1080hdr }));
+    const args = buildSegmentEncodeArgs(input({ accel: 'nvenc', rendition: r1080hdr, sourceHdr: 'pq' }));
     expect(args.slice(args.indexOf('-vf'), args.indexOf('-flags'))).toEqual([
       '-vf',
       'fps=30/1,scale=1920:1080:flags=bicubic+accurate_rnd+bitexact,format=p010le',
@@ -285,7 +297,7 @@ describe('buildSegmentEncodeArgs', () => {
   });
 
   it('uses p010 surfaces and main10 for HDR on vaapi, and honours a device override', () => {
-    const args = buildSegmentEncodeArgs(input({ accel: 'vaapi', rendition: r1080hdr, encoderOptions: { vaapiDevice: '/dev/dri/renderD129' } }));
+    const args = buildSegmentEncodeArgs(input({ accel: 'vaapi', rendition: r1080hdr, sourceHdr: 'pq', encoderOptions: { vaapiDevice: '/dev/dri/renderD129' } }));
     expect(args).toContain('vaapi=va:/dev/dri/renderD129');
     expect(args[args.indexOf('-vf') + 1]).toMatch(/,format=p010,hwupload$/);
     expect(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 6)).toEqual(['-c:v', 'hevc_vaapi', '-profile:v', 'main10', '-tag:v', 'hvc1']);

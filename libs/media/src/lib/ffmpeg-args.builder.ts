@@ -1,6 +1,7 @@
 import type { RenditionSpec, SegmentSpec } from '@airlock/contracts';
 import type { FrameRate } from '@airlock/domain';
 import { encoderFor, type EncoderFactoryOptions } from './encoder.factory';
+import { SDR_COLOR_ARGS, TONE_MAP_TO_SDR } from './tone-map';
 import type { Accel, HdrTransfer } from './video-encoder.types';
 
 /**
@@ -18,8 +19,8 @@ export interface SegmentEncodeInput {
   readonly fps: FrameRate;
   readonly rendition: RenditionSpec;
   readonly accel: Accel;
-  /** Transfer signalled on HDR renditions (from the source probe). Defaults to PQ. */
-  readonly hdrTransfer?: HdrTransfer;
+  /** The source's HDR transfer (from the probe), absent for SDR sources. HDR rungs signal it; SDR rungs are tone-mapped from it. */
+  readonly sourceHdr?: HdrTransfer;
   readonly encoderOptions?: EncoderFactoryOptions;
 }
 
@@ -58,9 +59,11 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
   if (p.rendition.hdr && p.rendition.codec !== 'hevc') {
     throw new RangeError(`HDR rendition "${p.rendition.name}" must use hevc (h264 has no 10-bit player support)`);
   }
+  if (p.rendition.hdr && !p.sourceHdr) throw new RangeError(`HDR rendition "${p.rendition.name}" needs an HDR source`);
+  const toneMap = !p.rendition.hdr && p.sourceHdr !== undefined;
 
   const encoder = encoderFor(p.rendition.codec, p.accel, p.encoderOptions);
-  const target = { rendition: p.rendition, hdrTransfer: p.hdrTransfer ?? 'pq' };
+  const target = { rendition: p.rendition, hdrTransfer: p.sourceHdr ?? 'pq' };
   const start = formatSeconds(p.segment.startSec);
 
   const filters = [
@@ -69,6 +72,7 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
     `fps=${p.fps.num}/${p.fps.den}`,
     // Bit-exact, accurately rounded scaling: swscale's SIMD paths otherwise vary by CPU.
     `scale=${p.rendition.width}:${p.rendition.height}:flags=bicubic+accurate_rnd+bitexact`,
+    ...(toneMap ? TONE_MAP_TO_SDR : []),
     ...encoder.outputFilters(target),
   ];
 
@@ -100,6 +104,7 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
     '-vf',
     filters.join(','),
     ...encoder.codecArgs(target),
+    ...(toneMap ? SDR_COLOR_ARGS : []),
     ...BITEXACT,
     // Timestamps continue from the chunk's position in the whole video, so tfdt (base
     // decode time) is start*timescale and packaged chunks concatenate into one timeline.

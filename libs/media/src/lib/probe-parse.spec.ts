@@ -176,6 +176,16 @@ describe('parseProbe: rejections', () => {
     expect(parseProbe(evidence({ ffprobe: noSize }))).toMatchObject({ ok: false, code: 'truncated_media' });
   });
 
+  it('refuses a decompression bomb from its header, before any other check, and keeps 8K', () => {
+    const bomb = ffprobeJson([videoStream({ width: 12000, height: 12000, duration: 'N/A' })], { duration: 'N/A' });
+    expect(parseProbe(evidence({ ffprobe: bomb, errorLines: ['Truncating packet'] }))).toEqual({
+      ok: false,
+      code: 'absurd_dimensions',
+      message: 'The video header declares 12000x12000 pixels per frame.',
+    });
+    expect(ok(parseProbe(evidence({ ffprobe: ffprobeJson([videoStream({ width: 7680, height: 4320 })]) }))).video?.width).toBe(7680);
+  });
+
   it('rejects unsupported video and audio codecs by name', () => {
     const video = rejected(parseProbe(evidence({ ffprobe: ffprobeJson([videoStream({ codec_name: 'wmv3' }), audioStream()]) })));
     expect(video).toEqual({ ok: false, code: 'unsupported_codec', message: 'The video codec "wmv3" is not supported.' });

@@ -77,6 +77,9 @@ export interface ProbeEvidence {
 }
 
 type Rejection = Extract<ProbeOutcome, { ok: false }>;
+
+/** 8K x 8K: beyond any camera, and the point where one decoded frame costs ~100 MB. */
+export const MAX_SOURCE_PIXELS = 8192 * 8192;
 const reject = (code: Rejection['code'], message: string): Rejection => ({ ok: false, code, message });
 
 export function parseProbe(evidence: ProbeEvidence): ProbeOutcome {
@@ -106,6 +109,12 @@ export function parseProbe(evidence: ProbeEvidence): ProbeOutcome {
   if (!videoStream && !audioStream) return reject('not_media', 'The file contains no video or audio streams.');
   if (videoStream && !audioStream && isImageOrTextCodec(videoStream.codec_name ?? '')) {
     return reject('not_media', 'The file is a still image or text, not a video or audio file.');
+  }
+
+  // A decompression bomb announces itself in the header: refuse before anything decodes a frame.
+  const declaredPixels = (toInt(videoStream?.width) ?? 0) * (toInt(videoStream?.height) ?? 0);
+  if (declaredPixels > MAX_SOURCE_PIXELS) {
+    return reject('absurd_dimensions', `The video header declares ${videoStream?.width}x${videoStream?.height} pixels per frame.`);
   }
 
   if (evidence.errorLines.length > 0) {
