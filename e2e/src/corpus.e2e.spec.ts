@@ -91,7 +91,7 @@ describe('the media corpus', () => {
     await run(process.execPath, [join(env.root, 'scripts/make-corpus.mjs'), join(env.tmp, 'corpus')], { maxBuffer: 1 << 20 });
     // Everything in flight at once, as a busy chat would send it; each test awaits its own.
     for (const [name, { profiles }] of Object.entries(CORPUS)) sent.set(name, send(join(env.tmp, 'corpus', name), profiles));
-    sent.forEach((p) => p.catch(() => undefined));
+    for (const p of sent.values()) p.catch(() => undefined);
   }, 300_000);
 
   afterAll(async () => {

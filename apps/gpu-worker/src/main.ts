@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { JWK } from 'jose';
 import { loadEnv, workerEnvSchema } from '@airlock/config';
-import { encoderBuild } from '@airlock/media';
+import { detectAccels, encoderBuild, encodePaths, pathLabel } from '@airlock/media';
 import { QueueConnection } from '@airlock/queue';
 import { failBoot, runQueueConsumer } from '@airlock/runtime';
 import { defaultTempRoot, wipeTempRoot } from './attempt/attempt-workspace';
@@ -26,6 +26,8 @@ async function main() {
     tempRoot,
     ffmpegTimeoutMs: config.FFMPEG_TIMEOUT_SEC * 1000,
     encoderBuild: await encoderBuild(),
+    // The worker's class: declared, or the first hardware encoder that passes a smoke test.
+    encodePaths: encodePaths(config.WORKER_ACCEL === 'auto' ? await detectAccels() : [config.WORKER_ACCEL, 'cpu']),
   };
   const probe = new ProbeHandler(deps);
   const segment = new SegmentHandler(deps);
@@ -44,7 +46,7 @@ async function main() {
     drain: () => wipeTempRoot(tempRoot).then(() => undefined),
   });
   if (wiped > 0) logger.warn({ tempRoot, wiped }, 'wiped leftovers of a previous worker');
-  logger.info({ workerId, lanes: config.WORKER_LANES, tempRoot, encoderBuild: deps.encoderBuild }, 'worker ready');
+  logger.info({ workerId, lanes: config.WORKER_LANES, tempRoot, encoderBuild: deps.encoderBuild, encodePaths: deps.encodePaths.map(pathLabel) }, 'worker ready');
 }
 
 main().catch((e) => failBoot('gpu-worker', e));

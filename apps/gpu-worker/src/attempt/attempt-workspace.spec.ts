@@ -111,6 +111,7 @@ describe('attempt workspace', () => {
       tempRoot,
       ffmpegTimeoutMs: 1000,
       encoderBuild: 'none',
+      encodePaths: [],
     });
 
     beforeEach(() => {

@@ -19,6 +19,7 @@ import {
   countVideoFrames,
   decryptMediaSegment,
   encoderBuild,
+  encodePaths,
   packageVideoChunk,
   readSegmentFacts,
   readTrackProtection,
@@ -179,6 +180,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       tempRoot,
       ffmpegTimeoutMs: 120_000,
       encoderBuild: await encoderBuild(),
+      encodePaths: encodePaths(['cpu']),
     };
   });
 
@@ -294,7 +296,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
         taskId: payload.taskId,
         attemptNumber: 1,
         workerId: deps.workerId,
-        encoderPath: 'cpu:libx264',
+        encoderPath: 'cpu/sw-decode:libx264',
         encoderBuild: deps.encoderBuild,
         stream: {
           rendition: '240p',
@@ -448,6 +450,14 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expect(grants.grantsFor(payload.taskId)).toHaveLength(2);
       expectGrantClosed(payload.taskId, report.attemptId);
       expectGrantClosed(payload.taskId, again.attemptId);
+      await expectTempRootEmpty();
+    });
+
+    it('falls back from NVENC (no GPU on this machine) to software decode, then to the CPU, records the path, and still matches byte for byte', async () => {
+      const nvencWorker = new SegmentHandler({ ...deps, encodePaths: encodePaths(['nvenc', 'cpu']) });
+      const fellBack = await nvencWorker.handle(payload, jobContext({ attempt: 3 }));
+      expect(fellBack.encoderPath).toMatch(/^cpu\/sw-decode:libx264 after nvenc\/hw-decode \((exit \d+|signal)\), nvenc\/sw-decode \((exit \d+|signal)\)$/);
+      expect(fellBack.outputs).toEqual(report.outputs);
       await expectTempRootEmpty();
     });
 

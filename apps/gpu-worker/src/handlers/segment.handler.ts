@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { JobName, PayloadOf, TaskReport } from '@airlock/contracts';
-import { buildSegmentEncodeArgs, packageVideoChunk, readInitFacts, runProcess } from '@airlock/media';
+import { buildSegmentEncodeArgs, describePathTaken, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
 import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
@@ -19,9 +19,12 @@ export class SegmentHandler {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
-      const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: 'cpu' });
-      const span = { 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': 'cpu' };
-      await withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
+      // hw -> sw decode -> sw encode: the first path that runs is the one recorded on the attempt.
+      const taken = await withEncoderFallback(this.deps.encodePaths, (path) => {
+        const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode });
+        const span = { 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': pathLabel(path) };
+        return withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
+      });
       const initPath = ws.path('init.mp4');
       const segPath = ws.path('segment.m4s');
       const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
@@ -33,6 +36,7 @@ export class SegmentHandler {
       ]);
       return {
         outputs,
+        encoderPath: describePathTaken(taken, encoderFor(rendition.codec, taken.path.accel).encoder),
         stream: {
           rendition: rendition.name,
           type: 'video' as const,
@@ -48,7 +52,6 @@ export class SegmentHandler {
     return {
       taskId: data.taskId,
       ...attempt,
-      encoderPath: rendition.codec === 'h264' ? 'cpu:libx264' : 'cpu:libx265',
       encoderBuild: this.deps.encoderBuild,
       finishedAt: new Date().toISOString(),
       ...result,

@@ -1,3 +1,4 @@
+import type { EncodePath } from '@airlock/media';
 import { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
 
@@ -9,4 +10,6 @@ export interface WorkerDeps {
   readonly tempRoot: string;
   readonly ffmpegTimeoutMs: number;
   readonly encoderBuild: string;
+  /** The encode paths this worker tries in order (hw -> sw decode -> sw encode), from detection at start. */
+  readonly encodePaths: readonly EncodePath[];
 }

@@ -100,6 +100,8 @@ export const workerEnvSchema = baseEnvSchema.extend({
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['short', 'long'])).min(1)),
   CONCURRENCY: z.coerce.number().int().min(1).default(2),
+  /** The worker's encoder class; `auto` smoke-tests NVENC, QSV and VAAPI at start and falls back to the CPU. */
+  WORKER_ACCEL: z.enum(['auto', 'cpu', 'nvenc', 'qsv', 'vaapi']).default('auto'),
   FFMPEG_TIMEOUT_SEC: z.coerce.number().int().positive().default(1800),
   /** Where grants are exchanged (the api). */
   API_URL: z.string().url().default('http://127.0.0.1:3000'),

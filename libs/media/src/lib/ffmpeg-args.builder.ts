@@ -19,6 +19,8 @@ export interface SegmentEncodeInput {
   readonly fps: FrameRate;
   readonly rendition: RenditionSpec;
   readonly accel: Accel;
+  /** 'hw' decodes the source on the encoder's GPU too (the first rung of the fallback ladder). */
+  readonly decode?: 'hw' | 'sw';
   /** The source's HDR transfer (from the probe), absent for SDR sources. HDR rungs signal it; SDR rungs are tone-mapped from it. */
   readonly sourceHdr?: HdrTransfer;
   readonly encoderOptions?: EncoderFactoryOptions;
@@ -79,6 +81,7 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
   return [
     ...COMMON_PREFIX,
     ...encoder.deviceArgs(),
+    ...(p.decode === 'hw' ? encoder.hwDecodeArgs() : []),
     // One decoder thread: frame-threaded decoding can deliver different frames around the
     // seek point; single-threaded is repeatable.
     '-threads',

@@ -24,6 +24,10 @@ export class NvencEncoder implements VideoEncoderArgs {
     return [];
   }
 
+  hwDecodeArgs(): string[] {
+    return ['-hwaccel', 'cuda'];
+  }
+
   outputFilters(target: EncodeTarget): string[] {
     return [target.rendition.hdr ? 'format=p010le' : 'format=yuv420p'];
   }

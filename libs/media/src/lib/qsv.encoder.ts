@@ -23,6 +23,10 @@ export class QsvEncoder implements VideoEncoderArgs {
     return ['-init_hw_device', 'qsv=hw', '-filter_hw_device', 'hw'];
   }
 
+  hwDecodeArgs(): string[] {
+    return ['-hwaccel', 'qsv', '-hwaccel_device', 'hw'];
+  }
+
   outputFilters(target: EncodeTarget): string[] {
     // extra_hw_frames: the encoder keeps reference surfaces; without spare frames the pool runs dry.
     return [target.rendition.hdr ? 'format=p010le' : 'format=nv12', 'hwupload=extra_hw_frames=64', 'format=qsv'];

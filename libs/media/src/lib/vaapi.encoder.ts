@@ -29,6 +29,10 @@ export class VaapiEncoder implements VideoEncoderArgs {
     return ['-init_hw_device', `vaapi=va:${this.device}`, '-filter_hw_device', 'va'];
   }
 
+  hwDecodeArgs(): string[] {
+    return ['-hwaccel', 'vaapi', '-hwaccel_device', 'va'];
+  }
+
   outputFilters(target: EncodeTarget): string[] {
     return [target.rendition.hdr ? 'format=p010' : 'format=nv12', 'hwupload'];
   }

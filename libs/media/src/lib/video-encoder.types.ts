@@ -26,6 +26,8 @@ export interface VideoEncoderArgs {
   readonly encoder: string;
   /** Global options placed before the input (hardware device creation). */
   deviceArgs(): string[];
+  /** Input options that decode the source on this class's hardware, frames downloaded for the CPU filters. */
+  hwDecodeArgs(): string[];
   /** Filters appended after fps and scale: final pixel format and, for VAAPI/QSV, the upload to the GPU. */
   outputFilters(target: EncodeTarget): string[];
   /** `-c:v <encoder>` and its rate control, GOP and colour options. */

@@ -10,6 +10,10 @@ export class X264Encoder implements VideoEncoderArgs {
     return [];
   }
 
+  hwDecodeArgs(): string[] {
+    return [];
+  }
+
   outputFilters(_target: EncodeTarget): string[] {
     return ['format=yuv420p'];
   }

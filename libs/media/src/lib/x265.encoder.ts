@@ -14,6 +14,10 @@ export class X265Encoder implements VideoEncoderArgs {
     return [];
   }
 
+  hwDecodeArgs(): string[] {
+    return [];
+  }
+
   outputFilters(target: EncodeTarget): string[] {
     // HDR needs 10 bits: 8-bit PQ/HLG bands visibly.
     return [target.rendition.hdr ? 'format=yuv420p10le' : 'format=yuv420p'];
