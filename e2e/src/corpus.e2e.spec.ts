@@ -133,7 +133,7 @@ describe('the media corpus', () => {
     return stderr;
   }
 
-  it.each(Object.entries(CORPUS))('%s', async (name, { expected }) => {
+  it.each(Object.entries(CORPUS))('%s', async (name, { profiles, expected }) => {
     const media = await (sent.get(name) as Promise<MediaView>);
     if (expected.state === 'failed_terminal') {
       expect({ state: media.state, code: media.failure?.code }).toEqual({ state: 'failed_terminal', code: expected.code });
@@ -142,6 +142,8 @@ describe('the media corpus', () => {
     }
     expect({ state: media.state, failure: media.failure }).toEqual({ state: 'ready', failure: undefined });
     expect(media.renditions.map((r) => r.name)).toEqual([...expected.rungs.map((r) => r.name), ...(expected.audio ? ['audio'] : [])]);
+    // Default profiles bring the muted preview sub-flow along, for every source with video.
+    expect(media.preview !== undefined).toBe(!profiles && expected.rungs.length > 0);
     const job = await env.db.job.findFirstOrThrow({ where: { mediaId: media.id } });
     if (expected.lane) expect(job.lane).toBe(expected.lane);
     const plan = job.plan as { fps: { num: number; den: number }; segments: { frameCount: number }[] };

@@ -81,7 +81,7 @@ describe('one media through all five services', () => {
     expect(media.renditions.every((r) => r.ready)).toBe(true);
     expect(media.progress.done).toBe(media.progress.total);
     expect(media.probe).toMatchObject({ width: 1920, height: 1080, hasAudio: true });
-    expect([...seen].every((s) => ['uploaded', 'queued', 'processing', 'verifying', 'ready'].includes(s))).toBe(true);
+    expect([...seen].every((s) => ['uploaded', 'queued', 'processing', 'preview_ready', 'verifying', 'ready'].includes(s))).toBe(true);
     const manifests = media.manifests ?? { hls: '', dash: '' };
 
     const upstream = `${env.s3Endpoint}/${env.bucket}`;
@@ -110,7 +110,13 @@ describe('one media through all five services', () => {
 
     const timeline = await (await fetch(`${stack.apiUrl}/v1/media/${id}/timeline`, { headers: { Authorization: 'Bearer key-a' } })).json();
     const transitions = (timeline.events as { to: string | null }[]).map((e) => e.to).filter(Boolean);
-    expect(transitions).toEqual(['created', 'uploaded', 'queued', 'processing', 'verifying', 'ready']);
+    // The preview sub-flow published while the ladder was still running.
+    expect(transitions).toEqual(['created', 'uploaded', 'queued', 'processing', 'preview_ready', 'verifying', 'ready']);
+
+    // The preview: muted 360p of the first seconds, playable by the recipient like the rest.
+    expect(media.preview?.hls).toMatch(/-preview\/master\.m3u8$/);
+    const preview = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: (media.preview?.hls ?? '').slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
+    expect({ fatal: preview.fatalErrors, end: preview.reachedEnd, variants: preview.variants }).toEqual({ fatal: [], end: true, variants: 1 });
     firstId = id;
   });
 
@@ -126,7 +132,7 @@ describe('one media through all five services', () => {
     expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['api', 'orchestrator', 'gpu-worker', 'verifier', 'manifester']));
 
     const jobs = trace.filter((s) => s.kind === 'CONSUMER').map((s) => String(s.attributes['bullmq.job.name']));
-    for (const name of ['media.start', 'media.probe', 'media.plan', 'segment.transcode', 'audio.transcode', 'task.record', 'outputs.verify', 'manifest.write', 'media.publish']) {
+    for (const name of ['media.start', 'media.probe', 'media.plan', 'segment.transcode', 'audio.transcode', 'task.record', 'outputs.verify', 'manifest.write', 'media.preview', 'media.publish']) {
       expect(jobs).toContain(name);
     }
     const lastJob = trace.filter((s) => s.kind === 'CONSUMER').sort((a, b) => a.startMs + a.durationMs - (b.startMs + b.durationMs)).pop();
@@ -136,7 +142,7 @@ describe('one media through all five services', () => {
     const encodes = trace.filter((s) => s.name === 'ffmpeg.encode');
     expect(encodes.length).toBe(jobs.filter((j) => j === 'segment.transcode' || j === 'audio.transcode').length);
     for (const e of encodes) {
-      expect(['240p', '360p', '720p', '1080p', 'audio']).toContain(e.attributes['airlock.profile']);
+      expect(['preview_360p', '240p', '360p', '720p', '1080p', 'audio']).toContain(e.attributes['airlock.profile']);
       expect(e.attributes['airlock.duration_class']).toMatch(/^(xs|s|m|l|xl)$/);
       expect(byId.get(e.parentSpanId ?? '')?.kind).toBe('CONSUMER');
     }

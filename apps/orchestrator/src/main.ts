@@ -5,6 +5,7 @@ import { QueueConnection, SERVICE_QUEUES } from '@airlock/queue';
 import { failBoot, runQueueConsumer } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { PlanHandler } from './handlers/plan.handler';
+import { PreviewHandler } from './handlers/preview.handler';
 import { PublishHandler } from './handlers/publish.handler';
 import { RecordHandler } from './handlers/record.handler';
 import { StartHandler } from './handlers/start.handler';
@@ -20,6 +21,7 @@ async function main() {
   const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db);
   const publish = new PublishHandler(db, store);
+  const preview = new PreviewHandler(db);
   const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
 
   await runQueueConsumer({
@@ -32,6 +34,7 @@ async function main() {
       'media.plan': (d, ctx) => plan.handle(d, ctx),
       'task.record': (d, ctx) => record.handle(d, ctx),
       'media.publish': (d, ctx) => publish.handle(d, ctx),
+      'media.preview': (d, ctx) => preview.handle(d, ctx),
       'sweep.run': () => sweep.handle(),
     },
     checks: async () => ({ postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false) }),

@@ -170,6 +170,10 @@ export class MediaService {
       ...(ready && media.manifestHlsKey && media.manifestDashKey
         ? { manifests: { hls: this.deps.store.publicUrl(media.manifestHlsKey), dash: this.deps.store.publicUrl(media.manifestDashKey) } }
         : {}),
+      // The muted preview, from preview_ready on, while the media lives.
+      ...(['preview_ready', 'verifying', 'ready'].includes(media.state) && media.previewHlsKey && media.previewDashKey
+        ? { preview: { hls: this.deps.store.publicUrl(media.previewHlsKey), dash: this.deps.store.publicUrl(media.previewDashKey) } }
+        : {}),
       ...(media.failureCode ? { failure: { code: media.failureCode, message: media.failureMessage ?? '' } } : {}),
       keyId: media.outputKeyId,
       keys: media.state === 'deleted' ? [] : recipients.map((r) => ({ recipientId: r.recipientId, jwe: r.outputKeyJwe })),

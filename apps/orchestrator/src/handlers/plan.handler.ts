@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { JobName, PayloadOf, Probe, ProbeOutcome, probeOutcomeSchema } from '@airlock/contracts';
-import { durationClass, policyViolation, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
+import { durationClass, isPreviewRendition, policyViolation, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, QueueConnection } from '@airlock/queue';
-import { buildMediaFlow, tasksOf } from '../planning/media-flow.builder';
+import { buildMediaFlow, buildPreviewFlow, tasksOf } from '../planning/media-flow.builder';
 import { policyOf } from '../planning/job-policy';
 import { planMedia, PlanSettings } from '../planning/media-plan';
 
@@ -56,7 +56,8 @@ export class PlanHandler {
           lane: plan.lane,
           probe: probe as unknown as Prisma.InputJsonValue,
           plan: plan as unknown as Prisma.InputJsonValue,
-          tasksTotal: tasks.length,
+          // The ladder's tasks: the preview sub-flow publishes on its own and is not waited for.
+          tasksTotal: tasks.filter((t) => !isPreviewRendition(t.rendition)).length,
         },
       });
       if (count !== 1) return false;
@@ -71,6 +72,7 @@ export class PlanHandler {
         data: {
           lane: plan.lane,
           renditions: plan.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+          preview: plan.preview ? `${plan.preview.rendition.name} ${plan.preview.rendition.width}x${plan.preview.rendition.height}, ${plan.preview.segments.length} segments` : null,
           skipped: plan.skipped,
           segments: plan.segments.length,
           gopAlignedCuts: plan.segments.filter((s) => s.gopAligned).length,
@@ -82,19 +84,21 @@ export class PlanHandler {
     });
     if (!planned) return { outcome: 'not_planned' };
 
-    await this.queues.addFlow(
-      buildMediaFlow({
-        mediaId,
-        jobId,
-        sourceKey: job.media.sourceKey,
-        durationSec: probe.durationSec,
-        plan,
-        tasks,
-        taskAttempts: this.settings.taskAttempts,
-        keyTtlSec: policy.worker_key_ttl_seconds,
-        outputKeyId: job.media.outputKeyId,
-      }),
-    );
+    const flowInput = {
+      mediaId,
+      jobId,
+      sourceKey: job.media.sourceKey,
+      durationSec: probe.durationSec,
+      plan,
+      tasks,
+      taskAttempts: this.settings.taskAttempts,
+      keyTtlSec: policy.worker_key_ttl_seconds,
+      outputKeyId: job.media.outputKeyId,
+    };
+    // The preview first: its few tasks reach the lane ahead of the ladder's.
+    const preview = buildPreviewFlow(flowInput);
+    if (preview) await this.queues.addFlow(preview);
+    await this.queues.addFlow(buildMediaFlow(flowInput));
     return { outcome: 'planned' };
   }
 

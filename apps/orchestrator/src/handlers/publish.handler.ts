@@ -1,9 +1,10 @@
 import { JobName, ManifestResult, manifestResultSchema, PayloadOf } from '@airlock/contracts';
 import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
-import { AUDIO_RENDITION, RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
+import { RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { ObjectStore } from '@airlock/storage';
 import { policyOf } from '../planning/job-policy';
+import { writeOutputPointers } from './output-pointers';
 
 /**
  * The last step: write the canonical output pointers once and flip the media to `ready`
@@ -28,7 +29,6 @@ export class PublishHandler {
       return { outcome: result.code };
     }
 
-    const ownerOf = await this.taskOwners(jobId);
     const published = await this.db.$transaction(async (tx) => {
       // The flip first: a media that is no longer verifying (deleted meanwhile) gets no pointers.
       const flipped = await transitionMediaIn(tx, {
@@ -40,22 +40,7 @@ export class PublishHandler {
         set: { manifestHlsKey: result.hlsKey, manifestDashKey: result.dashKey },
       });
       if (!flipped) return false;
-      const verifiedAt = new Date();
-      await tx.output.createMany({
-        data: result.outputs.map((o) => ({
-          mediaId,
-          taskId: ownerOf(o.rendition, o.kind === 'init' ? -1 : o.segmentIndex),
-          kind: o.kind,
-          rendition: o.rendition,
-          segmentIndex: o.segmentIndex,
-          key: o.key,
-          sha256: o.sha256,
-          sizeBytes: BigInt(o.sizeBytes),
-          durationSec: o.kind === 'media' ? o.duration / o.timescale : null,
-          verifiedAt,
-        })),
-        skipDuplicates: true,
-      });
+      await writeOutputPointers(this.db, tx, mediaId, jobId, result);
       await tx.job.updateMany({ where: { id: jobId, state: 'packaging' }, data: { state: 'published' } });
       return true;
     });
@@ -69,14 +54,6 @@ export class PublishHandler {
     if (!policyOf(job).source_delete_after_success) return;
     await this.store.delete([job.media.sourceKey]);
     await appendEvent(this.db, { mediaId, jobId, type: 'source_deleted', reason: 'source_delete_after_success' });
-  }
-
-  /** A video task owns its segment; the audio task owns every audio object; a shared init has no single owner. */
-  private async taskOwners(jobId: string): Promise<(rendition: string, segmentIndex: number) => string | null> {
-    const tasks = await this.db.task.findMany({ where: { jobId }, select: { id: true, rendition: true, segmentIndex: true, kind: true } });
-    const audio = tasks.find((t) => t.kind === 'audio')?.id ?? null;
-    const video = new Map(tasks.filter((t) => t.kind === 'video').map((t) => [`${t.rendition}/${t.segmentIndex}`, t.id]));
-    return (rendition, segmentIndex) => (rendition === AUDIO_RENDITION ? audio : (video.get(`${rendition}/${segmentIndex}`) ?? null));
   }
 
   private async fail(mediaId: string, jobId: string, to: 'failed_retryable' | 'failed_terminal', code: string, message: string) {

@@ -1,5 +1,6 @@
 import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contracts';
 import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
+import { isPreviewRendition } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
 
 /**
@@ -26,7 +27,7 @@ export class RecordHandler {
         where: { id: taskId, state: { in: ['queued', 'running'] } },
         data: { state: 'succeeded', winningAttemptId: report.attemptId, attemptCount: report.attemptNumber },
       });
-      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { winningAttemptId: true } });
+      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { winningAttemptId: true, rendition: true } });
       const stale = task.winningAttemptId !== report.attemptId;
       // Insert-or-ignore: a repeated callback of the same attempt is a no-op, even when concurrent.
       await tx.attempt.createMany({
@@ -50,7 +51,8 @@ export class RecordHandler {
         await appendEvent(tx, { mediaId, jobId, type: 'attempt_stale', reason: 'newer_attempt_won', data: { taskId, attemptId: report.attemptId } });
         return;
       }
-      if (won.count !== 1) return;
+      // The preview's tasks are the preview sub-flow's business: the ladder's count leaves them out.
+      if (won.count !== 1 || isPreviewRendition(task.rendition)) return;
       const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } } });
       if (job.tasksSucceeded < job.tasksTotal) return;
       // Completion guard: the conditional update admits exactly one caller.
@@ -65,11 +67,16 @@ export class RecordHandler {
 
   private async recordFailure(mediaId: string, jobId: string, taskId: string, reason: string): Promise<void> {
     const code = reason.startsWith('unsupported') ? reason.split(':')[0] : 'task_failed';
-    await this.db.$transaction(async (tx) => {
+    const preview = await this.db.$transaction(async (tx) => {
       await tx.task.updateMany({ where: { id: taskId, state: { in: ['queued', 'running'] } }, data: { state: 'failed', failureCode: code } });
-      await tx.job.updateMany({ where: { id: jobId, state: { in: ['transcoding', 'packaging'] } }, data: { state: 'failed' } });
+      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { rendition: true } });
       await appendEvent(tx, { mediaId, jobId, type: 'task_failed', reason: code, data: { taskId } });
+      // A failed preview task fails the preview sub-flow only; the ladder is judged on its own.
+      if (isPreviewRendition(task.rendition)) return true;
+      await tx.job.updateMany({ where: { id: jobId, state: { in: ['transcoding', 'packaging'] } }, data: { state: 'failed' } });
+      return false;
     });
+    if (preview) return;
     await transitionMedia(this.db, {
       mediaId,
       jobId,

@@ -1,8 +1,8 @@
 import type { FlowJob } from 'bullmq';
 import { JobName, parsePayload, Probe } from '@airlock/contracts';
-import { AUDIO_RENDITION } from '@airlock/domain';
+import { AUDIO_RENDITION, DEFAULT_LADDER, DEFAULT_PROFILES } from '@airlock/domain';
 import { FlowNode, QueueName, toFlowJob } from '@airlock/queue';
-import { buildMediaFlow, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
+import { buildMediaFlow, buildPreviewFlow, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
 import { MediaPlan, planMedia } from './media-plan';
 
 const MEDIA_ID = '11111111-1111-4111-8111-111111111111';
@@ -37,8 +37,8 @@ function buildProbe(durationSec: number, withAudio = true): Probe {
   };
 }
 
-function planOf(durationSec = 12, withAudio = true): MediaPlan {
-  return planMedia(buildProbe(durationSec, withAudio), [], { shortLaneMaxSec: 60 });
+function planOf(durationSec = 12, withAudio = true, profiles: readonly string[] = DEFAULT_LADDER): MediaPlan {
+  return planMedia(buildProbe(durationSec, withAudio), profiles, { shortLaneMaxSec: 60 });
 }
 
 function flowInput(plan: MediaPlan, tasks: readonly PlannedTask[] = tasksOf(plan, idSequence())): FlowInput {
@@ -250,5 +250,37 @@ describe('toFlowJob on the media flow', () => {
   it('rejects a node with an invalid payload before anything is enqueued', () => {
     const bad: FlowNode = { ...root, data: { mediaId: 'not-a-uuid', jobId: JOB_ID } };
     expect(() => toFlowJob(bad)).toThrow();
+  });
+});
+
+describe('buildPreviewFlow', () => {
+  const plan = planOf(40, true, DEFAULT_PROFILES);
+  const input = flowInput(plan);
+
+  it('plans a muted 360p preview over the segments starting in the first 15 s, its tasks first', () => {
+    expect(plan.preview?.rendition).toEqual({ name: 'preview_360p', codec: 'h264', bitrateKbps: 600, hdr: false, width: 640, height: 360 });
+    expect(plan.preview?.segments.map((s) => s.startSec)).toEqual(plan.segments.filter((s) => s.startSec < 15).map((s) => s.startSec));
+    expect(plan.preview?.segments.length).toBeLessThan(plan.segments.length);
+    const previewTasks = input.tasks.filter((t) => t.rendition === 'preview_360p');
+    expect(input.tasks.slice(0, previewTasks.length)).toEqual(previewTasks);
+  });
+
+  it('runs the same stages over the preview tasks only, ending in its own publish, silent', () => {
+    const root = buildPreviewFlow(input);
+    expect(root).toMatchObject({ name: JobName.PreviewPublish, queue: QueueName.Orchestrator, jobId: `preview-publish__${JOB_ID}` });
+    const manifest = onlyChild(root as FlowNode);
+    expect(manifest).toMatchObject({ name: JobName.ManifestWrite, data: { version: `${JOB_ID}-preview` }, onFailure: 'report-to-parent' });
+    const verify = onlyChild(manifest);
+    expect(verify.data).toMatchObject({ expected: { renditions: ['preview_360p'], audio: false, segments: plan.preview?.segments } });
+    const work = (verify.children ?? []).map(onlyChild);
+    expect(work.map((w) => (w.data as { rendition: { name: string } }).rendition.name)).toEqual(plan.preview?.segments.map(() => 'preview_360p'));
+    for (const node of walk(root as FlowNode)) expect(() => parsePayload(node.name, node.data)).not.toThrow();
+  });
+
+  it('leaves the preview out of the ladder flow, and builds none when no preview was asked for', () => {
+    const ladder = walk(buildMediaFlow(input)).filter((n) => n.name === JobName.SegmentTranscode);
+    expect(ladder.some((n) => (n.data as { rendition: { name: string } }).rendition.name === 'preview_360p')).toBe(false);
+    expect(ladder).toHaveLength(plan.renditions.length * plan.segments.length);
+    expect(buildPreviewFlow(flowInput(planOf()))).toBeUndefined();
   });
 });

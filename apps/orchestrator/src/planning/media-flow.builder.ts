@@ -1,5 +1,5 @@
-import { JobName, RenditionSpec, SegmentSpec } from '@airlock/contracts';
-import { AUDIO_RENDITION } from '@airlock/domain';
+import { JobName, PayloadOf, SegmentSpec } from '@airlock/contracts';
+import { AUDIO_RENDITION, isPreviewRendition } from '@airlock/domain';
 import { FlowNode, jobIdOf, QueueName } from '@airlock/queue';
 import { MediaPlan } from './media-plan';
 
@@ -24,13 +24,13 @@ export interface FlowInput {
   readonly outputKeyId: string;
 }
 
-/** Tasks of a plan, lower rungs first so they become available first. Ids are supplied by the caller. */
+/** Tasks of a plan: the preview's first, then audio, then lower rungs before higher ones. Ids are supplied by the caller. */
 export function tasksOf(plan: MediaPlan, newId: () => string): PlannedTask[] {
-  const video = plan.renditions.flatMap((r) =>
-    plan.segments.map((s) => ({ id: newId(), kind: 'video' as const, segmentIndex: s.index, rendition: r.name })),
-  );
+  const videoTasks = (rendition: string, segments: readonly SegmentSpec[]) =>
+    segments.map((s) => ({ id: newId(), kind: 'video' as const, segmentIndex: s.index, rendition }));
+  const preview = plan.preview ? videoTasks(plan.preview.rendition.name, plan.preview.segments) : [];
   const audio = plan.audio ? [{ id: newId(), kind: 'audio' as const, segmentIndex: 0, rendition: AUDIO_RENDITION }] : [];
-  return [...audio, ...video];
+  return [...preview, ...audio, ...plan.renditions.flatMap((r) => videoTasks(r.name, plan.segments))];
 }
 
 /**
@@ -44,75 +44,96 @@ export function tasksOf(plan: MediaPlan, newId: () => string): PlannedTask[] {
  */
 export function buildMediaFlow(input: FlowInput): FlowNode {
   const { mediaId, jobId, plan } = input;
-  const renditionByName = new Map<string, RenditionSpec>(plan.renditions.map((r) => [r.name, r]));
-  const segmentByIndex = new Map<number, SegmentSpec>(plan.segments.map((s) => [s.index, s]));
-  const lane = plan.lane === 'short' ? QueueName.Short : QueueName.Long;
-
-  const records: FlowNode[] = input.tasks.map((task) => {
-    const work: FlowNode =
-      task.kind === 'audio'
-        ? {
-            name: JobName.AudioTranscode,
-            queue: lane,
-            jobId: jobIdOf('audio', task.id),
-            data: { mediaId, jobId, taskId: task.id, sourceKey: input.sourceKey, durationSec: input.durationSec, keyTtlSec: input.keyTtlSec },
-            attempts: input.taskAttempts,
-            onFailure: 'report-to-parent',
-          }
-        : {
-            name: JobName.SegmentTranscode,
-            queue: lane,
-            jobId: jobIdOf('transcode', task.id),
-            data: {
-              mediaId,
-              jobId,
-              taskId: task.id,
-              sourceKey: input.sourceKey,
-              keyTtlSec: input.keyTtlSec,
-              fps: plan.fps,
-              segment: required(segmentByIndex.get(task.segmentIndex), `segment ${task.segmentIndex}`),
-              rendition: required(renditionByName.get(task.rendition), `rendition ${task.rendition}`),
-              ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}),
-            },
-            attempts: input.taskAttempts,
-            onFailure: 'report-to-parent',
-          };
-    return {
-      name: JobName.TaskRecord,
-      queue: QueueName.Orchestrator,
-      jobId: jobIdOf('record', task.id),
-      data: { mediaId, jobId, taskId: task.id },
-      onFailure: 'fail-parent',
-      children: [work],
-    };
-  });
-
-  const verify: FlowNode = {
-    name: JobName.OutputsVerify,
-    queue: QueueName.Verify,
-    jobId: jobIdOf('verify', jobId),
-    data: {
-      mediaId,
-      jobId,
-      expected: { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId },
-    },
-    onFailure: 'fail-parent',
-    children: records,
-  };
-  const manifest: FlowNode = {
-    name: JobName.ManifestWrite,
-    queue: QueueName.Manifest,
-    jobId: jobIdOf('manifest', jobId),
-    data: { mediaId, jobId, version: jobId },
-    onFailure: 'report-to-parent',
-    children: [verify],
-  };
+  const tasks = input.tasks.filter((t) => !isPreviewRendition(t.rendition));
+  const expected = { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId };
   return {
     name: JobName.MediaPublish,
     queue: QueueName.Orchestrator,
     jobId: jobIdOf('publish', jobId),
     data: { mediaId, jobId },
-    children: [manifest],
+    children: [manifestOf(input, jobId, verifyOf(input, jobIdOf('verify', jobId), expected, tasks))],
+  };
+}
+
+/**
+ * The preview sub-flow, the same stages over the preview's tasks only, ending in its own
+ * publish step (`preview_ready`). Queued before the ladder, so its few tasks run first.
+ */
+export function buildPreviewFlow(input: FlowInput): FlowNode | undefined {
+  const { mediaId, jobId, plan } = input;
+  if (!plan.preview) return undefined;
+  const tasks = input.tasks.filter((t) => isPreviewRendition(t.rendition));
+  const expected = { renditions: [plan.preview.rendition.name], segments: plan.preview.segments, audio: false, keyId: input.outputKeyId };
+  return {
+    name: JobName.PreviewPublish,
+    queue: QueueName.Orchestrator,
+    jobId: jobIdOf('preview-publish', jobId),
+    data: { mediaId, jobId },
+    children: [manifestOf(input, `${jobId}-preview`, verifyOf(input, jobIdOf('preview-verify', jobId), expected, tasks))],
+  };
+}
+
+function manifestOf(input: FlowInput, version: string, verify: FlowNode): FlowNode {
+  return {
+    name: JobName.ManifestWrite,
+    queue: QueueName.Manifest,
+    jobId: jobIdOf('manifest', version),
+    data: { mediaId: input.mediaId, jobId: input.jobId, version },
+    onFailure: 'report-to-parent',
+    children: [verify],
+  };
+}
+
+function verifyOf(input: FlowInput, verifyJobId: string, expected: PayloadOf<typeof JobName.OutputsVerify>['expected'], tasks: readonly PlannedTask[]): FlowNode {
+  return {
+    name: JobName.OutputsVerify,
+    queue: QueueName.Verify,
+    jobId: verifyJobId,
+    data: { mediaId: input.mediaId, jobId: input.jobId, expected },
+    onFailure: 'fail-parent',
+    children: tasks.map((task) => recordOf(input, task)),
+  };
+}
+
+function recordOf(input: FlowInput, task: PlannedTask): FlowNode {
+  return {
+    name: JobName.TaskRecord,
+    queue: QueueName.Orchestrator,
+    jobId: jobIdOf('record', task.id),
+    data: { mediaId: input.mediaId, jobId: input.jobId, taskId: task.id },
+    onFailure: 'fail-parent',
+    children: [workOf(input, task)],
+  };
+}
+
+function workOf(input: FlowInput, task: PlannedTask): FlowNode {
+  const { mediaId, jobId, plan } = input;
+  const lane = plan.lane === 'short' ? QueueName.Short : QueueName.Long;
+  const common = { mediaId, jobId, taskId: task.id, sourceKey: input.sourceKey, keyTtlSec: input.keyTtlSec };
+  if (task.kind === 'audio') {
+    return {
+      name: JobName.AudioTranscode,
+      queue: lane,
+      jobId: jobIdOf('audio', task.id),
+      data: { ...common, durationSec: input.durationSec },
+      attempts: input.taskAttempts,
+      onFailure: 'report-to-parent',
+    };
+  }
+  const renditions = [...plan.renditions, ...(plan.preview ? [plan.preview.rendition] : [])];
+  return {
+    name: JobName.SegmentTranscode,
+    queue: lane,
+    jobId: jobIdOf('transcode', task.id),
+    data: {
+      ...common,
+      fps: plan.fps,
+      segment: required(plan.segments.find((s) => s.index === task.segmentIndex), `segment ${task.segmentIndex}`),
+      rendition: required(renditions.find((r) => r.name === task.rendition), `rendition ${task.rendition}`),
+      ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}),
+    },
+    attempts: input.taskAttempts,
+    onFailure: 'report-to-parent',
   };
 }
 

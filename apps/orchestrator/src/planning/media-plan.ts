@@ -1,5 +1,18 @@
 import { Probe, RenditionSpec, SegmentSpec } from '@airlock/contracts';
-import { DEFAULT_PROFILES, Lane, laneFor, LadderDecision, planLadder, planSegments, SegmentRules, DEFAULT_SEGMENT_RULES, FrameRate } from '@airlock/domain';
+import {
+  DEFAULT_PROFILES,
+  DEFAULT_SEGMENT_RULES,
+  FrameRate,
+  isPreviewRendition,
+  Lane,
+  laneFor,
+  LadderDecision,
+  planLadder,
+  planSegments,
+  PREVIEW_PROFILE,
+  renditionSize,
+  SegmentRules,
+} from '@airlock/domain';
 
 export interface MediaPlan {
   readonly lane: Lane;
@@ -10,6 +23,14 @@ export interface MediaPlan {
   readonly audio: boolean;
   /** Set for HDR sources: HDR rungs keep it, SDR rungs are tone-mapped. */
   readonly sourceHdr?: 'pq' | 'hlg';
+  /** The preview sub-flow: one small rung over the first segments, published before the ladder. */
+  readonly preview?: PreviewPlan;
+}
+
+export interface PreviewPlan {
+  readonly rendition: RenditionSpec;
+  /** The segments that start within the preview's first PREVIEW_PROFILE.maxSec seconds. */
+  readonly segments: SegmentSpec[];
 }
 
 export interface PlanSettings {
@@ -38,12 +59,31 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
   if (!video) return { lane, fps: { num: 25, den: 1 }, renditions: [], skipped: [], segments: [], audio };
 
   const fps = outputFps(video.fps, video.variableFrameRate);
-  const profiles = requestedProfiles.length > 0 ? requestedProfiles : DEFAULT_PROFILES;
+  const requested = requestedProfiles.length > 0 ? requestedProfiles : DEFAULT_PROFILES;
   // FFmpeg bakes the display rotation into the pixels, so rungs follow the displayed shape.
   const quarterTurn = video.rotation % 180 !== 0;
   const displayed = quarterTurn ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
-  const ladder = planLadder({ ...displayed, hdr: video.hdr !== 'none' }, profiles);
+  const ladder = planLadder({ ...displayed, hdr: video.hdr !== 'none' }, requested.filter((p) => !isPreviewRendition(p)));
   const totalFrames = Math.max(1, Math.round((video.durationSec * fps.num) / fps.den));
   const segments = planSegments(video.keyframeTimes, totalFrames, fps, settings.segmentRules ?? DEFAULT_SEGMENT_RULES);
-  return { lane, fps, renditions: ladder.renditions, skipped: ladder.skipped, segments, audio, ...(video.hdr === 'none' ? {} : { sourceHdr: video.hdr }) };
+  const preview = requested.some(isPreviewRendition) && ladder.renditions.length > 0 ? previewOf(displayed, segments) : undefined;
+  return {
+    lane,
+    fps,
+    renditions: ladder.renditions,
+    skipped: ladder.skipped,
+    segments,
+    audio,
+    ...(video.hdr === 'none' ? {} : { sourceHdr: video.hdr }),
+    ...(preview ? { preview } : {}),
+  };
+}
+
+function previewOf(displayed: { width: number; height: number }, segments: SegmentSpec[]): PreviewPlan {
+  const p = PREVIEW_PROFILE;
+  const size = renditionSize({ ...displayed, hdr: false }, Math.min(p.shortSide, displayed.width, displayed.height));
+  return {
+    rendition: { name: p.name, codec: p.codec, bitrateKbps: p.bitrateKbps, hdr: false, ...size },
+    segments: segments.filter((s) => s.startSec < p.maxSec),
+  };
 }

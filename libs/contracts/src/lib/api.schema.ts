@@ -55,6 +55,8 @@ export interface MediaView {
   probe?: { durationClass: string | null; width?: number; height?: number; hasAudio?: boolean };
   renditions: { name: string; ready: boolean }[];
   manifests?: { hls: string; dash: string };
+  /** The muted preview (first seconds, 360p), available from `preview_ready` on. */
+  preview?: { hls: string; dash: string };
   failure?: { code: string; message: string };
   /** The output key id and the output key wrapped to each recipient. */
   keyId: string;

@@ -15,6 +15,8 @@ export const JobName = {
   OutputsVerify: 'outputs.verify',
   ManifestWrite: 'manifest.write',
   MediaPublish: 'media.publish',
+  /** The preview sub-flow's last step: the media becomes `preview_ready`. */
+  PreviewPublish: 'media.preview',
   SweepRun: 'sweep.run',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
@@ -81,6 +83,7 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
   }),
   z.object({ name: z.literal(JobName.ManifestWrite), data: z.object({ ...ref, version: z.string() }) }),
   z.object({ name: z.literal(JobName.MediaPublish), data: z.object(ref) }),
+  z.object({ name: z.literal(JobName.PreviewPublish), data: z.object(ref) }),
   z.object({ name: z.literal(JobName.SweepRun), data: z.object({}) }),
 ]);
 export type JobPayload = z.infer<typeof jobPayloadSchema>;

@@ -1,5 +1,5 @@
 import { planLadder, renditionSize, SourceVideo } from './ladder';
-import { DEFAULT_PROFILES, VIDEO_PROFILES } from './profiles';
+import { DEFAULT_LADDER, VIDEO_PROFILES } from './profiles';
 
 const sdr = (width: number, height: number): SourceVideo => ({ width, height, hdr: false });
 const hdr = (width: number, height: number): SourceVideo => ({ width, height, hdr: true });
@@ -30,7 +30,7 @@ describe('renditionSize', () => {
 
 describe('planLadder', () => {
   it('never upscales: a 720p source gets 240p, 360p and 720p, and 1080p is skipped', () => {
-    const decision = planLadder(sdr(1280, 720), DEFAULT_PROFILES);
+    const decision = planLadder(sdr(1280, 720), DEFAULT_LADDER);
 
     expect(decision.renditions.map((r) => r.name)).toEqual(['240p', '360p', '720p']);
     expect(decision.renditions.map((r) => [r.width, r.height])).toEqual([
@@ -47,7 +47,7 @@ describe('planLadder', () => {
   });
 
   it('uses short-side semantics for portrait sources', () => {
-    const decision = planLadder(sdr(1080, 1920), DEFAULT_PROFILES);
+    const decision = planLadder(sdr(1080, 1920), DEFAULT_LADDER);
 
     expect(decision.skipped).toEqual([]);
     expect(decision.renditions.map((r) => [r.name, r.width, r.height])).toEqual([
@@ -60,7 +60,7 @@ describe('planLadder', () => {
 
   it('gives an odd-sized source (1278x718) even output dimensions within the source', () => {
     const source = sdr(1278, 718);
-    const decision = planLadder(source, DEFAULT_PROFILES);
+    const decision = planLadder(source, DEFAULT_LADDER);
 
     expect(decision.renditions.map((r) => r.name)).toEqual(['240p', '360p']);
     expect(decision.skipped).toEqual([
@@ -108,7 +108,7 @@ describe('planLadder', () => {
   });
 
   it('gives a tiny 160x120 source one rung at its own size', () => {
-    const decision = planLadder(sdr(160, 120), DEFAULT_PROFILES);
+    const decision = planLadder(sdr(160, 120), DEFAULT_LADDER);
 
     expect(decision.renditions).toEqual([
       // 240p's bitrate scaled to 120 lines.

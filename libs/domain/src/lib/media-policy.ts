@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { VIDEO_PROFILES } from './profiles';
+import { PROFILE_NAMES } from './profiles';
 
-const ALL_PROFILES = VIDEO_PROFILES.map((p) => p.name);
+const ALL_PROFILES = [...PROFILE_NAMES];
 
 /**
  * A tenant's media policy, validated at boot and snapshotted onto each job, so a job runs under

@@ -24,8 +24,25 @@ export const VIDEO_PROFILES: readonly VideoProfile[] = [
   { name: '2160p_hdr', shortSide: 2160, codec: 'hevc', bitrateKbps: 24000, hdr: true },
 ];
 
+/**
+ * Chat profile: a muted 360p H.264 preview of the first seconds of the video. It is its own
+ * small sub-flow, queued ahead of the ladder, so a chat can show the video playing (muted,
+ * as chats autoplay) long before every rung is done.
+ */
+export const PREVIEW_PROFILE = { name: 'preview_360p', shortSide: 360, codec: 'h264', bitrateKbps: 600, hdr: false, maxSec: 15 } as const;
+
+export function isPreviewRendition(name: string): boolean {
+  return name === PREVIEW_PROFILE.name;
+}
+
+/** Every profile a client may name. */
+export const PROFILE_NAMES: readonly string[] = [PREVIEW_PROFILE.name, ...VIDEO_PROFILES.map((p) => p.name)];
+
 /** The ladder used when a request names no profiles. */
-export const DEFAULT_PROFILES = ['240p', '360p', '720p', '1080p'] as const;
+export const DEFAULT_LADDER = ['240p', '360p', '720p', '1080p'] as const;
+
+/** The profiles used when a request names none: the preview, then the ladder. */
+export const DEFAULT_PROFILES = [PREVIEW_PROFILE.name, ...DEFAULT_LADDER] as const;
 
 export const AUDIO_PROFILE = { name: 'audio', codec: 'aac', bitrateKbps: 128, sampleRate: 48000 } as const;
 
@@ -34,5 +51,5 @@ export function findProfile(name: string): VideoProfile | undefined {
 }
 
 export function unknownProfiles(names: readonly string[]): string[] {
-  return names.filter((n) => !findProfile(n));
+  return names.filter((n) => !PROFILE_NAMES.includes(n));
 }

@@ -18,7 +18,7 @@ export type LaneQueue = typeof QueueName.Short | typeof QueueName.Long;
 
 /** Which service handles which job. Boot fails when a service lacks a handler for one of its jobs. */
 export const SERVICE_JOBS = {
-  orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.MediaPublish, JobName.SweepRun],
+  orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.MediaPublish, JobName.PreviewPublish, JobName.SweepRun],
   'gpu-worker': [JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode],
   verifier: [JobName.OutputsVerify],
   manifester: [JobName.ManifestWrite],
@@ -40,6 +40,7 @@ export function queueFor(name: JobName, lane?: LaneQueue): QueueName {
     case JobName.MediaPlan:
     case JobName.TaskRecord:
     case JobName.MediaPublish:
+    case JobName.PreviewPublish:
     case JobName.SweepRun:
       return QueueName.Orchestrator;
     case JobName.OutputsVerify:
