@@ -47,15 +47,21 @@ export async function transcode(opts: TranscodeOptions): Promise<MediaView> {
   const t0 = Date.now();
   await client.uploadComplete(created.id);
 
+  let previewMs: number | undefined;
   const media = await client.waitFor(created.id, {
     timeoutMs: opts.timeoutSec * 1000,
-    onUpdate: (m) => progressBar(m, Date.now() - t0),
+    intervalMs: 200,
+    onUpdate: (m) => {
+      if (m.preview && previewMs === undefined) previewMs = Date.now() - t0;
+      progressBar(m, Date.now() - t0);
+    },
   });
   process.stdout.write('\n');
   const seconds = ((Date.now() - t0) / 1000).toFixed(1);
   if (media.state !== 'ready') {
     throw new Error(`media ${media.id} ended ${media.state}: ${media.failure?.code ?? ''} ${media.failure?.message ?? ''}`.trim());
   }
+  if (previewMs !== undefined) process.stdout.write(`preview ready in ${(previewMs / 1000).toFixed(1)} s after upload-complete: ${media.preview?.hls}\n`);
   process.stdout.write(`ready in ${seconds} s after upload-complete\n`);
   process.stdout.write(`renditions: ${media.renditions.map((r) => r.name).join(', ')} (encrypted, cbcs, key id ${media.keyId})\n`);
   process.stdout.write(`HLS:  ${media.manifests?.hls}\nDASH: ${media.manifests?.dash}\n`);

@@ -28,7 +28,7 @@ describe('chunked encode + package (real ffmpeg and shaka packager)', () => {
   const packaged: { init: string; segment: string }[] = [];
 
   async function encodeChunk(segment: SegmentSpec, output: string, rendition = r360): Promise<string> {
-    await runProcess('ffmpeg', buildSegmentEncodeArgs({ input: source, output, segment, fps: FPS, rendition, accel: 'cpu' }), {
+    await runProcess('ffmpeg', buildSegmentEncodeArgs({ input: source, output, segment, fps: FPS, rendition, accel: 'cpu', sourceHdr: rendition.hdr ? 'pq' : undefined }), {
       cwd: dir,
       timeoutMs: 60_000,
     });
