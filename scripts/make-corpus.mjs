@@ -47,6 +47,9 @@ const CASES = {
   },
   // A screen recording: frames only when something changed, at irregular intervals.
   'vfr-screen.mp4': (f) => ffmpeg(...picture('1280x720', 30, 6), '-vf', "select='lt(mod(n\\,10)\\,4)+eq(mod(n\\,7)\\,0)'", '-fps_mode', 'vfr', ...h264(30), f),
+  // Already a 720p rung: H.264 High, 2 Mb/s, keyframes every 2 s, B-frames as phones write them.
+  'conforming-720p.mp4': (f) =>
+    ffmpeg(...picture('1280x720', 30, 6), ...tone(6), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-b:v', '2000k', '-maxrate', '2000k', '-bufsize', '4000k', ...aac, f),
   'hdr-pq.mp4': (f) => ffmpeg(...picture('1920x1080', 30, 2), ...tone(2), ...hdr('smpte2084'), ...aac, f),
   'hdr-hlg.mp4': (f) => ffmpeg(...picture('1920x1080', 30, 2), ...tone(2), ...hdr('arib-std-b67'), ...aac, f),
   'no-audio.mp4': (f) => ffmpeg(...picture('640x360', 30, 4), ...h264(30), f),

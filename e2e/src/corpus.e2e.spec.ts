@@ -21,7 +21,9 @@ interface Rung {
   readonly transfer?: string;
 }
 
-type Expected = { readonly state: 'ready'; readonly rungs: readonly Rung[]; readonly audio: boolean; readonly lane?: 'short' | 'long' } | { readonly state: 'failed_terminal'; readonly code: string };
+type Expected =
+  | { readonly state: 'ready'; readonly rungs: readonly Rung[]; readonly audio: boolean; readonly lane?: 'short' | 'long'; readonly streamCopied?: readonly string[] }
+  | { readonly state: 'failed_terminal'; readonly code: string };
 
 const h264 = (name: string, width: number, height: number, transfer?: string): Rung => ({ name, width, height, codec: 'h264', transfer });
 const LANDSCAPE_LADDER = [h264('240p', 426, 240), h264('360p', 640, 360), h264('720p', 1280, 720), h264('1080p', 1920, 1080)];
@@ -39,6 +41,8 @@ const CORPUS: Record<string, { profiles?: string[]; expected: Expected }> = {
   // Coded 1280x720 with a quarter-turn display matrix: the rungs are upright portrait, 1080p would upscale.
   'rotated-90.mp4': { expected: { state: 'ready', rungs: [h264('240p', 240, 426), h264('360p', 360, 640), h264('720p', 720, 1280)], audio: true } },
   'vfr-screen.mp4': { profiles: ['360p'], expected: { state: 'ready', rungs: [h264('360p', 640, 360)], audio: false } },
+  // Conforms to the 720p rung: that rung is the source's own stream cut at its keyframes, 360p is encoded.
+  'conforming-720p.mp4': { profiles: ['360p', '720p'], expected: { state: 'ready', rungs: [h264('360p', 640, 360), h264('720p', 1280, 720)], audio: true, streamCopied: ['720p'] } },
   'hdr-pq.mp4': { profiles: ['360p', '1080p_hdr'], expected: hdrCase('smpte2084') },
   'hdr-hlg.mp4': { profiles: ['360p', '1080p_hdr'], expected: hdrCase('arib-std-b67') },
   'no-audio.mp4': { expected: { state: 'ready', rungs: [h264('240p', 426, 240), h264('360p', 640, 360)], audio: false } },
@@ -148,6 +152,11 @@ describe('the media corpus', () => {
     if (expected.lane) expect(job.lane).toBe(expected.lane);
     const plan = job.plan as { fps: { num: number; den: number }; segments: { frameCount: number }[] };
     const plannedFrames = plan.segments.reduce((n, s) => n + s.frameCount, 0);
+
+    // Stream copy where the source conforms, an encode everywhere else, and the attempts say which.
+    const attempts = await env.db.attempt.findMany({ where: { task: { jobId: job.id, kind: 'video' } }, include: { task: true } });
+    const copied = [...new Set(attempts.filter((a) => a.encoderPath === 'copy').map((a) => a.task.rendition))].sort();
+    expect(copied).toEqual([...(expected.streamCopied ?? [])].sort());
 
     let videoSec: number | undefined;
     for (const rung of expected.rungs) {

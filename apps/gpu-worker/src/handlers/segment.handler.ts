@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { JobName, PayloadOf, TaskReport } from '@airlock/contracts';
-import { buildSegmentEncodeArgs, describePathTaken, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
+import { buildSegmentCopyArgs, buildSegmentEncodeArgs, describePathTaken, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
 import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
@@ -19,12 +19,7 @@ export class SegmentHandler {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
-      // hw -> sw decode -> sw encode: the first path that runs is the one recorded on the attempt.
-      const taken = await withEncoderFallback(this.deps.encodePaths, (path) => {
-        const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode });
-        const span = { 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': pathLabel(path) };
-        return withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
-      });
+      const encoderPath = await this.cut(data, source, chunk, ws.dir);
       const initPath = ws.path('init.mp4');
       const segPath = ws.path('segment.m4s');
       const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
@@ -36,7 +31,7 @@ export class SegmentHandler {
       ]);
       return {
         outputs,
-        encoderPath: describePathTaken(taken, encoderFor(rendition.codec, taken.path.accel).encoder),
+        encoderPath,
         stream: {
           rendition: rendition.name,
           type: 'video' as const,
@@ -57,5 +52,25 @@ export class SegmentHandler {
       ...result,
       cleanup,
     };
+  }
+
+  /**
+   * The chunk, from the decrypted source: the source's own packets when the plan found it
+   * conforming (stream copy), else an encode down hw -> sw decode -> sw encode. Returns the
+   * path taken, as recorded on the attempt.
+   */
+  private async cut(data: PayloadOf<typeof JobName.SegmentTranscode>, source: string, chunk: string, cwd: string): Promise<string> {
+    const { rendition, segment } = data;
+    const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs });
+    const span = (path: string) => ({ 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
+    if (rendition.streamCopy) {
+      await withSpan('ffmpeg.copy', span('copy'), () => run(buildSegmentCopyArgs({ input: source, output: chunk, segment })));
+      return 'copy';
+    }
+    const taken = await withEncoderFallback(this.deps.encodePaths, (path) => {
+      const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode });
+      return withSpan('ffmpeg.encode', span(pathLabel(path)), () => run(args));
+    });
+    return describePathTaken(taken, encoderFor(rendition.codec, taken.path.accel).encoder);
   }
 }

@@ -71,7 +71,7 @@ export class PlanHandler {
         reason: 'ladder_planned',
         data: {
           lane: plan.lane,
-          renditions: plan.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+          renditions: plan.renditions.map((r) => `${r.name} ${r.width}x${r.height}${r.streamCopy ? ' stream-copy' : ''}`),
           preview: plan.preview ? `${plan.preview.rendition.name} ${plan.preview.rendition.width}x${plan.preview.rendition.height}, ${plan.preview.segments.length} segments` : null,
           skipped: plan.skipped,
           segments: plan.segments.length,

@@ -1,4 +1,5 @@
 import { Probe, RenditionSpec, SegmentSpec } from '@airlock/contracts';
+import { whyNotStreamCopy } from './stream-copy';
 import {
   DEFAULT_PROFILES,
   DEFAULT_SEGMENT_RULES,
@@ -67,10 +68,11 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
   const totalFrames = Math.max(1, Math.round((video.durationSec * fps.num) / fps.den));
   const segments = planSegments(video.keyframeTimes, totalFrames, fps, settings.segmentRules ?? DEFAULT_SEGMENT_RULES);
   const preview = requested.some(isPreviewRendition) && ladder.renditions.length > 0 ? previewOf(displayed, segments) : undefined;
+  const renditions = ladder.renditions.map((r) => (whyNotStreamCopy(video, fps, r, segments) === undefined ? { ...r, streamCopy: true as const } : r));
   return {
     lane,
     fps,
-    renditions: ladder.renditions,
+    renditions,
     skipped: ladder.skipped,
     segments,
     audio,

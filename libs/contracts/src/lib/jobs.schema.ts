@@ -32,6 +32,8 @@ export const renditionSchema = z.object({
   height: z.number().int().positive(),
   bitrateKbps: z.number().int().positive(),
   hdr: z.boolean(),
+  /** The source already conforms to this rung: cut its own stream at keyframes instead of encoding. */
+  streamCopy: z.literal(true).optional(),
 });
 export type RenditionSpec = z.infer<typeof renditionSchema>;
 

@@ -5,6 +5,7 @@ import {
   buildCountFramesArgs,
   buildKeyframeArgs,
   buildProbeArgs,
+  buildSegmentCopyArgs,
   buildSegmentEncodeArgs,
   type SegmentEncodeInput,
 } from './ffmpeg-args.builder';
@@ -150,6 +151,30 @@ describe('buildSegmentEncodeArgs', () => {
       expect(args[args.indexOf('-color_primaries') + 1]).toBe('bt709');
     }
     expect(() => buildSegmentEncodeArgs(input({ rendition: r1080hdr }))).toThrow(/needs an HDR source/);
+  });
+
+  it('stream-copies a keyframe-aligned segment onto the same timeline and fMP4 shape as an encode', () => {
+    const segment = { index: 2, startFrame: 120, frameCount: 60, startSec: 4, durationSec: 2, gopAligned: true };
+    expect(buildSegmentCopyArgs({ input: '/w/source', output: '/w/chunk.mp4', segment })).toEqual([
+      ...HEAD,
+      '-ss',
+      '4.000000',
+      '-i',
+      '/w/source',
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      '-frames:v',
+      '60',
+      '-c:v',
+      'copy',
+      ...TAIL,
+    ]);
+    expect(() => buildSegmentCopyArgs({ input: '/w/source', output: '/w/chunk.mp4', segment: { ...segment, gopAligned: false } })).toThrow(/keyframe/);
   });
 
   it('builds h264_nvenc', () => {

@@ -125,6 +125,53 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
   ];
 }
 
+export interface SegmentCopyInput {
+  readonly input: string;
+  readonly output: string;
+  /** A GOP-aligned segment: it starts on a source keyframe. */
+  readonly segment: SegmentSpec;
+}
+
+/**
+ * One segment of a conforming source, stream-copied: the source's own H.264 packets from the
+ * keyframe at the segment start, the planned number of frames, on the same timeline and in the
+ * same fragmented MP4 shape as an encoded chunk, so packaging and joins are unchanged.
+ * Cheaper than any encode and bit-exact by construction.
+ */
+export function buildSegmentCopyArgs(p: SegmentCopyInput): string[] {
+  assertArg(p.input, 'input');
+  assertArg(p.output, 'output');
+  assertPositiveInt(p.segment.frameCount, 'segment.frameCount');
+  if (!p.segment.gopAligned) throw new RangeError(`segment ${p.segment.index} does not start on a keyframe: it cannot be stream-copied`);
+  const start = formatSeconds(p.segment.startSec);
+  return [
+    ...COMMON_PREFIX,
+    '-ss',
+    start,
+    '-i',
+    p.input,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-frames:v',
+    String(p.segment.frameCount),
+    '-c:v',
+    'copy',
+    ...BITEXACT,
+    '-output_ts_offset',
+    start,
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets',
+    '-f',
+    'mp4',
+    p.output,
+  ];
+}
+
 export interface AudioEncodeInput {
   readonly input: string;
   readonly output: string;
