@@ -66,7 +66,6 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
 
   const encoder = encoderFor(p.rendition.codec, p.accel, p.encoderOptions);
   const target = { rendition: p.rendition, hdrTransfer: p.sourceHdr ?? 'pq' };
-  const start = formatSeconds(p.segment.startSec);
 
   const filters = [
     // fps before scale: the frame grid is fixed first (dropping/duplicating on the source's
@@ -87,41 +86,43 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
     '-threads',
     '1',
     // Input seek (before -i): fast keyframe seek, then ffmpeg decodes and discards up to
-    // the exact start, so the chunk begins on the planned frame.
-    '-ss',
-    start,
-    '-i',
-    p.input,
-    // Video only, first video stream; no audio/subtitle/data tracks and no source metadata
-    // (titles, dates) leaking into the output.
-    '-map',
-    '0:v:0',
-    '-an',
-    '-sn',
-    '-dn',
-    '-map_metadata',
-    '-1',
-    // Exactly the planned frames: chunks tile the timeline with no overlap or gap.
-    '-frames:v',
-    String(p.segment.frameCount),
+    // the exact start, so the chunk begins on the planned frame; exactly the planned frames,
+    // so chunks tile the timeline with no overlap or gap.
+    ...chunkInput(p.input, p.segment),
     '-vf',
     filters.join(','),
     ...encoder.codecArgs(target),
     ...(toneMap ? SDR_COLOR_ARGS : []),
     ...BITEXACT,
-    // Timestamps continue from the chunk's position in the whole video, so tfdt (base
-    // decode time) is start*timescale and packaged chunks concatenate into one timeline.
+    ...chunkOutput(p.segment, p.output),
+  ];
+}
+
+/**
+ * Seek to the chunk start and take exactly its frames of the first video stream. No audio,
+ * subtitle or data tracks and no source metadata (titles, dates) reach the output.
+ */
+function chunkInput(input: string, segment: SegmentSpec): string[] {
+  return ['-ss', formatSeconds(segment.startSec), '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn', '-map_metadata', '-1', '-frames:v', String(segment.frameCount)];
+}
+
+/**
+ * Timestamps continue from the chunk's position in the whole video, so tfdt (base decode time)
+ * is start*timescale and packaged chunks concatenate into one timeline. Fragmented MP4: moov
+ * with no samples, one fragment per keyframe (one per chunk), moof-relative data offsets;
+ * frag_discont makes the first fragment's tfdt carry the offset start time instead of 0;
+ * negative_cts_offsets keeps the muxer from writing an edit list (which would shift the
+ * chunk's presentation time).
+ */
+function chunkOutput(segment: SegmentSpec, output: string): string[] {
+  return [
     '-output_ts_offset',
-    start,
-    // Fragmented MP4: moov with no samples, one fragment per keyframe (one per chunk),
-    // moof-relative data offsets; frag_discont makes the first fragment's tfdt carry the
-    // offset start time instead of 0; negative_cts_offsets keeps the muxer from writing an
-    // edit list (which would shift the chunk's presentation time).
+    formatSeconds(segment.startSec),
     '-movflags',
     '+frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets',
     '-f',
     'mp4',
-    p.output,
+    output,
   ];
 }
 
@@ -143,33 +144,7 @@ export function buildSegmentCopyArgs(p: SegmentCopyInput): string[] {
   assertArg(p.output, 'output');
   assertPositiveInt(p.segment.frameCount, 'segment.frameCount');
   if (!p.segment.gopAligned) throw new RangeError(`segment ${p.segment.index} does not start on a keyframe: it cannot be stream-copied`);
-  const start = formatSeconds(p.segment.startSec);
-  return [
-    ...COMMON_PREFIX,
-    '-ss',
-    start,
-    '-i',
-    p.input,
-    '-map',
-    '0:v:0',
-    '-an',
-    '-sn',
-    '-dn',
-    '-map_metadata',
-    '-1',
-    '-frames:v',
-    String(p.segment.frameCount),
-    '-c:v',
-    'copy',
-    ...BITEXACT,
-    '-output_ts_offset',
-    start,
-    '-movflags',
-    '+frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets',
-    '-f',
-    'mp4',
-    p.output,
-  ];
+  return [...COMMON_PREFIX, ...chunkInput(p.input, p.segment), '-c:v', 'copy', ...BITEXACT, ...chunkOutput(p.segment, p.output)];
 }
 
 export interface AudioEncodeInput {
