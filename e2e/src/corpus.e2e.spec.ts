@@ -148,6 +148,7 @@ describe('the media corpus', () => {
     expect(media.renditions.map((r) => r.name)).toEqual([...expected.rungs.map((r) => r.name), ...(expected.audio ? ['audio'] : [])]);
     // Default profiles bring the muted preview sub-flow along, for every source with video.
     expect(media.preview !== undefined).toBe(!profiles && expected.rungs.length > 0);
+    expect(media.files?.map((f) => f.name)).toEqual(!profiles && expected.rungs.length > 0 ? ['animated_preview', 'mobile_mp4_720p', 'poster'] : undefined);
     const job = await env.db.job.findFirstOrThrow({ where: { mediaId: media.id } });
     if (expected.lane) expect(job.lane).toBe(expected.lane);
     const plan = job.plan as { fps: { num: number; den: number }; segments: { frameCount: number }[] };

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AirlockApiError, AirlockClient } from '@airlock/client-sdk';
+import { promisify } from 'node:util';
+import { AirlockApiError, AirlockClient, openSealedFile } from '@airlock/client-sdk';
 import { sealFile, uploadFile } from '@airlock/client-sdk/node';
-import { generateX25519KeyPair, KeyPairJwk } from '@airlock/crypto';
+import { generateX25519KeyPair, KeyPairJwk, unwrapKey } from '@airlock/crypto';
 import { MediaView } from '@airlock/contracts';
 import {
   IntegrationEnv,
@@ -117,6 +119,35 @@ describe('one media through all five services', () => {
     expect(media.preview?.hls).toMatch(/-preview\/master\.m3u8$/);
     const preview = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: (media.preview?.hls ?? '').slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
     expect({ fatal: preview.fatalErrors, end: preview.reachedEnd, variants: preview.variants }).toEqual({ fatal: [], end: true, variants: 1 });
+
+    // The chat files: sealed blobs the recipient opens with the output key it unwrapped.
+    const outputKey = await unwrapKey(jwe, recipient.privateJwk);
+    expect(media.files?.map((f) => [f.name, f.contentType])).toEqual([
+      ['animated_preview', 'image/webp'],
+      ['mobile_mp4_720p', 'video/mp4'],
+      ['poster', 'image/jpeg'],
+    ]);
+    const opened = new Map<string, Buffer>();
+    for (const f of media.files ?? []) {
+      const sealed = Buffer.from(await (await fetch(f.url)).arrayBuffer());
+      expect(sealed.includes(Buffer.from('ftyp'))).toBe(false);
+      opened.set(f.name, Buffer.from(await openSealedFile(sealed, outputKey)));
+    }
+    const probeFile = async (name: string) => {
+      const path = join(env.tmp, `${id}-${name}`);
+      writeFileSync(path, opened.get(name) ?? Buffer.alloc(0));
+      const { stdout } = await promisify(execFile)('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', path]);
+      return (JSON.parse(stdout) as { streams: { codec_name: string; width?: number; height?: number }[] }).streams.map((s) => [s.codec_name, s.width, s.height]);
+    };
+    expect(await probeFile('poster')).toEqual([['mjpeg', 854, 480]]);
+    expect(await probeFile('mobile_mp4_720p')).toEqual([
+      ['h264', 1280, 720],
+      ['aac', undefined, undefined],
+    ]);
+    const mp4 = opened.get('mobile_mp4_720p') ?? Buffer.alloc(0);
+    expect(mp4.indexOf('moov')).toBeLessThan(mp4.indexOf('mdat'));
+    const webp = opened.get('animated_preview') ?? Buffer.alloc(0);
+    expect([webp.subarray(8, 12).toString(), webp.includes(Buffer.from('ANIM'))]).toEqual(['WEBP', true]);
     firstId = id;
   });
 

@@ -7,6 +7,7 @@ import { failBoot, runQueueConsumer } from '@airlock/runtime';
 import { defaultTempRoot, wipeTempRoot } from './attempt/attempt-workspace';
 import { GrantClient } from './grants/grant-client';
 import { AudioHandler } from './handlers/audio.handler';
+import { FileHandler } from './handlers/file.handler';
 import { ProbeHandler } from './handlers/probe.handler';
 import { SegmentHandler } from './handlers/segment.handler';
 import { WorkerDeps } from './handlers/worker-deps';
@@ -32,6 +33,7 @@ async function main() {
   const probe = new ProbeHandler(deps);
   const segment = new SegmentHandler(deps);
   const audio = new AudioHandler(deps);
+  const file = new FileHandler(deps);
 
   const logger = await runQueueConsumer({
     service: 'gpu-worker',
@@ -42,6 +44,7 @@ async function main() {
       'media.probe': (d, ctx) => probe.handle(d, ctx),
       'segment.transcode': (d, ctx) => segment.handle(d, ctx),
       'audio.transcode': (d, ctx) => audio.handle(d, ctx),
+      'file.transcode': (d, ctx) => file.handle(d, ctx),
     },
     drain: () => wipeTempRoot(tempRoot).then(() => undefined),
   });

@@ -16,9 +16,12 @@ export class ManifestHandler {
     const verification = verificationSchema.parse(value);
     if (!verification.ok) return { ok: false, code: verification.code, message: verification.failures.join('; ') };
 
+    // Chat files are delivered as they are, not streamed: manifests list the streams only.
+    const streams = verification.streams.filter((s) => s.type !== 'file');
+    const segments = verification.outputs.filter((o) => o.kind !== 'file');
     let written;
     try {
-      written = writeManifests({ mediaId: data.mediaId, version: data.version, streams: verification.streams, outputs: verification.outputs });
+      written = writeManifests({ mediaId: data.mediaId, version: data.version, streams, outputs: segments });
     } catch (e) {
       if (e instanceof ManifestInputError) return { ok: false, code: 'manifest_invalid', message: e.message };
       throw e;

@@ -12,9 +12,10 @@ export class VerifyHandler {
   async handle(data: PayloadOf<typeof JobName.OutputsVerify>, ctx: JobContext): Promise<Verification> {
     const reports = (await ctx.childrenValues()).map((v) => taskReportSchema.parse(v));
     const plan = checkReportsAgainstPlan(data.expected, reports);
-    const ownPrefix = storageKeys.segmentPrefix(data.mediaId);
-    const foreign = plan.outputs.filter((o) => !o.key.startsWith(ownPrefix)).map((o) => `foreign_key: ${o.key}`);
-    const objects = await checkObjects(this.store, plan.outputs.filter((o) => o.key.startsWith(ownPrefix)));
+    const ownPrefixes = [storageKeys.segmentPrefix(data.mediaId), storageKeys.filePrefix(data.mediaId)];
+    const own = (key: string) => ownPrefixes.some((p) => key.startsWith(p));
+    const foreign = plan.outputs.filter((o) => !own(o.key)).map((o) => `foreign_key: ${o.key}`);
+    const objects = await checkObjects(this.store, plan.outputs.filter((o) => own(o.key)));
     const failures = [...plan.failures, ...foreign, ...objects];
     if (failures.length > 0) {
       return { ok: false, code: 'verification_failed', message: `${failures.length} check(s) failed`, failures: failures.slice(0, 50) };

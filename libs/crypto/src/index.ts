@@ -1,3 +1,4 @@
 export * from './lib/chunked-cipher';
 export * from './lib/key-wrap';
 export * from './lib/job-token';
+export * from './lib/blob-key';

@@ -16,3 +16,4 @@ export * from './lib/cbcs-decrypt';
 export * from './lib/encode-path';
 export * from './lib/hw-detect';
 export * from './lib/tone-map';
+export * from './lib/file-output.builder';

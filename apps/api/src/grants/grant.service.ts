@@ -3,11 +3,11 @@ import type { JWK } from 'jose';
 import { GrantResponse, UploadResponse } from '@airlock/contracts';
 import { JobTokenError, unwrapKey, VerifiedJobToken, verifyJobToken, wrapKey } from '@airlock/crypto';
 import { appendEvent, Grant, Prisma } from '@airlock/db';
-import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
+import { AUDIO_RENDITION, outputObjectKey } from '@airlock/domain';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
 
-type UploadFile = { kind: 'init' | 'media'; rendition: string; segmentIndex: number; sha256: string };
+type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string };
 
 const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'verifying']);
 
@@ -69,10 +69,12 @@ export class GrantService {
     for (const f of files) {
       const allowed =
         task.kind === 'audio'
-          ? f.rendition === AUDIO_RENDITION
-          : task.kind === 'video' && f.rendition === task.rendition && (f.kind === 'init' || f.segmentIndex === task.segmentIndex);
+          ? f.rendition === AUDIO_RENDITION && f.kind !== 'file'
+          : task.kind === 'file'
+            ? f.kind === 'file' && f.rendition === task.rendition
+            : task.kind === 'video' && f.rendition === task.rendition && (f.kind === 'init' || (f.kind === 'media' && f.segmentIndex === task.segmentIndex));
       if (!allowed) throw await this.refuse(claims, 403, 'outside_grant', `The grant does not cover ${f.rendition} ${f.kind} ${f.segmentIndex}.`);
-      const key = f.kind === 'init' ? storageKeys.initSegment(grant.mediaId, f.rendition, f.sha256) : storageKeys.mediaSegment(grant.mediaId, f.rendition, f.segmentIndex, f.sha256);
+      const key = outputObjectKey(grant.mediaId, f);
       uploads.push({ key, url: await this.deps.store.presignPut(key, ttl) });
     }
     return { uploads };

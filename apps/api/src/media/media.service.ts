@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CreateMediaRequest, CreateMediaResponse, JobName, ListMediaQuery, MediaList, MediaView } from '@airlock/contracts';
 import { appendEvent, Media, Prisma, transitionMedia } from '@airlock/db';
-import { DEFAULT_PROFILES, MediaState, recipientStatus, sizeClass, storageKeys, unknownProfiles } from '@airlock/domain';
+import { DEFAULT_PROFILES, findFileProfile, MediaState, recipientStatus, sizeClass, storageKeys, unknownProfiles } from '@airlock/domain';
 import { jobIdOf } from '@airlock/queue';
 import { wrapKey } from '@airlock/crypto';
 import { API_DEPS, ApiDeps } from '../api.deps';
@@ -157,6 +157,7 @@ export class MediaService {
     const plan = (job?.plan ?? {}) as PlanJson;
     const probe = (job?.probe ?? undefined) as ProbeJson | undefined;
     const ready = media.state === 'ready';
+    const files = ready ? await this.deps.db.output.findMany({ where: { mediaId: id, kind: 'file' }, orderBy: { rendition: 'asc' } }) : [];
     const renditions = [...(plan.renditions ?? []).map((r) => r.name), ...(plan.audio ? ['audio'] : [])].map((name) => ({ name, ready }));
     return {
       id: media.id,
@@ -169,6 +170,10 @@ export class MediaService {
       renditions,
       ...(ready && media.manifestHlsKey && media.manifestDashKey
         ? { manifests: { hls: this.deps.store.publicUrl(media.manifestHlsKey), dash: this.deps.store.publicUrl(media.manifestDashKey) } }
+        : {}),
+      // Chat files, sealed under the key derived from the output key (deriveBlobKey).
+      ...(files.length > 0
+        ? { files: files.map((f) => ({ name: f.rendition, url: this.deps.store.publicUrl(f.key), sha256: f.sha256, sizeBytes: Number(f.sizeBytes), contentType: findFileProfile(f.rendition)?.contentType ?? 'application/octet-stream' })) }
         : {}),
       // The muted preview, from preview_ready on, while the media lives.
       ...(['preview_ready', 'verifying', 'ready'].includes(media.state) && media.previewHlsKey && media.previewDashKey

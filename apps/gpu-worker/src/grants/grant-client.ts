@@ -12,7 +12,7 @@ export interface GrantIds {
 }
 
 export interface UploadFile {
-  readonly kind: 'init' | 'media';
+  readonly kind: 'init' | 'media' | 'file';
   readonly rendition: string;
   readonly segmentIndex: number;
   readonly sha256: string;

@@ -7,11 +7,13 @@ import { sha256File } from '@airlock/storage';
 import { AttemptGrant } from '../grants/grant-client';
 
 export interface ProducedFile {
-  readonly kind: 'init' | 'media';
+  readonly kind: 'init' | 'media' | 'file';
   readonly rendition: string;
-  /** -1 for init segments. */
+  /** -1 for init segments, 0 for chat files. */
   readonly segmentIndex: number;
   readonly path: string;
+  /** Chat files: how long the content plays (0 for a still). */
+  readonly durationMs?: number;
 }
 
 /**
@@ -24,8 +26,14 @@ export class OutputUploader {
     const timescales = new Map<string, number>();
     const facts: Omit<OutputFact, 'key'>[] = [];
     for (const f of files) {
-      const buf = await readFile(f.path);
       const sha256 = await sha256File(f.path);
+      if (f.kind === 'file') {
+        // A sealed blob: streamed, never read whole (a normalized MP4 can be large).
+        const { size } = await stat(f.path);
+        facts.push({ kind: 'file', rendition: f.rendition, segmentIndex: 0, sha256, sizeBytes: size, timescale: 1000, baseDecodeTime: 0, duration: f.durationMs ?? 0, sampleCount: 0 });
+        continue;
+      }
+      const buf = await readFile(f.path);
       if (f.kind === 'init') {
         const init = readInitFacts(buf);
         timescales.set(f.rendition, init.timescale);

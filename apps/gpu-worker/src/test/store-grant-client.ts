@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { encryptChunks } from '@airlock/crypto';
-import { storageKeys } from '@airlock/domain';
+import { outputObjectKey, storageKeys } from '@airlock/domain';
 import { TerminalError } from '@airlock/queue';
 import type { ObjectStore } from '@airlock/storage';
 import type { AttemptGrant, GrantIds, UploadFile } from '../grants/grant-client';
@@ -118,10 +118,7 @@ export class StoreGrantClient {
         record.uploadRequests.push(files.map((f) => ({ ...f })));
         const uploads: { key: string; url: string }[] = [];
         for (const f of files) {
-          const key =
-            f.kind === 'init'
-              ? storageKeys.initSegment(ids.mediaId, f.rendition, f.sha256)
-              : storageKeys.mediaSegment(ids.mediaId, f.rendition, f.segmentIndex, f.sha256);
+          const key = outputObjectKey(ids.mediaId, f);
           uploads.push({ key, url: await store.presignPut(key, ttl) });
         }
         return uploads;

@@ -191,7 +191,7 @@ describe('buildMediaFlow', () => {
 
   it('tells the verifier what to expect', () => {
     const verify = parsePayload(JobName.OutputsVerify, onlyChild(onlyChild(root)).data);
-    expect(verify.expected).toEqual({ renditions: ['240p', '360p', '720p', '1080p'], segments: plan.segments, audio: true, keyId: 'ab'.repeat(16) });
+    expect(verify.expected).toEqual({ renditions: ['240p', '360p', '720p', '1080p'], segments: plan.segments, audio: true, keyId: 'ab'.repeat(16), files: [] });
     expect(parsePayload(JobName.ManifestWrite, onlyChild(root).data)).toEqual({ mediaId: MEDIA_ID, jobId: JOB_ID, version: JOB_ID });
   });
 
@@ -282,5 +282,38 @@ describe('buildPreviewFlow', () => {
     expect(ladder.some((n) => (n.data as { rendition: { name: string } }).rendition.name === 'preview_360p')).toBe(false);
     expect(ladder).toHaveLength(plan.renditions.length * plan.segments.length);
     expect(buildPreviewFlow(flowInput(planOf()))).toBeUndefined();
+  });
+});
+
+describe('chat files in the flow', () => {
+  const plan = planOf(12, true, DEFAULT_PROFILES);
+  const input = flowInput(plan);
+
+  it('plans each chat file at its size for the source', () => {
+    expect(plan.files).toEqual([
+      { name: 'poster', width: 854, height: 480 },
+      { name: 'animated_preview', width: 426, height: 240 },
+      { name: 'mobile_mp4_720p', width: 1280, height: 720 },
+    ]);
+    expect(plan.skipped).toEqual([]);
+  });
+
+  it('queues the cheap files before the ladder and the whole-file MP4 after it', () => {
+    const order = input.tasks.map((t) => t.rendition);
+    expect(order.indexOf('poster')).toBeLessThan(order.indexOf('240p'));
+    expect(order.indexOf('animated_preview')).toBeLessThan(order.indexOf('240p'));
+    expect(order[order.length - 1]).toBe('mobile_mp4_720p');
+  });
+
+  it('gives each file one task under the ladder verify, which expects every file', () => {
+    const root = buildMediaFlow(input);
+    const verify = onlyChild(onlyChild(root));
+    expect(parsePayload(JobName.OutputsVerify, verify.data).expected.files).toEqual(['poster', 'animated_preview', 'mobile_mp4_720p']);
+    const files = walk(root).filter((n) => n.name === JobName.FileTranscode);
+    expect(files.map((n) => parsePayload(JobName.FileTranscode, n.data)).map((d) => [d.profile, d.width, d.height])).toEqual([
+      ['poster', 854, 480],
+      ['animated_preview', 426, 240],
+      ['mobile_mp4_720p', 1280, 720],
+    ]);
   });
 });

@@ -1,11 +1,11 @@
 import { JobName, PayloadOf, SegmentSpec } from '@airlock/contracts';
-import { AUDIO_RENDITION, isPreviewRendition } from '@airlock/domain';
+import { AUDIO_RENDITION, findFileProfile, isPreviewRendition } from '@airlock/domain';
 import { FlowNode, jobIdOf, QueueName } from '@airlock/queue';
 import { MediaPlan } from './media-plan';
 
 export interface PlannedTask {
   readonly id: string;
-  readonly kind: 'video' | 'audio';
+  readonly kind: 'video' | 'audio' | 'file';
   readonly segmentIndex: number;
   readonly rendition: string;
 }
@@ -24,13 +24,19 @@ export interface FlowInput {
   readonly outputKeyId: string;
 }
 
-/** Tasks of a plan: the preview's first, then audio, then lower rungs before higher ones. Ids are supplied by the caller. */
+/**
+ * Tasks of a plan, in the order they should become available: the preview's, audio, the
+ * cheap chat files (poster, animated preview), lower rungs before higher ones, and the
+ * whole-file MP4 last. Ids are supplied by the caller.
+ */
 export function tasksOf(plan: MediaPlan, newId: () => string): PlannedTask[] {
   const videoTasks = (rendition: string, segments: readonly SegmentSpec[]) =>
     segments.map((s) => ({ id: newId(), kind: 'video' as const, segmentIndex: s.index, rendition }));
+  const fileTasks = (mp4: boolean) =>
+    plan.files.filter((f) => (findFileProfile(f.name)?.kind === 'mp4') === mp4).map((f) => ({ id: newId(), kind: 'file' as const, segmentIndex: 0, rendition: f.name }));
   const preview = plan.preview ? videoTasks(plan.preview.rendition.name, plan.preview.segments) : [];
   const audio = plan.audio ? [{ id: newId(), kind: 'audio' as const, segmentIndex: 0, rendition: AUDIO_RENDITION }] : [];
-  return [...preview, ...audio, ...plan.renditions.flatMap((r) => videoTasks(r.name, plan.segments))];
+  return [...preview, ...audio, ...fileTasks(false), ...plan.renditions.flatMap((r) => videoTasks(r.name, plan.segments)), ...fileTasks(true)];
 }
 
 /**
@@ -45,7 +51,7 @@ export function tasksOf(plan: MediaPlan, newId: () => string): PlannedTask[] {
 export function buildMediaFlow(input: FlowInput): FlowNode {
   const { mediaId, jobId, plan } = input;
   const tasks = input.tasks.filter((t) => !isPreviewRendition(t.rendition));
-  const expected = { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId };
+  const expected = { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId, files: plan.files.map((f) => f.name) };
   return {
     name: JobName.MediaPublish,
     queue: QueueName.Orchestrator,
@@ -110,6 +116,17 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
   const { mediaId, jobId, plan } = input;
   const lane = plan.lane === 'short' ? QueueName.Short : QueueName.Long;
   const common = { mediaId, jobId, taskId: task.id, sourceKey: input.sourceKey, keyTtlSec: input.keyTtlSec };
+  if (task.kind === 'file') {
+    const file = required(plan.files.find((f) => f.name === task.rendition), `file ${task.rendition}`);
+    return {
+      name: JobName.FileTranscode,
+      queue: lane,
+      jobId: jobIdOf('file', task.id),
+      data: { ...common, profile: file.name, width: file.width, height: file.height, fps: plan.fps, durationSec: input.durationSec, ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}) },
+      attempts: input.taskAttempts,
+      onFailure: 'report-to-parent',
+    };
+  }
   if (task.kind === 'audio') {
     return {
       name: JobName.AudioTranscode,

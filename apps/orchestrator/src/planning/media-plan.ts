@@ -3,6 +3,8 @@ import { whyNotStreamCopy } from './stream-copy';
 import {
   DEFAULT_PROFILES,
   DEFAULT_SEGMENT_RULES,
+  FILE_PROFILES,
+  findFileProfile,
   FrameRate,
   isPreviewRendition,
   Lane,
@@ -26,6 +28,14 @@ export interface MediaPlan {
   readonly sourceHdr?: 'pq' | 'hlg';
   /** The preview sub-flow: one small rung over the first segments, published before the ladder. */
   readonly preview?: PreviewPlan;
+  /** Chat files asked for (poster, animated preview, MP4), each at its size for this source. */
+  readonly files: FileSpec[];
+}
+
+export interface FileSpec {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
 }
 
 export interface PreviewPlan {
@@ -57,14 +67,16 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
   const lane = laneFor(probe.durationSec, settings.shortLaneMaxSec);
   const audio = probe.audio !== undefined;
   const video = probe.video;
-  if (!video) return { lane, fps: { num: 25, den: 1 }, renditions: [], skipped: [], segments: [], audio };
+  if (!video) return { lane, fps: { num: 25, den: 1 }, renditions: [], skipped: [], segments: [], audio, files: [] };
 
   const fps = outputFps(video.fps, video.variableFrameRate);
   const requested = requestedProfiles.length > 0 ? requestedProfiles : DEFAULT_PROFILES;
   // FFmpeg bakes the display rotation into the pixels, so rungs follow the displayed shape.
   const quarterTurn = video.rotation % 180 !== 0;
   const displayed = quarterTurn ? { width: video.height, height: video.width } : { width: video.width, height: video.height };
-  const ladder = planLadder({ ...displayed, hdr: video.hdr !== 'none' }, requested.filter((p) => !isPreviewRendition(p)));
+  // Chat profiles (the preview, the files) are planned below; the ladder gets the rungs.
+  const rungs = requested.filter((p) => !isPreviewRendition(p) && !findFileProfile(p));
+  const ladder = planLadder({ ...displayed, hdr: video.hdr !== 'none' }, rungs);
   const totalFrames = Math.max(1, Math.round((video.durationSec * fps.num) / fps.den));
   const segments = planSegments(video.keyframeTimes, totalFrames, fps, settings.segmentRules ?? DEFAULT_SEGMENT_RULES);
   const preview = requested.some(isPreviewRendition) && ladder.renditions.length > 0 ? previewOf(displayed, segments) : undefined;
@@ -76,6 +88,10 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
     skipped: ladder.skipped,
     segments,
     audio,
+    files: FILE_PROFILES.filter((f) => requested.includes(f.name)).map((f) => ({
+      name: f.name,
+      ...renditionSize({ ...displayed, hdr: false }, Math.min(f.shortSide, displayed.width, displayed.height)),
+    })),
     ...(video.hdr === 'none' ? {} : { sourceHdr: video.hdr }),
     ...(preview ? { preview } : {}),
   };

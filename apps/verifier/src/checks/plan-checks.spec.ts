@@ -121,6 +121,25 @@ describe('checkReportsAgainstPlan', () => {
     expect(result.streams.map((s) => s.rendition).sort()).toEqual(['360p', '720p', 'audio']);
   });
 
+  describe('chat files', () => {
+    const fileReport = (name: string, encryption: { scheme: 'cbcs' | 'blob-aes256gcm'; keyId: string } = { scheme: 'blob-aes256gcm', keyId: KEY_ID }) => {
+      const hash = sha(`file:${name}`);
+      const fact: OutputFact = { kind: 'file', rendition: name, segmentIndex: 0, key: storageKeys.fileOutput(MEDIA, name, hash), sha256: hash, sizeBytes: 40_000, timescale: 1000, baseDecodeTime: 0, duration: 0, sampleCount: 0 };
+      return report(name, [fact], { stream: { rendition: name, type: 'file', codecs: 'image/jpeg', width: 854, height: 480, bitrateKbps: 0, encryption } });
+    };
+
+    it('passes one sealed object per planned file', () => {
+      const plan = expected({ files: ['poster', 'animated_preview'] });
+      expect(checkReportsAgainstPlan(plan, [...goodReports(plan), fileReport('poster'), fileReport('animated_preview')]).failures).toEqual([]);
+    });
+
+    it('names a missing file, a file sealed the segment way, and a file nobody planned', () => {
+      const plan = expected({ files: ['poster', 'animated_preview'] });
+      const result = checkReportsAgainstPlan(plan, [...goodReports(plan), fileReport('poster', ENCRYPTION), fileReport('mobile_mp4_720p')]);
+      expect(codes(result.failures).sort()).toEqual(['encryption_scheme', 'file_missing', 'stream_missing', 'unexpected_rendition']);
+    });
+  });
+
   it('passes a plan without audio', () => {
     const plan = expected({ audio: false });
     expect(checkReportsAgainstPlan(plan, goodReports(plan)).failures).toEqual([]);

@@ -12,7 +12,8 @@ export interface PlanCheckResult {
 /**
  * Pure checks of the workers' reports against the plan: every task reported, every
  * segment present once, one init per rendition shared by all its chunks (they join),
- * and each chunk starting exactly where the plan put it on the timeline.
+ * each chunk starting exactly where the plan put it on the timeline, and one sealed object
+ * per chat file.
  * Failure strings start with a reason code.
  */
 export function checkReportsAgainstPlan(expected: Expected, reports: readonly TaskReport[]): PlanCheckResult {
@@ -44,8 +45,15 @@ export function checkReportsAgainstPlan(expected: Expected, reports: readonly Ta
     if (!streams.has(rendition)) failures.push(`stream_missing: ${rendition}`);
   }
 
+  const files = expected.files ?? [];
+  for (const name of files) {
+    const found = all.filter((o) => o.rendition === name);
+    if (found.length !== 1 || found[0]?.kind !== 'file') failures.push(`file_missing: ${name} reported ${found.length} objects, expected one sealed file`);
+    if (streams.get(name)?.type !== 'file') failures.push(`stream_missing: ${name}`);
+  }
+
   const plannedIndexes = new Set(expected.segments.map((s) => s.index));
-  const wanted = new Set([...expected.renditions, ...(expected.audio ? [AUDIO_RENDITION] : [])]);
+  const wanted = new Set([...expected.renditions, ...(expected.audio ? [AUDIO_RENDITION] : []), ...files]);
   const unplanned = new Set([...streams.keys(), ...all.map((o) => o.rendition)].filter((r) => !wanted.has(r)));
   for (const r of unplanned) failures.push(`unexpected_rendition: ${r}`);
   for (const o of all) {
@@ -59,7 +67,9 @@ export function checkReportsAgainstPlan(expected: Expected, reports: readonly Ta
     if (audio.filter((o) => o.kind === 'media').length === 0) failures.push('segment_missing: audio has no segments');
   }
   for (const { stream, attemptId } of reports) {
+    const scheme = stream.type === 'file' ? 'blob-aes256gcm' : 'cbcs';
     if (!stream.encryption) failures.push(`encryption_missing: ${stream.rendition} from attempt ${attemptId} is not encrypted for recipients`);
+    else if (stream.encryption.scheme !== scheme) failures.push(`encryption_scheme: ${stream.rendition} from attempt ${attemptId} is ${stream.encryption.scheme}, expected ${scheme}`);
     else if (stream.encryption.keyId !== expected.keyId) failures.push(`key_mismatch: ${stream.rendition} from attempt ${attemptId} is encrypted under another key id`);
   }
   for (const r of reports) {

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { unwrapKey } from '@airlock/crypto';
+import { decryptChunks, deriveBlobKey, unwrapKey } from '@airlock/crypto';
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -16,4 +16,25 @@ export async function clearKeysFor(media: { keyId: string; keys: { recipientId: 
   } finally {
     key.fill(0);
   }
+}
+
+/**
+ * Open a sealed chat file (poster, animated preview, MP4) with the media's output key, as
+ * bytes. Works in Node and the browser; large files can use `decryptChunks` as a stream.
+ */
+export async function openSealedFile(sealed: Uint8Array, outputKey: Uint8Array): Promise<Uint8Array> {
+  const key = await deriveBlobKey(outputKey);
+  try {
+    const parts: Uint8Array[] = [];
+    for await (const part of decryptChunks(key, once(sealed))) parts.push(part);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+    return out;
+  } finally {
+    key.fill(0);
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }

@@ -55,6 +55,8 @@ export interface MediaView {
   probe?: { durationClass: string | null; width?: number; height?: number; hasAudio?: boolean };
   renditions: { name: string; ready: boolean }[];
   manifests?: { hls: string; dash: string };
+  /** Chat files (poster, animated preview, MP4) when ready: sealed blobs, opened with the output key. */
+  files?: { name: string; url: string; sha256: string; sizeBytes: number; contentType: string }[];
   /** The muted preview (first seconds, 360p), available from `preview_ready` on. */
   preview?: { hls: string; dash: string };
   failure?: { code: string; message: string };
@@ -101,7 +103,7 @@ export const uploadRequestSchema = z.object({
   files: z
     .array(
       z.object({
-        kind: z.enum(['init', 'media']),
+        kind: z.enum(['init', 'media', 'file']),
         rendition: z.string().min(1).max(40),
         segmentIndex: z.number().int().min(-1),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),

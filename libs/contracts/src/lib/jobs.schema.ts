@@ -11,6 +11,8 @@ export const JobName = {
   MediaPlan: 'media.plan',
   SegmentTranscode: 'segment.transcode',
   AudioTranscode: 'audio.transcode',
+  /** One chat file (poster, animated preview, normalized MP4) from the whole source. */
+  FileTranscode: 'file.transcode',
   TaskRecord: 'task.record',
   OutputsVerify: 'outputs.verify',
   ManifestWrite: 'manifest.write',
@@ -69,6 +71,22 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
     name: z.literal(JobName.AudioTranscode),
     data: z.object({ ...ref, ...attemptPolicy, taskId: z.string().uuid(), sourceKey: z.string(), durationSec: z.number().positive() }),
   }),
+  z.object({
+    name: z.literal(JobName.FileTranscode),
+    data: z.object({
+      ...ref,
+      ...attemptPolicy,
+      taskId: z.string().uuid(),
+      sourceKey: z.string(),
+      /** A FILE_PROFILES name: clients choose by name, the worker's builders decide the arguments. */
+      profile: z.string(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      fps: frameRateSchema,
+      durationSec: z.number().positive(),
+      sourceHdr: z.enum(['pq', 'hlg']).optional(),
+    }),
+  }),
   z.object({ name: z.literal(JobName.TaskRecord), data: z.object({ ...ref, taskId: z.string().uuid() }) }),
   z.object({
     name: z.literal(JobName.OutputsVerify),
@@ -80,6 +98,8 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
         audio: z.boolean(),
         /** Every stream must be encrypted (cbcs) under this media's output key id. */
         keyId: z.string().regex(/^[0-9a-f]{32}$/),
+        /** Chat files (FILE_PROFILES names), one sealed object each. */
+        files: z.array(z.string()).optional(),
       }),
     }),
   }),

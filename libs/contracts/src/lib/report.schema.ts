@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
-/** Facts about one fMP4 object a worker produced: enough to verify it and write manifests, no content. */
+/**
+ * Facts about one object a worker produced: enough to verify it and write manifests, no
+ * content. fMP4 init and media segments, or a sealed chat file (timescale 1000, its duration).
+ */
 export const outputFactSchema = z.object({
-  kind: z.enum(['init', 'media']),
+  kind: z.enum(['init', 'media', 'file']),
   rendition: z.string(),
   /** Segment index for media objects; -1 for init segments. */
   segmentIndex: z.number().int(),
@@ -20,7 +23,7 @@ export type OutputFact = z.infer<typeof outputFactSchema>;
 
 export const streamInfoSchema = z.object({
   rendition: z.string(),
-  type: z.enum(['video', 'audio']),
+  type: z.enum(['video', 'audio', 'file']),
   /** RFC 6381 codecs string, e.g. avc1.64001f or mp4a.40.2. */
   codecs: z.string(),
   width: z.number().int().optional(),
@@ -29,8 +32,11 @@ export const streamInfoSchema = z.object({
   bitrateKbps: z.number().int(),
   sampleRate: z.number().int().optional(),
   channels: z.number().int().optional(),
-  /** Segments are encrypted for recipients (cbcs); the key id is public, the key is not. */
-  encryption: z.object({ scheme: z.literal('cbcs'), keyId: z.string().regex(/^[0-9a-f]{32}$/) }).optional(),
+  /**
+   * Encrypted for recipients under the media's output key (its id is public, the key is not):
+   * segments as cbcs, chat files as chunked AES-256-GCM under a key derived from it.
+   */
+  encryption: z.object({ scheme: z.enum(['cbcs', 'blob-aes256gcm']), keyId: z.string().regex(/^[0-9a-f]{32}$/) }).optional(),
 });
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 

@@ -35,14 +35,31 @@ export function isPreviewRendition(name: string): boolean {
   return name === PREVIEW_PROFILE.name;
 }
 
+/**
+ * Chat profiles delivered as single files, each sealed for recipients as an AES-GCM blob:
+ * a poster frame, a short looping animated preview, and one normalized faststart MP4 for
+ * devices and share sheets that want a file rather than a stream. Sizes are short sides,
+ * capped at the source's.
+ */
+export const FILE_PROFILES = [
+  { name: 'poster', kind: 'poster', shortSide: 480, ext: 'jpg', contentType: 'image/jpeg' },
+  { name: 'animated_preview', kind: 'animated', shortSide: 240, ext: 'webp', contentType: 'image/webp', maxSec: 3, fps: 10 },
+  { name: 'mobile_mp4_720p', kind: 'mp4', shortSide: 720, ext: 'mp4', contentType: 'video/mp4', bitrateKbps: 2800 },
+] as const;
+export type FileProfile = (typeof FILE_PROFILES)[number];
+
+export function findFileProfile(name: string): FileProfile | undefined {
+  return FILE_PROFILES.find((p) => p.name === name);
+}
+
 /** Every profile a client may name. */
-export const PROFILE_NAMES: readonly string[] = [PREVIEW_PROFILE.name, ...VIDEO_PROFILES.map((p) => p.name)];
+export const PROFILE_NAMES: readonly string[] = [PREVIEW_PROFILE.name, ...VIDEO_PROFILES.map((p) => p.name), ...FILE_PROFILES.map((p) => p.name)];
 
 /** The ladder used when a request names no profiles. */
 export const DEFAULT_LADDER = ['240p', '360p', '720p', '1080p'] as const;
 
-/** The profiles used when a request names none: the preview, then the ladder. */
-export const DEFAULT_PROFILES = [PREVIEW_PROFILE.name, ...DEFAULT_LADDER] as const;
+/** The profiles used when a request names none: the preview, the ladder, and the chat files. */
+export const DEFAULT_PROFILES = [PREVIEW_PROFILE.name, ...DEFAULT_LADDER, ...FILE_PROFILES.map((p) => p.name)] as const;
 
 export const AUDIO_PROFILE = { name: 'audio', codec: 'aac', bitrateKbps: 128, sampleRate: 48000 } as const;
 

@@ -23,11 +23,12 @@ describe('storageKeys', () => {
       storageKeys.attemptPrefix('m1', 'at1'),
       storageKeys.initSegment('m1', 'audio', SHA),
       storageKeys.mediaSegment('m1', '240p', 0, SHA),
+      storageKeys.fileOutput('m1', 'poster', SHA),
       storageKeys.hlsMaster('m1', 'v1'),
       storageKeys.dashManifest('m1', 'v1'),
     ];
     for (const key of keys) expect(prefixes.some((p) => key.startsWith(p))).toBe(true);
-    expect(prefixes).toEqual(['src/m1/', 'work/m1/', 'seg/m1/', 'man/m1/']);
+    expect(prefixes).toEqual(['src/m1/', 'work/m1/', 'seg/m1/', 'file/m1/', 'man/m1/']);
   });
 
   it('keeps one media out of a media whose id shares a prefix', () => {

@@ -10,18 +10,33 @@ export const storageKeys = {
   initSegment: (mediaId: string, rendition: string, sha256: string) => `seg/${mediaId}/${rendition}/init-${sha256}.mp4`,
   mediaSegment: (mediaId: string, rendition: string, index: number, sha256: string) =>
     `seg/${mediaId}/${rendition}/${index}-${sha256}.m4s`,
+  filePrefix: (mediaId: string) => `file/${mediaId}/`,
+  /** A chat file (poster, animated preview, MP4), sealed: content-addressed like segments. */
+  fileOutput: (mediaId: string, profile: string, sha256: string) => `file/${mediaId}/${profile}-${sha256}`,
   manifestDir: (mediaId: string, version: string) => `man/${mediaId}/${version}/`,
   hlsMaster: (mediaId: string, version: string) => `man/${mediaId}/${version}/master.m3u8`,
   hlsMedia: (mediaId: string, version: string, rendition: string) => `man/${mediaId}/${version}/${rendition}.m3u8`,
   dashManifest: (mediaId: string, version: string) => `man/${mediaId}/${version}/manifest.mpd`,
-  mediaPrefixes: (mediaId: string) => [`src/${mediaId}/`, `work/${mediaId}/`, `seg/${mediaId}/`, `man/${mediaId}/`],
+  mediaPrefixes: (mediaId: string) => [`src/${mediaId}/`, `work/${mediaId}/`, `seg/${mediaId}/`, `file/${mediaId}/`, `man/${mediaId}/`],
 } as const;
 
+/** The key an output object lands on: content-addressed, under its media and rendition. */
+export function outputObjectKey(mediaId: string, f: { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string }): string {
+  switch (f.kind) {
+    case 'init':
+      return storageKeys.initSegment(mediaId, f.rendition, f.sha256);
+    case 'media':
+      return storageKeys.mediaSegment(mediaId, f.rendition, f.segmentIndex, f.sha256);
+    case 'file':
+      return storageKeys.fileOutput(mediaId, f.rendition, f.sha256);
+  }
+}
+
 /**
- * The only prefixes a player may read without a signature: published segments and manifests,
- * all ciphertext (a public-read bucket policy on these, private everywhere else).
+ * The only prefixes a player may read without a signature: published segments, chat files and
+ * manifests, all ciphertext (a public-read bucket policy on these, private everywhere else).
  */
-export const publicReadPrefixes: readonly string[] = ['seg/', 'man/'];
+export const publicReadPrefixes: readonly string[] = ['seg/', 'file/', 'man/'];
 
 /** Relative URI from one key to another, as written into playlists (same bucket). */
 export function relativeKey(fromKey: string, toKey: string): string {

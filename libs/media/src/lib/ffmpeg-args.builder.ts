@@ -27,14 +27,14 @@ export interface SegmentEncodeInput {
 }
 
 /** Same flags on every command: quiet, never prompt, overwrite the (temp) output. */
-const COMMON_PREFIX = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
+export const COMMON_PREFIX = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
 
 /**
  * `-flags +bitexact` (codec) and `-fflags +bitexact` (muxer) drop the encoder version
  * string, creation times and other run-dependent bytes, so the same chunk encoded twice
  * (a retry, another worker) is byte-identical and its sha256 verifies.
  */
-const BITEXACT = ['-flags', '+bitexact', '-fflags', '+bitexact'];
+export const BITEXACT = ['-flags', '+bitexact', '-fflags', '+bitexact'];
 
 /**
  * Seconds with 6 decimals: the microsecond precision ffmpeg parses -ss with. Fixed

@@ -39,6 +39,7 @@ const defaults: Record<JobName, Behaviour> = {
   [JobName.MediaPlan]: async (_d, ctx) => ({ planned: await ctx.childrenValues() }),
   [JobName.SegmentTranscode]: async (d) => ({ kind: 'video', taskId: d['taskId'] }),
   [JobName.AudioTranscode]: async (d) => ({ kind: 'audio', taskId: d['taskId'] }),
+  [JobName.FileTranscode]: async (d) => ({ kind: 'file', taskId: d['taskId'] }),
   [JobName.TaskRecord]: async (d, ctx) => ({ recorded: d['taskId'], report: (await ctx.childrenValues())[0] }),
   [JobName.OutputsVerify]: async (_d, ctx) => ({
     verified: (await ctx.childrenValues<{ recorded: string }>()).sort((a, b) => a.recorded.localeCompare(b.recorded)),
@@ -91,6 +92,7 @@ const handlers = {
     [JobName.MediaProbe]: handler(JobName.MediaProbe),
     [JobName.SegmentTranscode]: handler(JobName.SegmentTranscode),
     [JobName.AudioTranscode]: handler(JobName.AudioTranscode),
+    [JobName.FileTranscode]: handler(JobName.FileTranscode),
   } satisfies HandlerMap<'gpu-worker'>,
   verifier: { [JobName.OutputsVerify]: handler(JobName.OutputsVerify) } satisfies HandlerMap<'verifier'>,
   manifester: { [JobName.ManifestWrite]: handler(JobName.ManifestWrite) } satisfies HandlerMap<'manifester'>,

@@ -19,7 +19,7 @@ export type LaneQueue = typeof QueueName.Short | typeof QueueName.Long;
 /** Which service handles which job. Boot fails when a service lacks a handler for one of its jobs. */
 export const SERVICE_JOBS = {
   orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.MediaPublish, JobName.PreviewPublish, JobName.SweepRun],
-  'gpu-worker': [JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode],
+  'gpu-worker': [JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode, JobName.FileTranscode],
   verifier: [JobName.OutputsVerify],
   manifester: [JobName.ManifestWrite],
 } as const satisfies Record<string, readonly JobName[]>;
@@ -51,6 +51,7 @@ export function queueFor(name: JobName, lane?: LaneQueue): QueueName {
       return QueueName.Short;
     case JobName.SegmentTranscode:
     case JobName.AudioTranscode:
+    case JobName.FileTranscode:
       if (!lane) throw new Error(`${name} needs a lane`);
       return lane;
   }
