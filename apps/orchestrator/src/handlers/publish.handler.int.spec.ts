@@ -4,6 +4,7 @@ import { MediaState, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
+import { PreviewHandler } from './preview.handler';
 import { PublishHandler } from './publish.handler';
 
 /**
@@ -190,5 +191,40 @@ describe('PublishHandler on a real database', () => {
     expect(media).toMatchObject({ state: 'failed_terminal', failureCode: 'verification_failed' });
     expect(media.failureMessage).toContain('360p segment 1 is missing');
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('failed');
+  });
+
+  describe('the preview sub-flow', () => {
+    it('moves processing -> preview_ready once, with the preview pointers, and a repeat changes nothing', async () => {
+      const { mediaId, jobId } = await seed('processing');
+      const preview = new PreviewHandler(db);
+      const manifest = manifestFor(mediaId, `${jobId}-preview`);
+      await expect(preview.handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'preview_ready' });
+      await expect(preview.handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'preview_ready' });
+      const media = await db.media.findUniqueOrThrow({ where: { id: mediaId } });
+      expect(media).toMatchObject({ state: 'preview_ready', previewHlsKey: manifest.ok ? manifest.hlsKey : '', manifestHlsKey: null });
+      expect(await eventsTo(mediaId, 'preview_ready')).toHaveLength(1);
+      expect(await db.output.count({ where: { mediaId } })).toBe(5);
+    });
+
+    it('keeps the ladder state when the ladder finished first, and never points a deleted media at a preview', async () => {
+      const ready = await seed('ready');
+      await new PreviewHandler(db).handle({ mediaId: ready.mediaId, jobId: ready.jobId }, contextOf([manifestFor(ready.mediaId, ready.jobId)]));
+      expect(await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } })).toMatchObject({ state: 'ready', previewHlsKey: expect.stringContaining('master.m3u8') });
+
+      const deleted = await seed('deleted');
+      await expect(new PreviewHandler(db).handle({ mediaId: deleted.mediaId, jobId: deleted.jobId }, contextOf([manifestFor(deleted.mediaId, deleted.jobId)]))).resolves.toEqual({
+        outcome: 'not_published',
+      });
+      expect(await db.media.findUniqueOrThrow({ where: { id: deleted.mediaId } })).toMatchObject({ state: 'deleted', previewHlsKey: null });
+      expect(await db.output.count({ where: { mediaId: deleted.mediaId } })).toBe(0);
+    });
+
+    it('records a failed preview and leaves the media to the ladder', async () => {
+      const { mediaId, jobId } = await seed('processing');
+      const failed = await new PreviewHandler(db).handle({ mediaId, jobId }, contextOf([], { 'verify:1': 'verification failed' }));
+      expect(failed).toEqual({ outcome: 'preview_failed' });
+      expect((await db.media.findUniqueOrThrow({ where: { id: mediaId } })).state).toBe('processing');
+      expect(await db.event.count({ where: { mediaId, type: 'preview_failed', reason: 'stage_failed' } })).toBe(1);
+    });
   });
 });
