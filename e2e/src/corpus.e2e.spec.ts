@@ -154,6 +154,10 @@ describe('the media corpus', () => {
     const plan = job.plan as { fps: { num: number; den: number }; segments: { frameCount: number }[] };
     const plannedFrames = plan.segments.reduce((n, s) => n + s.frameCount, 0);
 
+    // Every delivered object names the encoder build that made it (same input + profile + build = same bytes).
+    const rows = await env.db.output.findMany({ where: { mediaId: media.id } });
+    expect(rows.filter((r) => !/ffmpeg version/.test(r.encoderBuild ?? '')).map((r) => r.key)).toEqual([]);
+
     // Stream copy where the source conforms, an encode everywhere else, and the attempts say which.
     const attempts = await env.db.attempt.findMany({ where: { task: { jobId: job.id, kind: 'video' } }, include: { task: true } });
     const copied = [...new Set(attempts.filter((a) => a.encoderPath === 'copy').map((a) => a.task.rendition))].sort();

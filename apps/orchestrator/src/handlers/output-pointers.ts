@@ -10,11 +10,13 @@ type Verified = Extract<ManifestResult, { ok: true }>;
  */
 export async function writeOutputPointers(db: PrismaClient, tx: Prisma.TransactionClient, mediaId: string, jobId: string, result: Verified): Promise<void> {
   const ownerOf = await taskOwners(db, jobId);
+  const buildOf = await encoderBuilds(db, jobId);
   const verifiedAt = new Date();
   await tx.output.createMany({
     data: result.outputs.map((o) => ({
       mediaId,
       taskId: ownerOf(o.rendition, o.kind === 'init' ? -1 : o.segmentIndex),
+      encoderBuild: buildOf(ownerOf(o.rendition, o.kind === 'init' ? -1 : o.segmentIndex), o.rendition),
       kind: o.kind,
       rendition: o.rendition,
       segmentIndex: o.segmentIndex,
@@ -26,6 +28,16 @@ export async function writeOutputPointers(db: PrismaClient, tx: Prisma.Transacti
     })),
     skipDuplicates: true,
   });
+}
+
+/** The encoder build of the winning attempt of a task; a shared init takes its rendition's. */
+async function encoderBuilds(db: PrismaClient, jobId: string): Promise<(taskId: string | null, rendition: string) => string | null> {
+  const tasks = await db.task.findMany({ where: { jobId, winningAttemptId: { not: null } }, select: { id: true, rendition: true, winningAttemptId: true } });
+  const attempts = await db.attempt.findMany({ where: { id: { in: tasks.map((t) => t.winningAttemptId ?? '') } }, select: { id: true, encoderBuild: true } });
+  const buildOfAttempt = new Map(attempts.map((a) => [a.id, a.encoderBuild]));
+  const byTask = new Map(tasks.map((t) => [t.id, buildOfAttempt.get(t.winningAttemptId ?? '') ?? null]));
+  const byRendition = new Map(tasks.map((t) => [t.rendition, byTask.get(t.id) ?? null]));
+  return (taskId, rendition) => (taskId ? (byTask.get(taskId) ?? null) : (byRendition.get(rendition) ?? null));
 }
 
 /** A video task owns its segment; the audio task owns every audio object; a shared init has no single owner. */

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "outputs" ADD COLUMN     "encoder_build" TEXT;
