@@ -21,6 +21,7 @@ import {
   encoderBuild,
   encodePaths,
   packageVideoChunk,
+  readSampleCryptoInfo,
   readSegmentFacts,
   readTrackProtection,
   runProcess,
@@ -31,7 +32,7 @@ import { wipeTempRoot } from '../attempt/attempt-workspace';
 import type { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
 import { jobContext } from '../test/job-context';
-import { type Protection, boxTypes, encryptedBlockOffsets, mdatPayload, mdatStart, readProtectedSamples, readProtection } from '../test/mp4-protection';
+import { type Protection, boxTypes, encryptedBlockOffsets, mdatPayload, mdatStart, readProtection } from '../test/mp4-protection';
 import { type IssuedGrant, type SealedSource, StoreGrantClient, isZeroed, newOutputKey, putSealed, sealFile, sha256Hex } from '../test/store-grant-client';
 import { AudioHandler } from './audio.handler';
 import { ProbeHandler } from './probe.handler';
@@ -411,9 +412,9 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
 
       it('leaves no block of slice data in the clear (pattern 10:0), only the NAL and slice headers', () => {
         expect(protection).toMatchObject({ cryptByteBlock: 10, skipByteBlock: 0 });
-        const samples = readProtectedSamples(storedSeg);
+        const samples = readSampleCryptoInfo(storedSeg, trackProtection);
         expect(samples).toHaveLength(120);
-        const blocks = encryptedBlockOffsets(storedSeg, protection);
+        const blocks = encryptedBlockOffsets(storedSeg, trackProtection);
         // Offsets are the same in both files once the moof sizes are accounted for.
         const shift = mdatStart(clearSeg) - mdatStart(storedSeg);
         const same = blocks.filter((o) => storedSeg.subarray(o, o + 16).equals(clearSeg.subarray(o + shift, o + shift + 16)));

@@ -1,3 +1,5 @@
+import { encryptedBlockIndices, readSampleCryptoInfo, type TrackProtection } from '@airlock/media';
+
 /**
  * Test-only ISO-BMFF reading of what the specs check about encrypted outputs: the protection
  * boxes of an init segment (encv/enca > sinf > frma, schm, schi > tenc), the boxes and sample
@@ -134,104 +136,22 @@ export function mdatPayload(segment: Buffer): Buffer {
   );
 }
 
-/** Where one sample's bytes sit in the segment, and its clear/protected subsample split (senc). */
-export interface ProtectedSample {
-  readonly offset: number;
-  readonly size: number;
-  /** [clear bytes, protected bytes] pairs; empty means the whole sample is protected. */
-  readonly subsamples: readonly (readonly [number, number])[];
-}
-
-const TFHD_BASE_DATA_OFFSET = 0x000001;
-const TRUN_DATA_OFFSET = 0x000001;
-const TRUN_FIRST_SAMPLE_FLAGS = 0x000004;
-const TRUN_SAMPLE_DURATION = 0x000100;
-const TRUN_SAMPLE_SIZE = 0x000200;
-const TRUN_SAMPLE_FLAGS = 0x000400;
-const TRUN_SAMPLE_CTO = 0x000800;
-const SENC_USE_SUBSAMPLES = 0x000002;
-
-/** The samples of a one-fragment encrypted segment (moof > traf > tfhd, trun, senc), with constant IVs. */
-export function readProtectedSamples(segment: Buffer): ProtectedSample[] {
-  const top = walkBoxes(segment);
-  const moof = top.find((b) => b.path === 'moof');
-  const tfhd = top.find((b) => b.path === 'moof/traf/tfhd');
-  const trun = top.find((b) => b.path === 'moof/traf/trun');
-  const senc = top.find((b) => b.path === 'moof/traf/senc');
-  if (!moof || !tfhd || !trun || !senc) throw new Error('not a one-fragment encrypted segment');
-  const moofStart = moof.box.body - 8;
-
-  const tfhdFlags = segment.readUIntBE(tfhd.box.body + 1, 3);
-  const base = tfhdFlags & TFHD_BASE_DATA_OFFSET ? Number(segment.readBigUInt64BE(tfhd.box.body + 8)) : moofStart;
-
-  let at = trun.box.body;
-  const flags = segment.readUIntBE(at + 1, 3);
-  const count = segment.readUInt32BE(at + 4);
-  at += 8;
-  let offset = base;
-  if (flags & TRUN_DATA_OFFSET) {
-    offset += segment.readInt32BE(at);
-    at += 4;
-  }
-  if (flags & TRUN_FIRST_SAMPLE_FLAGS) at += 4;
-  const sizes: number[] = [];
-  for (let i = 0; i < count; i++) {
-    if (flags & TRUN_SAMPLE_DURATION) at += 4;
-    if (!(flags & TRUN_SAMPLE_SIZE)) throw new Error('trun without sample sizes');
-    sizes.push(segment.readUInt32BE(at));
-    at += 4;
-    if (flags & TRUN_SAMPLE_FLAGS) at += 4;
-    if (flags & TRUN_SAMPLE_CTO) at += 4;
-  }
-
-  // senc with constant IVs (per-sample IV size 0): only the subsample maps follow.
-  let s = senc.box.body;
-  const sencFlags = segment.readUIntBE(s + 1, 3);
-  if (segment.readUInt32BE(s + 4) !== count) throw new Error('senc and trun disagree on the sample count');
-  s += 8;
-  return sizes.map((size) => {
-    const subsamples: [number, number][] = [];
-    if (sencFlags & SENC_USE_SUBSAMPLES) {
-      const n = segment.readUInt16BE(s);
-      s += 2;
-      for (let k = 0; k < n; k++, s += 6) subsamples.push([segment.readUInt16BE(s), segment.readUInt32BE(s + 2)]);
-    }
-    const sample = { offset, size, subsamples };
-    offset += size;
-    return sample;
-  });
-}
-
 /**
- * The 16-byte blocks of one protected range that the pattern encrypts (cbcs: the first
- * `crypt` of every `crypt + skip` blocks, a shorter last run included; a trailing partial
- * block stays clear). A 0:0 pattern means every whole block.
+ * Offsets of every encrypted 16-byte block of the segment, per its protected ranges. The
+ * sample layout and block pattern come from libs/media's reader, the one behind decryption.
  */
-export function encryptedBlocks(protectedBytes: number, crypt: number, skip: number): number[] {
-  const blocks = Math.floor(protectedBytes / 16);
-  if (crypt === 0 && skip === 0) return Array.from({ length: blocks }, (_, i) => i);
+export function encryptedBlockOffsets(segment: Buffer, p: TrackProtection): number[] {
   const out: number[] = [];
-  for (let i = 0; i < blocks; i += crypt + skip) for (let k = i; k < Math.min(i + crypt, blocks); k++) out.push(k);
-  return out;
-}
-
-/** Calls `visit` with the byte offset (in the segment) of each encrypted block, per protected range. */
-function forEachProtectedRange(samples: readonly ProtectedSample[], p: Protection, visit: (blockOffsets: number[]) => void): void {
-  for (const sample of samples) {
+  for (const sample of readSampleCryptoInfo(segment, p)) {
     const ranges = sample.subsamples.length > 0 ? sample.subsamples : [[0, sample.size] as const];
     let at = sample.offset;
     for (const [clear, prot] of ranges) {
       at += clear;
-      visit(encryptedBlocks(prot, p.cryptByteBlock, p.skipByteBlock).map((b) => at + b * 16));
+      const start = at;
+      out.push(...encryptedBlockIndices(prot, p.cryptByteBlock, p.skipByteBlock).map((b) => start + b * 16));
       at += prot;
     }
   }
-}
-
-/** Offsets of every encrypted 16-byte block of the segment. */
-export function encryptedBlockOffsets(segment: Buffer, p: Protection): number[] {
-  const out: number[] = [];
-  forEachProtectedRange(readProtectedSamples(segment), p, (offsets) => out.push(...offsets));
   return out;
 }
 

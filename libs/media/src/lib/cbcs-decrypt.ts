@@ -1,4 +1,15 @@
 import { createDecipheriv } from 'node:crypto';
+import {
+  TFHD_BASE_DATA_OFFSET,
+  TFHD_DEFAULT_SAMPLE_DURATION,
+  TFHD_SAMPLE_DESCRIPTION_INDEX,
+  TRUN_DATA_OFFSET,
+  TRUN_FIRST_SAMPLE_FLAGS,
+  TRUN_SAMPLE_CTO,
+  TRUN_SAMPLE_DURATION,
+  TRUN_SAMPLE_FLAGS,
+  TRUN_SAMPLE_SIZE,
+} from './mp4-boxes';
 
 /**
  * Recipient-side decryption of CMAF fMP4 tracks protected with the `cbcs` scheme (ISO/IEC
@@ -178,17 +189,9 @@ export interface SampleCryptoInfo {
   readonly subsamples: readonly (readonly [number, number])[];
 }
 
-const TFHD_BASE_DATA_OFFSET = 0x000001;
-const TFHD_SAMPLE_DESCRIPTION_INDEX = 0x000002;
-const TFHD_DEFAULT_SAMPLE_DURATION = 0x000008;
+// tfhd/trun flags shared with the segment reader (mp4-boxes), plus the ones only decryption needs.
 const TFHD_DEFAULT_SAMPLE_SIZE = 0x000010;
 const TFHD_DEFAULT_BASE_IS_MOOF = 0x020000;
-const TRUN_DATA_OFFSET = 0x000001;
-const TRUN_FIRST_SAMPLE_FLAGS = 0x000004;
-const TRUN_SAMPLE_DURATION = 0x000100;
-const TRUN_SAMPLE_SIZE = 0x000200;
-const TRUN_SAMPLE_FLAGS = 0x000400;
-const TRUN_SAMPLE_CTO = 0x000800;
 const SENC_USE_SUBSAMPLES = 0x000002;
 
 interface SampleRange {

@@ -385,16 +385,16 @@ class BitReader {
 // Media segments
 
 // tfhd flags
-const TFHD_BASE_DATA_OFFSET = 0x000001;
-const TFHD_SAMPLE_DESCRIPTION_INDEX = 0x000002;
-const TFHD_DEFAULT_SAMPLE_DURATION = 0x000008;
+export const TFHD_BASE_DATA_OFFSET = 0x000001;
+export const TFHD_SAMPLE_DESCRIPTION_INDEX = 0x000002;
+export const TFHD_DEFAULT_SAMPLE_DURATION = 0x000008;
 // trun flags
-const TRUN_DATA_OFFSET = 0x000001;
-const TRUN_FIRST_SAMPLE_FLAGS = 0x000004;
-const TRUN_SAMPLE_DURATION = 0x000100;
-const TRUN_SAMPLE_SIZE = 0x000200;
-const TRUN_SAMPLE_FLAGS = 0x000400;
-const TRUN_SAMPLE_CTO = 0x000800;
+export const TRUN_DATA_OFFSET = 0x000001;
+export const TRUN_FIRST_SAMPLE_FLAGS = 0x000004;
+export const TRUN_SAMPLE_DURATION = 0x000100;
+export const TRUN_SAMPLE_SIZE = 0x000200;
+export const TRUN_SAMPLE_FLAGS = 0x000400;
+export const TRUN_SAMPLE_CTO = 0x000800;
 
 export function readSegmentFacts(buf: Buffer): SegmentFacts {
   const moofs = childBoxes(buf, 0, buf.length).filter((b) => b.type === 'moof');
