@@ -7,3 +7,4 @@ export * from './lib/segment-plan';
 export * from './lib/lanes';
 export * from './lib/storage-keys';
 export * from './lib/media-policy';
+export * from './lib/webhook-events';
