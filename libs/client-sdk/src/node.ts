@@ -27,3 +27,8 @@ export async function uploadFile(client: AirlockClient, upload: CreateMediaRespo
   const { size } = await stat(path);
   await client.upload(upload, Readable.toWeb(createReadStream(path)) as ReadableStream, size);
 }
+
+export { verifyWebhook } from './lib/webhook-receiver';
+export type { WebhookHeaders } from './lib/webhook-receiver';
+export type { WebhookVerification, WebhookSignatureRefusal } from '@airlock/crypto/node';
+export type { WebhookEventBody } from '@airlock/contracts';
