@@ -1,5 +1,6 @@
 import { MediaState, sourcesOf } from '@airlock/domain';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
+import { recordWebhookEvent } from './webhook-outbox';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -17,7 +18,8 @@ const GRANTS_END_AT: ReadonlySet<MediaState> = new Set(['ready', 'failed_retryab
 
 /**
  * One guarded write per transition (`WHERE state IN <legal sources>`), recorded in the
- * timeline in the same transaction. Returns false when the media was not in a state that
+ * timeline and, when the new state concerns recipients, in the webhook outbox, all in the same
+ * transaction. Returns false when the media was not in a state that
  * allows the move: a duplicate, stale or late caller changes nothing.
  */
 export async function transitionMedia(db: PrismaClient, input: TransitionInput): Promise<boolean> {
@@ -46,6 +48,7 @@ export async function transitionMediaIn(tx: Prisma.TransactionClient, input: Tra
     reason: input.reason,
     data: input.data,
   });
+  await recordWebhookEvent(tx, input.mediaId, input.to, input.reason);
   return true;
 }
 

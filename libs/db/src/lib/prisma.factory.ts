@@ -11,7 +11,8 @@ export interface DbOptions {
 /** The only place a PrismaClient is built: the JS query compiler over node-postgres. */
 export function createPrismaClient(options: DbOptions): PrismaClient {
   const adapter = new PrismaPg(
-    { connectionString: options.databaseUrl, max: options.poolSize ?? 10 },
+    // Prisma qualifies its own queries with the schema; raw SQL ($queryRaw) finds it on the search path.
+    { connectionString: options.databaseUrl, max: options.poolSize ?? 10, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) },
     options.schema ? { schema: options.schema } : undefined,
   );
   return new PrismaClient({ adapter });
