@@ -26,6 +26,7 @@ async function main() {
     workerId,
     tempRoot,
     ffmpegTimeoutMs: config.FFMPEG_TIMEOUT_SEC * 1000,
+    heartbeatMs: config.HEARTBEAT_SEC * 1000,
     encoderBuild: await encoderBuild(),
     // The worker's class: declared, or the first hardware encoder that passes a smoke test.
     encodePaths: encodePaths(config.WORKER_ACCEL === 'auto' ? await detectAccels() : [config.WORKER_ACCEL, 'cpu']),

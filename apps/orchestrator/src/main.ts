@@ -10,6 +10,10 @@ import { PublishHandler } from './handlers/publish.handler';
 import { RecordHandler } from './handlers/record.handler';
 import { StartHandler } from './handlers/start.handler';
 import { SweepHandler } from './handlers/sweep.handler';
+import { AttemptWatchdog } from './recovery/attempt-watchdog';
+import { FlowRebuilder } from './recovery/flow-rebuilder';
+import { Periodic, runPeriodically } from './recovery/periodic';
+import { Reconciler } from './recovery/reconciler';
 
 async function main() {
   const config = loadEnv(orchestratorEnvSchema);
@@ -17,14 +21,18 @@ async function main() {
   const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   const store = new ObjectStore(storageSettingsFrom(config));
 
-  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE));
+  const rebuilder = new FlowRebuilder(db, queues, { taskAttempts: config.TASK_ATTEMPTS });
+  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE), rebuilder);
   const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db);
   const publish = new PublishHandler(db, store);
   const preview = new PreviewHandler(db);
   const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
+  const watchdog = new AttemptWatchdog(db, queues, { silenceMs: config.ATTEMPT_SILENCE_SEC * 1000, batch: 200 });
+  const reconciler = new Reconciler(db, queues, start, rebuilder, { graceMs: 10_000, batch: 500 });
+  const loops: Periodic[] = [];
 
-  await runQueueConsumer({
+  const logger = await runQueueConsumer({
     service: 'orchestrator',
     config,
     connection: queues,
@@ -38,10 +46,26 @@ async function main() {
       'sweep.run': () => sweep.handle(),
     },
     checks: async () => ({ postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false) }),
-    drain: () => db.$disconnect(),
+    drain: async () => {
+      await Promise.all(loops.map((l) => l.stop()));
+      await db.$disconnect();
+    },
   });
-  // One schedule however many replicas run; each run is one job on the orchestrator queue.
-  await queues.schedule('lifecycle-sweep', JobName.SweepRun, {}, config.SWEEP_EVERY_SEC * 1000);
+  loops.push(
+    runPeriodically('attempt-watchdog', config.WATCHDOG_EVERY_SEC * 1000, () => watchdog.run(), logger),
+    // At start and then periodically: Postgres is the truth, Redis is put back in line with it.
+    runPeriodically(
+      'reconcile',
+      config.RECONCILE_EVERY_SEC * 1000,
+      async () => {
+        // One schedule however many replicas run; re-upserted so a flushed Redis gets it back.
+        await queues.schedule('lifecycle-sweep', JobName.SweepRun, {}, config.SWEEP_EVERY_SEC * 1000);
+        const result = await reconciler.run();
+        if (result.restarted + result.reprobed + result.rebuilt > 0) logger.warn({ ...result }, 'reconciled Redis with Postgres');
+      },
+      logger,
+    ),
+  );
 }
 
 main().catch((e) => failBoot('orchestrator', e));

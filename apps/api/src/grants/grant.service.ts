@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JWK } from 'jose';
-import { GrantResponse, UploadResponse } from '@airlock/contracts';
+import { GrantResponse, HeartbeatResponse, UploadResponse } from '@airlock/contracts';
 import { JobTokenError, unwrapKey, VerifiedJobToken, verifyJobToken, wrapKey } from '@airlock/crypto';
 import { appendEvent, Grant, Prisma } from '@airlock/db';
 import { AUDIO_RENDITION, outputObjectKey } from '@airlock/domain';
@@ -20,7 +20,7 @@ const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'ver
 export class GrantService {
   constructor(@Inject(API_DEPS) private readonly deps: ApiDeps) {}
 
-  async exchange(token: string, ephemeralPublicJwk: JWK): Promise<GrantResponse> {
+  async exchange(token: string, ephemeralPublicJwk: JWK, queueJob?: { queue: string; id: string }): Promise<GrantResponse> {
     const claims = await this.verify(token);
     const task = await this.deps.db.task.findUnique({ where: { id: claims.taskId }, include: { job: { include: { media: true } } } });
     if (!task || task.job.mediaId !== claims.mediaId || task.jobId !== claims.jobId) {
@@ -38,8 +38,12 @@ export class GrantService {
 
     let grant: Grant;
     try {
-      grant = await this.deps.db.grant.create({
-        data: { jti: claims.jti, mediaId: media.id, taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId, expiresAt: claims.expiresAt },
+      grant = await this.deps.db.$transaction(async (tx) => {
+        const created = await tx.grant.create({
+          data: { jti: claims.jti, mediaId: media.id, taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId, expiresAt: claims.expiresAt },
+        });
+        await startAttempt(tx, claims, queueJob);
+        return created;
       });
     } catch (e) {
       if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
@@ -80,10 +84,38 @@ export class GrantService {
     return { uploads };
   }
 
-  async release(grantId: string, token: string): Promise<{ released: true }> {
+  /**
+   * The attempt ends: the grant is revoked, and a failed attempt is closed with its reason
+   * (a successful one stays `running` until the record step counts it).
+   */
+  async release(grantId: string, token: string, outcome?: { ok: boolean; code?: string }): Promise<{ released: true }> {
     const { grant } = await this.liveGrant(grantId, token, { allowRevoked: true });
-    await this.deps.db.grant.updateMany({ where: { id: grant.id, revokedAt: null }, data: { revokedAt: new Date() } });
+    const now = new Date();
+    await this.deps.db.$transaction([
+      this.deps.db.grant.updateMany({ where: { id: grant.id, revokedAt: null }, data: { revokedAt: now } }),
+      this.deps.db.attempt.updateMany({
+        where: { id: grant.attemptId, state: 'running', finishedAt: null },
+        data: outcome?.ok === false ? { state: 'failed', finishedAt: now, errorCode: outcome.code ?? 'attempt_failed' } : { finishedAt: now },
+      }),
+    ]);
     return { released: true };
+  }
+
+  /**
+   * A running attempt says it is alive. The answer tells it to stop when its work is no longer
+   * wanted: the media left processing (deleted, failed), the grant was revoked, or the watchdog
+   * gave the task to a new attempt.
+   */
+  async heartbeat(grantId: string, token: string): Promise<HeartbeatResponse> {
+    let grant: Grant;
+    try {
+      ({ grant } = await this.liveGrant(grantId, token));
+    } catch (e) {
+      if (e instanceof ApiError && e.getStatus() !== 401) return { live: false, reason: e.code };
+      throw e;
+    }
+    const { count } = await this.deps.db.attempt.updateMany({ where: { id: grant.attemptId, state: 'running' }, data: { heartbeatAt: new Date() } });
+    return count === 1 ? { live: true } : { live: false, reason: 'attempt_not_running' };
   }
 
   private async liveGrant(grantId: string, token: string, opts: { allowRevoked?: boolean } = {}) {
@@ -135,4 +167,28 @@ export class GrantService {
       key.fill(0);
     }
   }
+}
+
+/**
+ * Every try of a task is an attempt row from its first moment: its number, the attempt it
+ * follows, the worker, the queue job it runs in, and a first heartbeat.
+ */
+async function startAttempt(tx: Prisma.TransactionClient, claims: VerifiedJobToken, queueJob?: { queue: string; id: string }): Promise<void> {
+  const previous = await tx.attempt.findFirst({ where: { taskId: claims.taskId }, orderBy: { number: 'desc' }, select: { id: true, number: true } });
+  const now = new Date();
+  await tx.attempt.create({
+    data: {
+      id: claims.attemptId,
+      taskId: claims.taskId,
+      number: (previous?.number ?? 0) + 1,
+      previousAttemptId: previous?.id,
+      workerId: claims.workerId,
+      startedAt: now,
+      heartbeatAt: now,
+      queue: queueJob?.queue,
+      queueJobId: queueJob?.id,
+    },
+  });
+  await tx.task.updateMany({ where: { id: claims.taskId, state: 'queued' }, data: { state: 'running' } });
+  await tx.task.update({ where: { id: claims.taskId }, data: { attemptCount: { increment: 1 } } });
 }

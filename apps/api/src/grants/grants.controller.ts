@@ -2,10 +2,8 @@ import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common'
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { JWK } from 'jose';
 import { z } from 'zod';
-import { grantRequestSchema, uploadRequestSchema } from '@airlock/contracts';
+import { grantRequestSchema, heartbeatRequestSchema, releaseRequestSchema, uploadRequestSchema } from '@airlock/contracts';
 import { GrantService } from './grant.service';
-
-const releaseSchema = z.object({ token: z.string().min(20).max(4096) });
 
 /** Worker-only endpoints; authenticated by the job token itself (EdDSA JWT), not a tenant key. */
 @ApiTags('grants')
@@ -18,7 +16,7 @@ export class GrantsController {
   @ApiBody({ schema: z.toJSONSchema(grantRequestSchema) as object })
   exchange(@Body() body: unknown) {
     const req = grantRequestSchema.parse(body);
-    return this.grants.exchange(req.token, req.ephemeralPublicJwk as JWK);
+    return this.grants.exchange(req.token, req.ephemeralPublicJwk as JWK, req.queueJob);
   }
 
   @Post(':id/uploads')
@@ -29,10 +27,20 @@ export class GrantsController {
     return this.grants.uploads(id, req.token, req.files);
   }
 
+  @Post(':id/heartbeat')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A running attempt is alive; the answer says whether it may go on' })
+  @ApiBody({ schema: z.toJSONSchema(heartbeatRequestSchema) as object })
+  heartbeat(@Param('id') id: string, @Body() body: unknown) {
+    return this.grants.heartbeat(id, heartbeatRequestSchema.parse(body).token);
+  }
+
   @Delete(':id')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Release a grant when the attempt ends' })
+  @ApiOperation({ summary: 'Release a grant when the attempt ends, with its outcome' })
+  @ApiBody({ schema: z.toJSONSchema(releaseRequestSchema) as object })
   release(@Param('id') id: string, @Body() body: unknown) {
-    return this.grants.release(id, releaseSchema.parse(body).token);
+    const req = releaseRequestSchema.parse(body);
+    return this.grants.release(id, req.token, req.outcome);
   }
 }

@@ -31,6 +31,13 @@ export class MediaController {
     return this.media.list(tenant.id, listMediaQuerySchema.parse(query));
   }
 
+  @Post(':id/redrive')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Re-drive a media in failed_retryable: done tasks stay done, failed ones run again' })
+  redrive(@CurrentTenant() tenant: TenantRef, @Param('id') id: string) {
+    return this.media.redrive(tenant.id, id);
+  }
+
   @Post(':id/upload-complete')
   @HttpCode(202)
   @ApiOperation({ summary: 'Tell the pipeline the upload finished; starts processing' })

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CreateMediaRequest, CreateMediaResponse, JobName, ListMediaQuery, MediaList, MediaView } from '@airlock/contracts';
-import { appendEvent, Media, Prisma, transitionMedia } from '@airlock/db';
+import { appendEvent, Media, Prisma, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { DEFAULT_PROFILES, findFileProfile, MediaState, recipientStatus, sizeClass, storageKeys, unknownProfiles } from '@airlock/domain';
 import { jobIdOf } from '@airlock/queue';
 import { wrapKey } from '@airlock/crypto';
@@ -150,6 +150,21 @@ export class MediaService {
     await transitionMedia(this.deps.db, { mediaId: media.id, to: 'uploaded', reason: 'upload_complete' });
   }
 
+  /**
+   * Re-drive a media that failed for a transient cause: it is queued again, and the orchestrator
+   * resumes its job (done tasks stay done, failed ones run again under a new flow).
+   */
+  async redrive(tenantId: string, id: string): Promise<{ id: string; state: MediaState }> {
+    const media = await this.find(tenantId, id);
+    const moved =
+      media.state === 'failed_retryable' &&
+      (await transitionMedia(this.deps.db, { mediaId: id, to: 'queued', reason: 'redriven', set: { failureCode: null, failureMessage: null } }));
+    if (!moved) throw new ApiError(409, 'not_redrivable', `The media is ${media.state}; only a media in failed_retryable can be re-driven.`);
+    const redrives = await this.deps.db.event.count({ where: { mediaId: id, type: 'state_changed', reason: 'redriven' } });
+    await this.deps.queues.add(JobName.MediaStart, { mediaId: id }, { jobId: jobIdOf('start', id, 'redrive', redrives) });
+    return { id, state: 'queued' };
+  }
+
   async view(tenantId: string, id: string): Promise<MediaView> {
     const media = await this.find(tenantId, id);
     const job = await this.deps.db.job.findFirst({ where: { mediaId: id }, orderBy: { createdAt: 'desc' } });
@@ -206,8 +221,12 @@ export class MediaService {
   /** Deletion beats completion: `deleted` has no way out, and every object of the media is purged. */
   async remove(tenantId: string, id: string): Promise<{ id: string; state: 'deleted' }> {
     await this.find(tenantId, id);
-    // The transition also revokes every grant of the media.
-    await transitionMedia(this.deps.db, { mediaId: id, to: 'deleted', reason: 'deleted_by_sender' });
+    await this.deps.db.$transaction(async (tx) => {
+      // The transition also revokes every grant of the media: running attempts learn it at their next heartbeat.
+      if (!(await transitionMediaIn(tx, { mediaId: id, to: 'deleted', reason: 'deleted_by_sender' }))) return;
+      await tx.job.updateMany({ where: { mediaId: id, state: { notIn: ['published', 'failed', 'cancelled'] } }, data: { state: 'cancelled' } });
+      await tx.task.updateMany({ where: { job: { mediaId: id }, state: { in: ['queued', 'running'] } }, data: { state: 'cancelled' } });
+    });
     let purged = 0;
     for (const prefix of storageKeys.mediaPrefixes(id)) purged += await this.deps.store.deletePrefix(prefix);
     await appendEvent(this.deps.db, { mediaId: id, type: 'objects_purged', reason: 'deleted_by_sender', data: { objects: purged } });

@@ -110,6 +110,7 @@ describe('attempt workspace', () => {
       workerId: 'ws-spec',
       tempRoot,
       ffmpegTimeoutMs: 1000,
+      heartbeatMs: 200,
       encoderBuild: 'none',
       encodePaths: [],
     });
@@ -131,7 +132,7 @@ describe('attempt workspace', () => {
     const expectClosed = (g: IssuedGrant): void => {
       expect(isZeroed(g.contentKey)).toBe(true);
       expect(isZeroed(g.outputKey)).toBe(true);
-      expect(g.calls).toEqual(['wipe', 'release']);
+      expect(g.calls.filter((c) => c !== 'heartbeat')).toEqual(['wipe', 'release']);
     };
 
     it('returns the result and a receipt, wipes the keys, releases the grant and leaves nothing behind', async () => {
@@ -155,6 +156,33 @@ describe('attempt workspace', () => {
       expect(grants.issued).toHaveLength(1);
       expect(grants.issued[0].ids.attemptId).toBe(run.attempt.attemptId);
       expectClosed(grants.issued[0]);
+      expect(grants.issued[0].outcomes).toEqual([{ ok: true }]);
+    });
+
+    it('heartbeats while the work runs and ends it at once when the api says stop, with the reason as a terminal code', async () => {
+      let seen = '';
+      const err: unknown = await runAttempt(depsFor(root), jobContext(), ids(), async (ws, _grant, signal) => {
+        seen = ws.dir;
+        await writeFile(ws.path('half.mp4'), Buffer.alloc(10));
+        // The media is deleted while the attempt works: the next heartbeat is answered "stop".
+        grants.heartbeatVerdict = { live: false, reason: 'media_not_processing' };
+        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TerminalError);
+      expect(err).toMatchObject({ code: 'media_not_processing' });
+      expect(existsSync(seen)).toBe(false);
+      expect(await readdir(root)).toEqual([]);
+      const g = grants.issued[0];
+      expect(g.calls).toContain('heartbeat');
+      expectClosed(g);
+      expect(g.outcomes).toEqual([{ ok: false, code: 'media_not_processing' }]);
+    });
+
+    it('stops heartbeating once the attempt has ended', async () => {
+      await runAttempt(depsFor(root), jobContext(), ids(), () => Promise.resolve(1));
+      const before = grants.issued[0].calls.length;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(grants.issued[0].calls).toHaveLength(before);
     });
 
     it('reports grantReleased: false when the release does not go through', async () => {
@@ -175,6 +203,7 @@ describe('attempt workspace', () => {
           throw failure;
         }),
       ).rejects.toBe(failure);
+      expect(grants.issued[0].outcomes).toEqual([{ ok: false, code: 'attempt_failed' }]);
       expect(seen).not.toBe('');
       expect(existsSync(seen)).toBe(false);
       expect(await readdir(root)).toEqual([]);

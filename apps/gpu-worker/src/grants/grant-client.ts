@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { GrantResponse, UploadResponse } from '@airlock/contracts';
+import { GrantResponse, HeartbeatResponse, UploadResponse } from '@airlock/contracts';
 import { generateX25519KeyPair, signJobToken, unwrapKey } from '@airlock/crypto';
 import { TerminalError } from '@airlock/queue';
 import { traceHeaders } from '@airlock/telemetry';
@@ -9,6 +9,12 @@ export interface GrantIds {
   readonly mediaId: string;
   readonly jobId: string;
   readonly taskId: string;
+}
+
+/** How an attempt ended, told to the api when the grant is released. */
+export interface AttemptOutcome {
+  readonly ok: boolean;
+  readonly code?: string;
 }
 
 export interface UploadFile {
@@ -28,7 +34,9 @@ export interface AttemptGrant {
   readonly outputKeyId: string;
   readonly source: GrantResponse['source'];
   uploadUrls(files: readonly UploadFile[]): Promise<UploadResponse['uploads']>;
-  release(): Promise<boolean>;
+  /** Tell the api the attempt is alive; `live: false` means stop now. */
+  heartbeat(): Promise<HeartbeatResponse>;
+  release(outcome?: AttemptOutcome): Promise<boolean>;
   wipe(): void;
 }
 
@@ -45,11 +53,11 @@ export class GrantClient {
   ) {}
 
   /** `policyTtlSec`: the tenant's worker_key_ttl_seconds from the job; the shorter of it and ours wins. */
-  async acquire(ids: GrantIds, policyTtlSec?: number): Promise<AttemptGrant> {
+  async acquire(ids: GrantIds, policyTtlSec?: number, queueJob?: { queue: string; id: string }): Promise<AttemptGrant> {
     const ephemeral = await generateX25519KeyPair();
     const ttl = Math.min(this.ttlSec, policyTtlSec ?? this.ttlSec);
     const token = await signJobToken({ workerId: this.workerId, ...ids }, this.signingJwk, ttl);
-    const grant = await this.post<GrantResponse>('/v1/grants', { token, ephemeralPublicJwk: ephemeral.publicJwk });
+    const grant = await this.post<GrantResponse>('/v1/grants', { token, ephemeralPublicJwk: ephemeral.publicJwk, queueJob });
     const contentKey = await unwrapKey(grant.contentKeyJwe, ephemeral.privateJwk);
     const outputKey = await unwrapKey(grant.outputKeyJwe, ephemeral.privateJwk);
     let released = false;
@@ -60,12 +68,17 @@ export class GrantClient {
       outputKeyId: grant.outputKeyId,
       source: grant.source,
       uploadUrls: async (files) => (await this.post<UploadResponse>(`/v1/grants/${grant.grantId}/uploads`, { token, files })).uploads,
-      release: async () => {
+      heartbeat: async () => {
+        const res = await fetch(new URL(`/v1/grants/${grant.grantId}/heartbeat`, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify({ token }) });
+        // An api that cannot answer is not a verdict: the attempt goes on, the watchdog judges silence.
+        return res.ok ? ((await res.json()) as HeartbeatResponse) : { live: true };
+      },
+      release: async (outcome) => {
         if (released) return true;
         const res = await fetch(new URL(`/v1/grants/${grant.grantId}`, this.apiUrl), {
           method: 'DELETE',
           headers: jsonHeaders(),
-          body: JSON.stringify({ token }),
+          body: JSON.stringify({ token, outcome }),
         }).catch(() => undefined);
         released = res?.ok ?? false;
         return released;

@@ -16,12 +16,12 @@ export class AudioHandler {
   constructor(private readonly deps: WorkerDeps) {}
 
   async handle(data: PayloadOf<typeof JobName.AudioTranscode>, ctx: JobContext): Promise<TaskReport> {
-    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
+    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant, signal) => {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const encoded = ws.path('audio.mp4');
       const span = { 'airlock.profile': AUDIO_RENDITION, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
-      await withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
+      await withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal }));
       const encryption = segmentEncryption(grant, data.mediaId, AUDIO_RENDITION);
       const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC, encryption });
       const initFacts = readInitFacts(await readFile(packaged.init));

@@ -15,13 +15,13 @@ export class FileHandler {
   async handle(data: PayloadOf<typeof JobName.FileTranscode>, ctx: JobContext): Promise<TaskReport> {
     const profile = findFileProfile(data.profile);
     if (!profile) throw new TerminalError('unknown_profile', `no chat file profile named ${data.profile}`);
-    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
+    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant, signal) => {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const plain = ws.path(`${profile.name}.${profile.ext}`);
       const args = buildFileOutputArgs({ input: source, output: plain, profile, width: data.width, height: data.height, fps: data.fps, durationSec: data.durationSec, sourceHdr: data.sourceHdr });
       const span = { 'airlock.profile': profile.name, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
-      await withSpan('ffmpeg.file', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs }));
+      await withSpan('ffmpeg.file', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal }));
       const sealed = ws.path(`${profile.name}.sealed`);
       await sealBlob(plain, sealed, grant.outputKey);
       const playsMs = profile.kind === 'poster' ? 0 : Math.round(1000 * (profile.kind === 'animated' ? Math.min(profile.maxSec, data.durationSec) : data.durationSec));

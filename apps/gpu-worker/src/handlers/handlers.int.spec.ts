@@ -117,7 +117,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
     expect(g.outputKey).toHaveLength(16);
     expect(isZeroed(g.contentKey)).toBe(true);
     expect(isZeroed(g.outputKey)).toBe(true);
-    expect(g.calls).toEqual(['wipe', 'release']);
+    expect(g.calls.filter((c) => c !== 'heartbeat')).toEqual(['wipe', 'release']);
     return g;
   }
 
@@ -180,6 +180,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       workerId: 'gpu-worker-int-spec',
       tempRoot,
       ffmpegTimeoutMs: 120_000,
+      heartbeatMs: 200,
       encoderBuild: await encoderBuild(),
       encodePaths: encodePaths(['cpu']),
     };

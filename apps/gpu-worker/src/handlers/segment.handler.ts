@@ -15,11 +15,11 @@ export class SegmentHandler {
 
   async handle(data: PayloadOf<typeof JobName.SegmentTranscode>, ctx: JobContext): Promise<TaskReport> {
     const { rendition, segment } = data;
-    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
+    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant, signal) => {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
-      const encoderPath = await this.cut(data, source, chunk, ws.dir);
+      const encoderPath = await this.cut(data, source, chunk, ws.dir, signal);
       const initPath = ws.path('init.mp4');
       const segPath = ws.path('segment.m4s');
       const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
@@ -59,9 +59,9 @@ export class SegmentHandler {
    * conforming (stream copy), else an encode down hw -> sw decode -> sw encode. Returns the
    * path taken, as recorded on the attempt.
    */
-  private async cut(data: PayloadOf<typeof JobName.SegmentTranscode>, source: string, chunk: string, cwd: string): Promise<string> {
+  private async cut(data: PayloadOf<typeof JobName.SegmentTranscode>, source: string, chunk: string, cwd: string, signal: AbortSignal): Promise<string> {
     const { rendition, segment } = data;
-    const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs });
+    const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal });
     const span = (path: string) => ({ 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
     if (rendition.streamCopy) {
       await withSpan('ffmpeg.copy', span('copy'), () => run(buildSegmentCopyArgs({ input: source, output: chunk, segment })));

@@ -9,6 +9,8 @@ export interface WorkerDeps {
   readonly workerId: string;
   readonly tempRoot: string;
   readonly ffmpegTimeoutMs: number;
+  /** How often a running attempt heartbeats to the api. */
+  readonly heartbeatMs: number;
   readonly encoderBuild: string;
   /** The encode paths this worker tries in order (hw -> sw decode -> sw encode), from detection at start. */
   readonly encodePaths: readonly EncodePath[];

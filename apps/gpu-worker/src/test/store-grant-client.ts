@@ -4,7 +4,8 @@ import { encryptChunks } from '@airlock/crypto';
 import { outputObjectKey, storageKeys } from '@airlock/domain';
 import { TerminalError } from '@airlock/queue';
 import type { ObjectStore } from '@airlock/storage';
-import type { AttemptGrant, GrantIds, UploadFile } from '../grants/grant-client';
+import type { HeartbeatResponse } from '@airlock/contracts';
+import type { AttemptGrant, AttemptOutcome, GrantIds, UploadFile } from '../grants/grant-client';
 
 /**
  * Test-only stand-in for the api side of the grant exchange (used by specs, never by main.ts).
@@ -35,8 +36,10 @@ export interface IssuedGrant {
   readonly contentKey: Uint8Array;
   readonly outputKey: Uint8Array;
   readonly uploadRequests: UploadFile[][];
-  /** 'wipe' and 'release' in call order. */
-  readonly calls: ('wipe' | 'release')[];
+  /** 'wipe', 'heartbeat' and 'release' in call order. */
+  readonly calls: ('wipe' | 'heartbeat' | 'release')[];
+  /** The outcome each release reported. */
+  readonly outcomes: (AttemptOutcome | undefined)[];
 }
 
 export function isZeroed(key: Uint8Array): boolean {
@@ -79,6 +82,8 @@ export class StoreGrantClient {
   releaseSucceeds = true;
   /** The grant expires while the attempt works: the api refuses its upload URLs (401 grant_expired, retryable). */
   expireBeforeUpload = false;
+  /** What heartbeats are answered (e.g. `{ live: false, reason: 'media_not_processing' }` once the media is deleted). */
+  heartbeatVerdict: HeartbeatResponse = { live: true };
   private readonly media = new Map<string, GrantedMedia>();
 
   constructor(
@@ -103,7 +108,7 @@ export class StoreGrantClient {
     const outputKey = Uint8Array.from(media.outputKey);
     // Only what a job token carries (runAttempt is handed the whole task payload).
     const claims: GrantIds = { attemptId: ids.attemptId, mediaId: ids.mediaId, jobId: ids.jobId, taskId: ids.taskId };
-    const record: IssuedGrant = { ids: claims, contentKey, outputKey, uploadRequests: [], calls: [] };
+    const record: IssuedGrant = { ids: claims, contentKey, outputKey, uploadRequests: [], calls: [], outcomes: [] };
     this.issued.push(record);
     const store = this.store;
     const ttl = this.urlTtlSec;
@@ -123,8 +128,13 @@ export class StoreGrantClient {
         }
         return uploads;
       },
-      release: () => {
+      heartbeat: () => {
+        record.calls.push('heartbeat');
+        return Promise.resolve(this.heartbeatVerdict);
+      },
+      release: (outcome) => {
         record.calls.push('release');
+        record.outcomes.push(outcome);
         return Promise.resolve(this.releaseSucceeds);
       },
       wipe: () => {

@@ -29,6 +29,8 @@ export class PublishHandler {
       return { outcome: result.code };
     }
 
+    const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, select: { policy: true } });
+    const expiresAt = new Date(Date.now() + policyOf(job).retention_sec * 1000);
     const published = await this.db.$transaction(async (tx) => {
       // The flip first: a media that is no longer verifying (deleted meanwhile) gets no pointers.
       const flipped = await transitionMediaIn(tx, {
@@ -37,7 +39,7 @@ export class PublishHandler {
         to: 'ready',
         reason: 'published',
         data: { renditions: result.renditions, outputs: result.outputs.length },
-        set: { manifestHlsKey: result.hlsKey, manifestDashKey: result.dashKey },
+        set: { manifestHlsKey: result.hlsKey, manifestDashKey: result.dashKey, expiresAt },
       });
       if (!flipped) return false;
       await writeOutputPointers(this.db, tx, mediaId, jobId, result);

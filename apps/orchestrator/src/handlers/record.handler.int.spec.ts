@@ -143,10 +143,15 @@ describe('RecordHandler on a real database', () => {
     expect(results).toHaveLength(2 * TASKS_TOTAL);
     results.forEach((result, i) => expect(result).toEqual(reports[Math.floor(i / 2)]));
 
-    // A late report from another attempt of an already succeeded task.
+    // A late report from another attempt of an already succeeded task: recorded as stale, and
+    // the verifier is handed the winner's report, not the late one.
     const late = tasks[3];
     const stale = reportFor(mediaId, late, randomUUID(), 2);
-    await expect(handler.handle({ mediaId, jobId, taskId: late.id }, contextOf([stale]))).resolves.toEqual(stale);
+    await expect(handler.handle({ mediaId, jobId, taskId: late.id }, contextOf([stale]))).resolves.toEqual(reports[3]);
+    expect(await db.attempt.findUniqueOrThrow({ where: { id: stale.attemptId } })).toMatchObject({ state: 'stale', errorCode: 'newer_attempt_won', report: null });
+
+    // A flow rebuilt from Postgres asks again without a work child: the stored winner answers.
+    await expect(handler.handle({ mediaId, jobId, taskId: late.id }, contextOf([]))).resolves.toEqual(reports[3]);
 
     const job = await db.job.findUniqueOrThrow({ where: { id: jobId } });
     expect(job.tasksSucceeded).toBe(TASKS_TOTAL);
@@ -161,7 +166,7 @@ describe('RecordHandler on a real database', () => {
     expect(rows).toHaveLength(TASKS_TOTAL);
     for (const row of rows) {
       const report = reports[tasks.findIndex((t) => t.id === row.id)];
-      expect(row).toMatchObject({ state: 'succeeded', winningAttemptId: report.attemptId, attemptCount: 1 });
+      expect(row).toMatchObject({ state: 'succeeded', winningAttemptId: report.attemptId });
     }
     const lateRow = rows.find((r) => r.id === late.id);
     expect(lateRow?.winningAttemptId).not.toBe(stale.attemptId);
@@ -303,5 +308,37 @@ describe('RecordHandler on a real database', () => {
     expect((await db.media.findUniqueOrThrow({ where: { id: mediaId } })).state).toBe('deleted');
     expect(await verifyingEvents(mediaId)).toHaveLength(0);
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).tasksSucceeded).toBe(TASKS_TOTAL);
+  });
+
+  it('closes the attempt the grant exchange opened, with the report, once', async () => {
+    const { mediaId, jobId, tasks } = await seed();
+    const handler = new RecordHandler(db);
+    const report = reportFor(mediaId, tasks[0]);
+    await db.attempt.create({ data: { id: report.attemptId, taskId: tasks[0].id, number: 1, workerId: report.workerId, startedAt: new Date(report.startedAt), heartbeatAt: new Date() } });
+
+    await deliver(handler, { mediaId, jobId, taskId: tasks[0].id }, report);
+    await deliver(handler, { mediaId, jobId, taskId: tasks[0].id }, report);
+
+    const row = await db.attempt.findUniqueOrThrow({ where: { id: report.attemptId } });
+    expect(row).toMatchObject({ state: 'succeeded', encoderPath: report.encoderPath, encoderBuild: report.encoderBuild });
+    expect(row.report).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(await db.attempt.count({ where: { taskId: tasks[0].id } })).toBe(1);
+  });
+
+  it('records a report for a task cancelled by a deletion as stale (task_cancelled) and counts nothing', async () => {
+    const { mediaId, jobId, tasks } = await seed();
+    await db.task.update({ where: { id: tasks[0].id }, data: { state: 'cancelled' } });
+    const report = reportFor(mediaId, tasks[0]);
+
+    await expect(new RecordHandler(db).handle({ mediaId, jobId, taskId: tasks[0].id }, contextOf([report]))).rejects.toThrow(/no recorded report/);
+
+    expect(await db.attempt.findUniqueOrThrow({ where: { id: report.attemptId } })).toMatchObject({ state: 'stale', errorCode: 'task_cancelled' });
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).tasksSucceeded).toBe(0);
+    expect(await db.event.count({ where: { mediaId, type: 'attempt_stale', reason: 'task_cancelled' } })).toBe(1);
+  });
+
+  it('asks for the work again when a rebuilt flow reaches a task that has no winner yet', async () => {
+    const { mediaId, jobId, tasks } = await seed();
+    await expect(new RecordHandler(db).handle({ mediaId, jobId, taskId: tasks[1].id }, contextOf([]))).rejects.toThrow(/no recorded report yet \(queued\)/);
   });
 });

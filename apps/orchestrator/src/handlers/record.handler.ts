@@ -1,5 +1,5 @@
 import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contracts';
-import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
+import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { isPreviewRendition } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
 
@@ -18,51 +18,47 @@ export class RecordHandler {
       throw new TerminalError('task_failed', `task ${taskId} failed after all retries`);
     }
     const [value] = await ctx.childrenValues();
+    // No work child: a flow rebuilt from Postgres (recovery, re-drive) asks for a task already done.
+    if (value === undefined) return this.winningReport(taskId);
     const report = taskReportSchema.parse(value);
     if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
 
-    await this.db.$transaction(async (tx) => {
+    const winner = await this.db.$transaction(async (tx) => {
       // Counted once: only the move into `succeeded` increments the job's counter.
       const won = await tx.task.updateMany({
         where: { id: taskId, state: { in: ['queued', 'running'] } },
-        data: { state: 'succeeded', winningAttemptId: report.attemptId, attemptCount: report.attemptNumber },
+        data: { state: 'succeeded', winningAttemptId: report.attemptId },
       });
-      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { winningAttemptId: true, rendition: true } });
+      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { state: true, winningAttemptId: true, rendition: true } });
       const stale = task.winningAttemptId !== report.attemptId;
-      // Insert-or-ignore: a repeated callback of the same attempt is a no-op, even when concurrent.
-      await tx.attempt.createMany({
-        data: [
-          {
-            id: report.attemptId,
-            taskId,
-            number: report.attemptNumber,
-            workerId: report.workerId,
-            state: stale ? 'stale' : 'succeeded',
-            encoderPath: report.encoderPath,
-            encoderBuild: report.encoderBuild,
-            startedAt: new Date(report.startedAt),
-            finishedAt: new Date(report.finishedAt),
-            cleanup: report.cleanup,
-          },
-        ],
-        skipDuplicates: true,
-      });
+      const reason = task.state === 'cancelled' ? 'task_cancelled' : 'newer_attempt_won';
+      await closeAttempt(tx, report, stale && reason);
       if (stale) {
-        await appendEvent(tx, { mediaId, jobId, type: 'attempt_stale', reason: 'newer_attempt_won', data: { taskId, attemptId: report.attemptId } });
-        return;
+        await appendEvent(tx, { mediaId, jobId, type: 'attempt_stale', reason, data: { taskId, attemptId: report.attemptId } });
+        return task.winningAttemptId;
       }
       // The preview's tasks are the preview sub-flow's business: the ladder's count leaves them out.
-      if (won.count !== 1 || isPreviewRendition(task.rendition)) return;
+      if (won.count !== 1 || isPreviewRendition(task.rendition)) return report.attemptId;
       const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } } });
-      if (job.tasksSucceeded < job.tasksTotal) return;
+      if (job.tasksSucceeded < job.tasksTotal) return report.attemptId;
       // Completion guard: the conditional update admits exactly one caller.
       const moved = await tx.job.updateMany({
         where: { id: jobId, state: 'transcoding', tasksSucceeded: job.tasksTotal },
         data: { state: 'packaging' },
       });
       if (moved.count === 1) await transitionMediaIn(tx, { mediaId, jobId, to: 'verifying', reason: 'all_tasks_done' });
+      return report.attemptId;
     });
-    return report;
+    // The verifier always sees the canonical outputs: the winner's, whoever called last.
+    return winner === report.attemptId ? report : this.winningReport(taskId);
+  }
+
+  /** The report of the attempt that won the task, as recorded when it was counted. */
+  private async winningReport(taskId: string): Promise<TaskReport> {
+    const task = await this.db.task.findUniqueOrThrow({ where: { id: taskId }, select: { state: true, winningAttemptId: true } });
+    const attempt = task.winningAttemptId ? await this.db.attempt.findUnique({ where: { id: task.winningAttemptId }, select: { report: true } }) : null;
+    if (task.state !== 'succeeded' || !attempt?.report) throw new Error(`task ${taskId} has no recorded report yet (${task.state})`);
+    return taskReportSchema.parse(attempt.report);
   }
 
   private async recordFailure(mediaId: string, jobId: string, taskId: string, reason: string): Promise<void> {
@@ -85,4 +81,26 @@ export class RecordHandler {
       set: { failureCode: code, failureMessage: 'A processing task failed after all retries.' },
     });
   }
+}
+
+/**
+ * The attempt row, opened at the grant exchange, is closed with what the worker reported; a
+ * repeated callback finds it closed and changes nothing. (Created here when the exchange left
+ * no row, e.g. an attempt recorded by an older api.)
+ */
+async function closeAttempt(tx: Prisma.TransactionClient, report: TaskReport, staleReason: string | false): Promise<void> {
+  const closing = {
+    state: staleReason ? ('stale' as const) : ('succeeded' as const),
+    encoderPath: report.encoderPath,
+    encoderBuild: report.encoderBuild,
+    finishedAt: new Date(report.finishedAt),
+    cleanup: report.cleanup,
+    ...(staleReason ? { errorCode: staleReason } : { report: report as unknown as Prisma.InputJsonValue }),
+  };
+  const { count } = await tx.attempt.updateMany({ where: { id: report.attemptId, state: 'running' }, data: closing });
+  if (count === 1) return;
+  await tx.attempt.createMany({
+    data: [{ id: report.attemptId, taskId: report.taskId, number: report.attemptNumber, workerId: report.workerId, startedAt: new Date(report.startedAt), ...closing }],
+    skipDuplicates: true,
+  });
 }

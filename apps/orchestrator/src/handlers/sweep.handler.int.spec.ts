@@ -38,7 +38,7 @@ describe('SweepHandler', () => {
     const processing = await media('processing');
     await env.store.putBuffer(`seg/${processing.id}/240p/0-${'e'.repeat(64)}.m4s`, 'in flight');
 
-    expect(await sweep.handle()).toEqual({ deletedMediaObjects: 2, failedSources: 1, orphanSegments: 1 });
+    expect(await sweep.handle()).toEqual({ expired: 0, deletedMediaObjects: 2, failedSources: 1, orphanSegments: 1 });
     expect(await env.store.list(`seg/${deleted.id}/`)).toEqual([]);
     expect(await env.store.stat(deleted.sourceKey)).toBeUndefined();
     expect(await env.store.stat(failed.sourceKey)).toBeUndefined();
@@ -46,7 +46,27 @@ describe('SweepHandler', () => {
     expect(await env.store.stat(ready.sourceKey)).toBeDefined();
     expect(await env.store.list(`seg/${processing.id}/`)).toHaveLength(1);
 
-    expect(await sweep.handle()).toEqual({ deletedMediaObjects: 0, failedSources: 0, orphanSegments: 0 });
+    expect(await sweep.handle()).toEqual({ expired: 0, deletedMediaObjects: 0, failedSources: 0, orphanSegments: 0 });
     expect(await env.db.event.count({ where: { mediaId: ready.id, reason: 'sweep_unreferenced_segments' } })).toBe(1);
+  });
+
+  it('expires a ready media past its retention window: state expired, every object purged, and once only', async () => {
+    const due = await media('ready');
+    await env.db.media.update({ where: { id: due.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await env.store.putBuffer(`seg/${due.id}/240p/0-${'f'.repeat(64)}.m4s`, 'delivered');
+    await env.store.putBuffer(`man/${due.id}/v1/master.m3u8`, '#EXTM3U');
+    const fresh = await media('ready');
+    await env.db.media.update({ where: { id: fresh.id }, data: { expiresAt: new Date(Date.now() + 3_600_000) } });
+
+    const result = await sweep.handle();
+    expect(result.expired).toBe(1);
+    expect((await env.db.media.findUniqueOrThrow({ where: { id: due.id } })).state).toBe('expired');
+    expect(await env.store.list(`seg/${due.id}/`)).toEqual([]);
+    expect(await env.store.list(`man/${due.id}/`)).toEqual([]);
+    expect(await env.store.stat(due.sourceKey)).toBeUndefined();
+    expect((await env.db.media.findUniqueOrThrow({ where: { id: fresh.id } })).state).toBe('ready');
+    expect(await env.store.stat(fresh.sourceKey)).toBeDefined();
+    expect((await sweep.handle()).expired).toBe(0);
+    expect(await env.db.event.count({ where: { mediaId: due.id, reason: 'retention_elapsed', type: 'objects_purged' } })).toBe(1);
   });
 });

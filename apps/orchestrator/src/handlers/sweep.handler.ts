@@ -1,8 +1,9 @@
-import { appendEvent, PrismaClient } from '@airlock/db';
+import { appendEvent, PrismaClient, transitionMedia } from '@airlock/db';
 import { storageKeys } from '@airlock/domain';
 import { ObjectStore } from '@airlock/storage';
 
 export interface SweepResult {
+  readonly expired: number;
   readonly deletedMediaObjects: number;
   readonly failedSources: number;
   readonly orphanSegments: number;
@@ -17,6 +18,7 @@ export interface SweepSettings {
 /**
  * The lifecycle sweeper: storage must not depend on bucket lifecycle rules (s3rver has none),
  * so the orchestrator deletes what no media needs any more:
+ * - a ready media past its retention window: it becomes `expired` and every object goes;
  * - every object of a deleted media (late writers included);
  * - the source of a media that failed for good;
  * - segment objects of a ready media that no output pointer references (a losing attempt's bytes).
@@ -33,6 +35,16 @@ export class SweepHandler {
     const since = new Date(this.clock().getTime() - this.settings.lookbackMs);
     const recent = (state: 'deleted' | 'failed_terminal' | 'ready') =>
       this.db.media.findMany({ where: { state, updatedAt: { gte: since } }, select: { id: true, sourceKey: true }, take: this.settings.batch, orderBy: { updatedAt: 'desc' } });
+
+    let expired = 0;
+    const due = await this.db.media.findMany({ where: { state: 'ready', expiresAt: { lte: this.clock() } }, select: { id: true }, take: this.settings.batch });
+    for (const m of due) {
+      if (!(await transitionMedia(this.db, { mediaId: m.id, to: 'expired', reason: 'retention_elapsed' }))) continue;
+      let n = 0;
+      for (const prefix of storageKeys.mediaPrefixes(m.id)) n += await this.store.deletePrefix(prefix);
+      await appendEvent(this.db, { mediaId: m.id, type: 'objects_purged', reason: 'retention_elapsed', data: { objects: n } });
+      expired++;
+    }
 
     let deletedMediaObjects = 0;
     for (const m of await recent('deleted')) {
@@ -59,6 +71,6 @@ export class SweepHandler {
       await appendEvent(this.db, { mediaId: m.id, type: 'objects_purged', reason: 'sweep_unreferenced_segments', data: { objects: orphans.length } });
       orphanSegments += orphans.length;
     }
-    return { deletedMediaObjects, failedSources, orphanSegments };
+    return { expired, deletedMediaObjects, failedSources, orphanSegments };
   }
 }

@@ -8,6 +8,8 @@ export interface PlannedTask {
   readonly kind: 'video' | 'audio' | 'file';
   readonly segmentIndex: number;
   readonly rendition: string;
+  /** Already succeeded (a flow rebuilt from Postgres): its record step answers with the stored report, nothing re-runs. */
+  readonly done?: boolean;
 }
 
 export interface FlowInput {
@@ -22,6 +24,18 @@ export interface FlowInput {
   readonly keyTtlSec: number;
   /** The media's output key id: the verifier checks every stream is encrypted under it. */
   readonly outputKeyId: string;
+  /** 0 for the first flow; each rebuild from Postgres (recovery, re-drive) gets fresh queue job ids. */
+  readonly generation?: number;
+}
+
+/** Queue job ids derive from domain ids (re-adding is a no-op) and the flow's generation. */
+function idOf(input: Pick<FlowInput, 'generation'>, kind: string, id: string): string {
+  return input.generation ? jobIdOf(kind, id, `g${input.generation}`) : jobIdOf(kind, id);
+}
+
+/** The id of the ladder flow's root: its presence in Redis says the flow is alive. */
+export function publishJobId(jobId: string, generation: number): string {
+  return idOf({ generation }, 'publish', jobId);
 }
 
 /**
@@ -55,9 +69,9 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
   return {
     name: JobName.MediaPublish,
     queue: QueueName.Orchestrator,
-    jobId: jobIdOf('publish', jobId),
+    jobId: idOf(input, 'publish', jobId),
     data: { mediaId, jobId },
-    children: [manifestOf(input, jobId, verifyOf(input, jobIdOf('verify', jobId), expected, tasks))],
+    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, tasks))],
   };
 }
 
@@ -73,9 +87,9 @@ export function buildPreviewFlow(input: FlowInput): FlowNode | undefined {
   return {
     name: JobName.PreviewPublish,
     queue: QueueName.Orchestrator,
-    jobId: jobIdOf('preview-publish', jobId),
+    jobId: idOf(input, 'preview-publish', jobId),
     data: { mediaId, jobId },
-    children: [manifestOf(input, `${jobId}-preview`, verifyOf(input, jobIdOf('preview-verify', jobId), expected, tasks))],
+    children: [manifestOf(input, `${jobId}-preview`, verifyOf(input, idOf(input, 'preview-verify', jobId), expected, tasks))],
   };
 }
 
@@ -83,7 +97,7 @@ function manifestOf(input: FlowInput, version: string, verify: FlowNode): FlowNo
   return {
     name: JobName.ManifestWrite,
     queue: QueueName.Manifest,
-    jobId: jobIdOf('manifest', version),
+    jobId: idOf(input, 'manifest', version),
     data: { mediaId: input.mediaId, jobId: input.jobId, version },
     onFailure: 'report-to-parent',
     children: [verify],
@@ -105,10 +119,10 @@ function recordOf(input: FlowInput, task: PlannedTask): FlowNode {
   return {
     name: JobName.TaskRecord,
     queue: QueueName.Orchestrator,
-    jobId: jobIdOf('record', task.id),
+    jobId: idOf(input, 'record', task.id),
     data: { mediaId: input.mediaId, jobId: input.jobId, taskId: task.id },
     onFailure: 'fail-parent',
-    children: [workOf(input, task)],
+    children: task.done ? [] : [workOf(input, task)],
   };
 }
 
@@ -121,7 +135,7 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
     return {
       name: JobName.FileTranscode,
       queue: lane,
-      jobId: jobIdOf('file', task.id),
+      jobId: idOf(input, 'file', task.id),
       data: { ...common, profile: file.name, width: file.width, height: file.height, fps: plan.fps, durationSec: input.durationSec, ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}) },
       attempts: input.taskAttempts,
       onFailure: 'report-to-parent',
@@ -131,7 +145,7 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
     return {
       name: JobName.AudioTranscode,
       queue: lane,
-      jobId: jobIdOf('audio', task.id),
+      jobId: idOf(input, 'audio', task.id),
       data: { ...common, durationSec: input.durationSec },
       attempts: input.taskAttempts,
       onFailure: 'report-to-parent',
@@ -141,7 +155,7 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
   return {
     name: JobName.SegmentTranscode,
     queue: lane,
-    jobId: jobIdOf('transcode', task.id),
+    jobId: idOf(input, 'transcode', task.id),
     data: {
       ...common,
       fps: plan.fps,

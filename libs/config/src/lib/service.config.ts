@@ -79,12 +79,24 @@ export type ApiConfig = z.infer<typeof apiEnvSchema>;
 
 export const orchestratorEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3001),
+  /** Webhook delivery: how often due events are looked for, how long a receiver may take, and the retry schedule. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(500),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  WEBHOOK_BACKOFF_CAP_MS: z.coerce.number().int().min(1).default(10 * 60_000),
+  /** After this many failed deliveries an event is `failed` (replayable through the api). */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   SHORT_LANE_MAX_SEC: z.coerce.number().positive().default(60),
   TASK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   SWEEP_EVERY_SEC: z.coerce.number().int().min(1).default(300),
   /** How far back the sweeper looks at ended media (presigned URLs live at most an hour). */
   SWEEP_LOOKBACK_SEC: z.coerce.number().int().min(60).default(2 * 3600),
   CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  /** A running attempt whose last heartbeat is older than this loses its task to a new attempt. */
+  ATTEMPT_SILENCE_SEC: z.coerce.number().int().min(2).default(30),
+  WATCHDOG_EVERY_SEC: z.coerce.number().int().min(1).default(5),
+  /** How often Postgres (the truth) is reconciled with Redis besides at start: a flushed Redis loses nothing. */
+  RECONCILE_EVERY_SEC: z.coerce.number().int().min(1).default(30),
 });
 export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;
 
@@ -109,6 +121,8 @@ export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_SIGNING_JWK: jsonObject('a private Ed25519 JWK'),
   /** Lifetime of a job token (and so of the grant it buys). */
   WORKER_KEY_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
+  /** A running attempt tells the api it is alive this often (well under the orchestrator's ATTEMPT_SILENCE_SEC). */
+  HEARTBEAT_SEC: z.coerce.number().min(0.2).max(60).default(5),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

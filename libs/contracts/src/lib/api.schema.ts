@@ -86,6 +86,23 @@ export interface ApiError {
 export const grantRequestSchema = z.object({
   token: z.string().min(20).max(4096),
   ephemeralPublicJwk: publicJwkSchema,
+  /** The queue job the attempt runs in: the watchdog hands it back when the attempt goes silent. */
+  queueJob: z.object({ queue: z.string().min(1).max(64), id: z.string().min(1).max(200) }).optional(),
+});
+
+/** A heartbeat of a running attempt; the answer says whether it may go on. */
+export const heartbeatRequestSchema = z.object({ token: z.string().min(20).max(4096) });
+
+export interface HeartbeatResponse {
+  /** false: stop now (media deleted or failed, grant revoked, or a newer attempt took the task). */
+  live: boolean;
+  reason?: string;
+}
+
+/** Releasing a grant ends the attempt; a failed one says why (a reason code, never content). */
+export const releaseRequestSchema = z.object({
+  token: z.string().min(20).max(4096),
+  outcome: z.object({ ok: z.boolean(), code: z.string().max(80).optional() }).optional(),
 });
 
 export interface GrantResponse {

@@ -18,6 +18,8 @@ export const mediaPolicySchema = z
     /** Lifetime of a worker attempt's job token and grant. */
     worker_key_ttl_seconds: z.number().int().min(30).max(3600).default(600),
     source_delete_after_success: z.boolean().default(true),
+    /** How long a ready media's outputs are kept for recipients to fetch; then it expires and is purged. */
+    retention_sec: z.number().int().min(60).max(365 * 24 * 3600).default(30 * 24 * 3600),
     allowed_profiles: z.array(z.enum(ALL_PROFILES as [string, ...string[]])).min(1).default(ALL_PROFILES),
     max_duration_sec: z.number().positive().default(3600),
     max_size_bytes: z.number().int().positive().default(4 * 1024 ** 3),

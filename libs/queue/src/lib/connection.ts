@@ -68,6 +68,27 @@ export class QueueConnection {
     });
   }
 
+  /**
+   * Take a running job away from a worker that went silent: fail it with the lock it holds, so
+   * it is retried under its own backoff (or dead-lettered when it was the last try) without
+   * waiting for BullMQ's stalled check. Returns what happened.
+   */
+  async handBack(queue: QueueName, jobId: string, reason: string): Promise<'handed_back' | 'dead_lettered' | 'not_running'> {
+    const q = this.queue(queue);
+    const token = await this.redis.get(`${q.toKey(jobId)}:lock`);
+    const job = token ? await Job.fromId(q, jobId) : undefined;
+    if (!token || !job) return 'not_running';
+    try {
+      await job.moveToFailed(new Error(reason), token, false);
+    } catch {
+      // The lock changed hands between the read and the move: the job is no longer that attempt's.
+      return 'not_running';
+    }
+    if (job.attemptsMade < (job.opts.attempts ?? 1)) return 'handed_back';
+    await this.deadLetter({ queue, name: job.name, jobId, reason, attemptsMade: job.attemptsMade, ids: {}, failedAt: new Date().toISOString() });
+    return 'dead_lettered';
+  }
+
   async jobState(queue: QueueName, jobId: string): Promise<string | undefined> {
     const job = await Job.fromId(this.queue(queue), jobId);
     return job ? await job.getState() : undefined;

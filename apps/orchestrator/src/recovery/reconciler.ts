@@ -1,0 +1,77 @@
+import { JobName } from '@airlock/contracts';
+import { PrismaClient } from '@airlock/db';
+import { jobIdOf, QueueConnection, QueueName } from '@airlock/queue';
+import { publishJobId } from '../planning/media-flow.builder';
+import { StartHandler } from '../handlers/start.handler';
+import { FlowRebuilder } from './flow-rebuilder';
+
+export interface ReconcileResult {
+  readonly restarted: number;
+  readonly reprobed: number;
+  readonly rebuilt: number;
+}
+
+/**
+ * Restart recovery: Postgres says what is in flight; Redis must hold a flow for each. Anything
+ * Postgres has in motion without its flow in Redis (a flush, a lost write, a crash between the
+ * commit and the enqueue) is put back. Media that made no progress for `graceMs` only, so a
+ * planner between its commit and its enqueue is not raced. Safe on every replica at once.
+ */
+export class Reconciler {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly queues: QueueConnection,
+    private readonly start: StartHandler,
+    private readonly rebuilder: FlowRebuilder,
+    private readonly settings: { graceMs: number; batch: number },
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async run(): Promise<ReconcileResult> {
+    const quiet = { lt: new Date(this.clock().getTime() - this.settings.graceMs) };
+    const take = this.settings.batch;
+    const missing = async (queue: QueueName, id: string) => (await this.queues.jobState(queue, id)) === undefined;
+
+    // Uploaded, never started: the start job is re-added under its own id (a no-op while it exists).
+    const uploaded = await this.db.media.findMany({ where: { state: 'uploaded', updatedAt: quiet }, select: { id: true }, take });
+    let restarted = 0;
+    for (const m of uploaded) {
+      if (!(await missing(QueueName.Orchestrator, jobIdOf('start', m.id)))) continue;
+      await this.queues.add(JobName.MediaStart, { mediaId: m.id }, { jobId: jobIdOf('start', m.id) });
+      restarted++;
+    }
+
+    // Queued without a live job (re-driven, its start lost): the start handler resumes or begins one.
+    const queued = await this.db.media.findMany({
+      where: { state: 'queued', updatedAt: quiet, jobs: { none: { state: { in: ['probing', 'transcoding', 'packaging'] } } } },
+      select: { id: true },
+      take,
+    });
+    for (const m of queued) {
+      await this.start.handle({ mediaId: m.id });
+      restarted++;
+    }
+
+    // Probing without its plan <- probe flow.
+    const probing = await this.db.job.findMany({ where: { state: 'probing', updatedAt: quiet, media: { state: 'queued' } }, select: { id: true, mediaId: true }, take });
+    let reprobed = 0;
+    for (const j of probing) {
+      if (!(await missing(QueueName.Orchestrator, jobIdOf('plan', j.id)))) continue;
+      await this.start.handle({ mediaId: j.mediaId });
+      reprobed++;
+    }
+
+    // Planned, processing, without the root of its flow: rebuilt from Postgres.
+    const planned = await this.db.job.findMany({
+      where: { state: { in: ['transcoding', 'packaging'] }, updatedAt: quiet, media: { state: { in: ['processing', 'preview_ready', 'verifying'] } } },
+      select: { id: true, generation: true },
+      take,
+    });
+    let rebuilt = 0;
+    for (const j of planned) {
+      if (!(await missing(QueueName.Orchestrator, publishJobId(j.id, j.generation)))) continue;
+      if (await this.rebuilder.rebuild(j.id, j.generation, 'flow_missing_from_redis')) rebuilt++;
+    }
+    return { restarted, reprobed, rebuilt };
+  }
+}
