@@ -14,6 +14,7 @@ import { AttemptWatchdog } from './recovery/attempt-watchdog';
 import { FlowRebuilder } from './recovery/flow-rebuilder';
 import { Periodic, runPeriodically } from './recovery/periodic';
 import { Reconciler } from './recovery/reconciler';
+import { WebhookDispatcher, webhookSettingsFrom } from './webhooks/webhook-dispatcher';
 
 async function main() {
   const config = loadEnv(orchestratorEnvSchema);
@@ -28,6 +29,7 @@ async function main() {
   const publish = new PublishHandler(db, store);
   const preview = new PreviewHandler(db);
   const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
+  const webhooks = new WebhookDispatcher(db, webhookSettingsFrom(config));
   const watchdog = new AttemptWatchdog(db, queues, { silenceMs: config.ATTEMPT_SILENCE_SEC * 1000, batch: 200 });
   const reconciler = new Reconciler(db, queues, start, rebuilder, { graceMs: 10_000, batch: 500 });
   const loops: Periodic[] = [];
@@ -48,9 +50,11 @@ async function main() {
     checks: async () => ({ postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false) }),
     drain: async () => {
       await Promise.all(loops.map((l) => l.stop()));
+      await webhooks.stop();
       await db.$disconnect();
     },
   });
+  webhooks.start(logger);
   loops.push(
     runPeriodically('attempt-watchdog', config.WATCHDOG_EVERY_SEC * 1000, () => watchdog.run(), logger),
     // At start and then periodically: Postgres is the truth, Redis is put back in line with it.

@@ -1,5 +1,5 @@
 import { MediaState, recipientStatus, webhookEventFor } from '@airlock/domain';
-import { Prisma } from '../generated/prisma/client';
+import { Prisma, PrismaClient } from '../generated/prisma/client';
 
 /**
  * The webhook outbox write, in the transaction that moved the media: the event exists if and
@@ -26,4 +26,16 @@ export async function recordWebhookEvent(tx: Prisma.TransactionClient, mediaId: 
       data: { state, recipientStatus: recipientStatus(state), ...(why ? { reason: why } : {}) },
     },
   });
+}
+
+/**
+ * Sends a media's events again from `fromSeq` (all by default), in order, under their original
+ * ids and seqs so receivers deduplicate. Returns how many were marked.
+ */
+export async function replayWebhookEvents(db: PrismaClient | Prisma.TransactionClient, mediaId: string, fromSeq = 1, now = new Date()): Promise<number> {
+  const { count } = await db.webhookEvent.updateMany({
+    where: { mediaId, seq: { gte: fromSeq } },
+    data: { deliveryState: 'pending', attempts: 0, nextAttemptAt: now, deliveredAt: null, lastError: null },
+  });
+  return count;
 }
