@@ -19,14 +19,16 @@ import { MediaController } from './media/media.controller';
 import { MediaService } from './media/media.service';
 import { parseTenantKeys } from './tenants/api-key';
 import { TenantGuard } from './tenants/tenant.guard';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 @Module({})
 class ApiModule {
   static with(deps: ApiDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [MediaController, KeysController, GrantsController],
-      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, GrantService, TenantGuard],
+      controllers: [MediaController, KeysController, GrantsController, WebhooksController],
+      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, GrantService, WebhooksService, TenantGuard],
     };
   }
 }

@@ -2,11 +2,7 @@ import { z } from 'zod';
 
 /** PUT /v1/webhook-endpoint: where the tenant's chat backend receives events. */
 export const webhookEndpointRequestSchema = z.object({
-  url: z
-    .string()
-    .max(2048)
-    .url()
-    .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http or https URL'),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2048),
 });
 export type WebhookEndpointRequest = z.infer<typeof webhookEndpointRequestSchema>;
 
