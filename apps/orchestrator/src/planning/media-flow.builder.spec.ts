@@ -1,9 +1,10 @@
 import type { FlowJob } from 'bullmq';
-import { JobName, parsePayload, Probe } from '@airlock/contracts';
+import { JobName, parsePayload } from '@airlock/contracts';
 import { AUDIO_RENDITION, DEFAULT_LADDER, DEFAULT_PROFILES } from '@airlock/domain';
 import { FlowNode, QueueName, toFlowJob } from '@airlock/queue';
 import { buildMediaFlow, buildPreviewFlow, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
 import { MediaPlan, planMedia } from './media-plan';
+import { buildProbe } from './probe.fixture';
 
 const MEDIA_ID = '11111111-1111-4111-8111-111111111111';
 const JOB_ID = '22222222-2222-4222-8222-222222222222';
@@ -12,29 +13,6 @@ const JOB_ID = '22222222-2222-4222-8222-222222222222';
 function idSequence(): () => string {
   let n = 0;
   return () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
-}
-
-function buildProbe(durationSec: number, withAudio = true): Probe {
-  const keyframeTimes: number[] = [];
-  for (let t = 0; t < durationSec; t += 2) keyframeTimes.push(t);
-  return {
-    formatName: 'mp4',
-    durationSec,
-    sizeBytes: 1_000_000,
-    video: {
-      codec: 'h264',
-      width: 1920,
-      height: 1080,
-      rotation: 0,
-      fps: { num: 30, den: 1 },
-      variableFrameRate: false,
-      hdr: 'none',
-      durationSec,
-      frameCount: durationSec * 30,
-      keyframeTimes,
-    },
-    audio: withAudio ? { codec: 'aac', channels: 2, sampleRate: 48000, durationSec } : undefined,
-  };
 }
 
 function planOf(durationSec = 12, withAudio = true, profiles: readonly string[] = DEFAULT_LADDER): MediaPlan {
