@@ -182,4 +182,58 @@ describe('GrantService', () => {
     expect(rows).not.toContain(Buffer.from(contentKey).toString('base64url'));
     expect(rows).not.toContain(Buffer.from(contentKey).toString('hex'));
   });
+
+  it('opens an attempt row at the exchange: number, lineage, worker, queue job and a first heartbeat', async () => {
+    const ids = await world({ taskState: 'running' });
+    const first = randomUUID();
+    const second = randomUUID();
+    await grants.exchange(await tokenFor(ids, first), (await generateX25519KeyPair()).publicJwk, { queue: 'short', id: 'transcode__x' });
+    await grants.exchange(await tokenFor(ids, second), (await generateX25519KeyPair()).publicJwk, { queue: 'short', id: 'transcode__x' });
+    const rows = await env.db.attempt.findMany({ where: { taskId: ids.taskId }, orderBy: { number: 'asc' } });
+    expect(rows.map((r) => ({ id: r.id, number: r.number, previous: r.previousAttemptId, worker: r.workerId, state: r.state, queueJobId: r.queueJobId }))).toEqual([
+      { id: first, number: 1, previous: null, worker: 'w1', state: 'running', queueJobId: 'transcode__x' },
+      { id: second, number: 2, previous: first, worker: 'w1', state: 'running', queueJobId: 'transcode__x' },
+    ]);
+    expect(rows[0].heartbeatAt).not.toBeNull();
+    expect((await env.db.task.findUniqueOrThrow({ where: { id: ids.taskId } })).attemptCount).toBe(2);
+  });
+
+  it('takes heartbeats while the attempt is wanted and tells it to stop once the media is deleted', async () => {
+    const ids = await world();
+    const attemptId = randomUUID();
+    const token = await tokenFor(ids, attemptId);
+    const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+    await env.db.attempt.update({ where: { id: attemptId }, data: { heartbeatAt: new Date(0) } });
+
+    expect(await grants.heartbeat(grant.grantId, token)).toEqual({ live: true });
+    expect((await env.db.attempt.findUniqueOrThrow({ where: { id: attemptId } })).heartbeatAt?.getTime()).toBeGreaterThan(Date.now() - 10_000);
+
+    await env.db.media.update({ where: { id: ids.mediaId }, data: { state: 'deleted' } });
+    expect(await grants.heartbeat(grant.grantId, token)).toEqual({ live: false, reason: 'media_not_processing' });
+  });
+
+  it('tells an attempt the watchdog judged stale to stop, and a forged token gets no heartbeat', async () => {
+    const ids = await world();
+    const attemptId = randomUUID();
+    const token = await tokenFor(ids, attemptId);
+    const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+    await env.db.attempt.update({ where: { id: attemptId }, data: { state: 'stale' } });
+    expect(await grants.heartbeat(grant.grantId, token)).toEqual({ live: false, reason: 'attempt_not_running' });
+    // Another attempt's valid token does not hold this grant.
+    expect(await grants.heartbeat(grant.grantId, await tokenFor(ids))).toEqual({ live: false, reason: 'grant_mismatch' });
+  });
+
+  it('closes a failed attempt with its reason at release; a successful one waits for the record step', async () => {
+    const ids = await world();
+    const [ok, bad] = [randomUUID(), randomUUID()];
+    const okToken = await tokenFor(ids, ok);
+    const badToken = await tokenFor(ids, bad);
+    const okGrant = await grants.exchange(okToken, (await generateX25519KeyPair()).publicJwk);
+    const badGrant = await grants.exchange(badToken, (await generateX25519KeyPair()).publicJwk);
+    await grants.release(okGrant.grantId, okToken, { ok: true });
+    await grants.release(badGrant.grantId, badToken, { ok: false, code: 'ffmpeg_exit' });
+    expect(await env.db.attempt.findUniqueOrThrow({ where: { id: ok } })).toMatchObject({ state: 'running', finishedAt: expect.any(Date) });
+    expect(await env.db.attempt.findUniqueOrThrow({ where: { id: bad } })).toMatchObject({ state: 'failed', errorCode: 'ffmpeg_exit' });
+    expect((await env.db.grant.findMany({ where: { attemptId: { in: [ok, bad] } } })).every((g) => g.revokedAt !== null)).toBe(true);
+  });
 });
