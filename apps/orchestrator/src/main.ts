@@ -31,7 +31,7 @@ async function main() {
   const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
   const webhooks = new WebhookDispatcher(db, webhookSettingsFrom(config));
   const watchdog = new AttemptWatchdog(db, queues, { silenceMs: config.ATTEMPT_SILENCE_SEC * 1000, batch: 200 });
-  const reconciler = new Reconciler(db, queues, start, rebuilder, { graceMs: 10_000, batch: 500 });
+  const reconciler = new Reconciler(db, queues, start, rebuilder, { graceMs: config.RECONCILE_GRACE_SEC * 1000, batch: 500 });
   const loops: Periodic[] = [];
 
   const logger = await runQueueConsumer({

@@ -21,7 +21,7 @@ export class AttemptWatchdog {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async run(): Promise<{ silent: number; handedBack: number }> {
+  async run(): Promise<{ silent: number; handedBack: number; unrecorded: number }> {
     const now = this.clock();
     const silent = await this.db.attempt.findMany({
       where: { state: 'running', finishedAt: null, heartbeatAt: { lt: new Date(now.getTime() - this.settings.silenceMs) } },
@@ -48,6 +48,24 @@ export class AttemptWatchdog {
       const outcome = await this.queues.handBack(a.queue as QueueName, a.queueJobId, `heartbeat_lost: attempt ${a.id} of worker ${a.workerId} went silent`);
       if (outcome !== 'not_running') handedBack++;
     }
-    return { silent: silent.length, handedBack };
+    return { silent: silent.length, handedBack, unrecorded: await this.closeUnrecorded(now) };
+  }
+
+  /**
+   * Attempts that finished their work but whose result never reached the record step (the worker
+   * died between its release and its queue completion, or Redis lost the job) are closed once
+   * another attempt won their task, so every attempt ends with an outcome.
+   */
+  private async closeUnrecorded(now: Date): Promise<number> {
+    const before = new Date(now.getTime() - this.settings.silenceMs);
+    const lost = await this.db.attempt.findMany({
+      where: { state: 'running', finishedAt: { lt: before }, task: { state: { in: ['succeeded', 'cancelled'] } } },
+      select: { id: true, task: { select: { winningAttemptId: true } } },
+      take: this.settings.batch,
+    });
+    const ids = lost.filter((a) => a.task.winningAttemptId !== a.id).map((a) => a.id);
+    if (ids.length === 0) return 0;
+    const { count } = await this.db.attempt.updateMany({ where: { id: { in: ids }, state: 'running' }, data: { state: 'stale', errorCode: 'result_not_recorded' } });
+    return count;
   }
 }

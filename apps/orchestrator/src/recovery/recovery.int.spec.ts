@@ -204,6 +204,15 @@ describe('recovery', () => {
       }
     });
 
+    it('closes an attempt whose finished work never reached the record step once another attempt won', async () => {
+      const { tasks } = await plannedMedia({ done: 1 });
+      const old = new Date(Date.now() - 120_000);
+      const lostId = randomUUID();
+      await env.db.attempt.create({ data: { id: lostId, taskId: tasks[0].id, number: 2, workerId: 'killed', startedAt: old, heartbeatAt: old, finishedAt: old } });
+      expect((await new AttemptWatchdog(env.db, env.queues, { silenceMs: 30_000, batch: 50 }).run()).unrecorded).toBe(1);
+      expect(await env.db.attempt.findUniqueOrThrow({ where: { id: lostId } })).toMatchObject({ state: 'stale', errorCode: 'result_not_recorded' });
+    });
+
     it('leaves attempts that heartbeat, and attempts already released, alone', async () => {
       const { tasks } = await plannedMedia({ done: 0 });
       const now = new Date();

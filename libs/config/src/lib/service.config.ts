@@ -97,6 +97,8 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   WATCHDOG_EVERY_SEC: z.coerce.number().int().min(1).default(5),
   /** How often Postgres (the truth) is reconciled with Redis besides at start: a flushed Redis loses nothing. */
   RECONCILE_EVERY_SEC: z.coerce.number().int().min(1).default(30),
+  /** Only media that made no progress for this long are reconciled (a planner between commit and enqueue is not raced). */
+  RECONCILE_GRACE_SEC: z.coerce.number().int().min(1).default(10),
 });
 export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;
 

@@ -5,6 +5,16 @@ import { keyEnvFor, SERVICES, ServiceName, StartedService, startService, waitRea
 import type { SpanRecord } from '@airlock/telemetry';
 import { IntegrationEnv } from './integration-env';
 
+/** One more gpu-worker process, with its own id and private temp root. */
+export interface ExtraWorker {
+  readonly id: string;
+  readonly tempRoot: string;
+  /** SIGKILL (a crash) by default. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Start it again after a kill (same id and temp root: the new process wipes the leftovers). */
+  relaunch(): Promise<void>;
+}
+
 export interface ServiceStack {
   readonly apiUrl: string;
   readonly services: Map<ServiceName, StartedService>;
@@ -17,6 +27,8 @@ export interface ServiceStack {
   /** SIGKILL one service (a crash), or SIGTERM (a deploy). */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   restart(name: ServiceName): Promise<void>;
+  /** A further worker process (scaling out, or chaos among several). */
+  addWorker(id: string): Promise<ExtraWorker>;
   stop(): Promise<void>;
 }
 
@@ -51,12 +63,31 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
   };
   await Promise.all(SERVICES.map(launch));
 
-  const kill = async (name: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => {
-    const s = services.get(name);
+  const stopProcess = async (s: StartedService | undefined, signal: NodeJS.Signals) => {
     if (!s || s.process.exitCode !== null || s.process.signalCode !== null) return;
     const exited = new Promise((r) => s.process.once('exit', r));
     s.process.kill(signal);
     await exited;
+  };
+  const kill = (name: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => stopProcess(services.get(name), signal);
+
+  const extras = new Map<string, StartedService>();
+  const addWorker = async (id: string): Promise<ExtraWorker> => {
+    // Not under the main worker's root: a worker wipes its whole root at start.
+    const tempRoot = join(env.tmp, `worker-${id}`);
+    const launchExtra = async () => {
+      const started = startService({
+        root: env.root,
+        name: 'gpu-worker',
+        port: await freePort(),
+        env: { ...serviceEnv, ...keyEnvFor('gpu-worker', env.keys), WORKER_ID: id, WORKER_TMP_ROOT: tempRoot },
+        logFile: join(logDir, `gpu-worker-${id}.log`),
+      });
+      extras.set(id, started);
+      await waitReady(started, 60_000);
+    };
+    await launchExtra();
+    return { id, tempRoot, kill: (signal = 'SIGKILL') => stopProcess(extras.get(id), signal), relaunch: launchExtra };
   };
 
   return {
@@ -71,8 +102,9 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
       await kill(name, 'SIGTERM');
       await launch(name);
     },
+    addWorker,
     stop: async () => {
-      await Promise.all(SERVICES.map((n) => kill(n, 'SIGTERM')));
+      await Promise.all([...SERVICES.map((n) => kill(n, 'SIGTERM')), ...[...extras.values()].map((s) => stopProcess(s, 'SIGTERM'))]);
     },
   };
 }

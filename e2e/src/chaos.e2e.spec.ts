@@ -1,0 +1,311 @@
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AirlockClient } from '@airlock/client-sdk';
+import { sealFile, uploadFile, verifyWebhook } from '@airlock/client-sdk/node';
+import { JobName, WebhookEventBody } from '@airlock/contracts';
+import { generateX25519KeyPair, KeyPairJwk } from '@airlock/crypto';
+import { storageKeys } from '@airlock/domain';
+import { jobIdOf } from '@airlock/queue';
+import { ExtraWorker, IntegrationEnv, makeClip, ServiceStack, startIntegrationEnv, startServiceStack } from '@airlock/testing';
+
+const MEDIA = 12;
+const DELETED = 2;
+const STEP_MS = 4000;
+/** Cheap rungs, so a batch fits in CI while the faults still land on work in flight. */
+const PROFILES = ['240p', '360p'];
+
+/** What the chat backend's endpoint saw: every delivery, its signature verdict, and its body. */
+interface Delivery {
+  readonly at: number;
+  readonly valid: boolean;
+  readonly body: WebhookEventBody;
+}
+
+/**
+ * The chaos suite: the real services as processes, a batch of short clips, and while they run
+ * workers SIGKILLed every few seconds, the orchestrator restarted twice (a crash and a deploy),
+ * Redis's keyspace flushed once, every task's completion delivered again (some before the task
+ * finished, out of order) and media deleted mid-flight. Then nothing may be lost, counted twice,
+ * published partially, resurrected or left behind.
+ */
+describe('chaos', () => {
+  let env: IntegrationEnv;
+  let stack: ServiceStack;
+  let client: AirlockClient;
+  let recipient: KeyPairJwk;
+  let receiver: Server;
+  let secret = '';
+  const deliveries: Delivery[] = [];
+  const workers: ExtraWorker[] = [];
+  const faults: { at: number; what: string }[] = [];
+  const manifestViolations: string[] = [];
+  const ids: string[] = [];
+  const deleted = new Set<string>();
+
+  beforeAll(async () => {
+    env = await startIntegrationEnv('e2e-chaos');
+    stack = await startServiceStack(env, {
+      TENANT_KEYS: 'tenant-c:key-c',
+      WORKER_ACCEL: 'cpu',
+      // Short locks, a quick watchdog and reconciler, frequent sweeps, fast webhook retries.
+      QUEUE_LOCK_MS: '4000',
+      HEARTBEAT_SEC: '0.5',
+      ATTEMPT_SILENCE_SEC: '3',
+      WATCHDOG_EVERY_SEC: '1',
+      RECONCILE_EVERY_SEC: '2',
+      RECONCILE_GRACE_SEC: '3',
+      TASK_ATTEMPTS: '12',
+      SWEEP_EVERY_SEC: '2',
+      WEBHOOK_POLL_MS: '100',
+      WEBHOOK_BACKOFF_BASE_MS: '100',
+      WEBHOOK_BACKOFF_CAP_MS: '2000',
+      WEBHOOK_MAX_ATTEMPTS: '50',
+    });
+    workers.push(await stack.addWorker('chaos-2'));
+    client = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-c' });
+    recipient = await generateX25519KeyPair('bob');
+    receiver = await startReceiver();
+    const res = await fetch(`${stack.apiUrl}/v1/webhook-endpoint`, {
+      method: 'PUT',
+      headers: { Authorization: 'Bearer key-c', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks` }),
+    });
+    secret = ((await res.json()) as { secret: string }).secret;
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await new Promise((r) => receiver?.close(r));
+    await env?.close();
+  });
+
+  /** The chat backend's endpoint: checks signatures, and answers 500 to one delivery in five (retries must follow). */
+  async function startReceiver(): Promise<Server> {
+    let n = 0;
+    const server = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        deliveries.push({ at: Date.now(), valid: verifyWebhook(secret, req.headers, raw).ok, body: JSON.parse(raw.toString()) as WebhookEventBody });
+        res.statusCode = ++n % 5 === 0 ? 500 : 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return server;
+  }
+
+  async function send(file: string, i: number): Promise<string> {
+    const sealedPath = join(env.tmp, `sealed-${i}`);
+    const source = await sealFile(file, sealedPath, await client.pipelineKey());
+    const created = await client.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source, profiles: PROFILES }, `chaos-${i}`);
+    await uploadFile(client, created.upload, sealedPath);
+    await client.uploadComplete(created.id);
+    // A duplicate create and a duplicate upload-complete change nothing.
+    expect((await client.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source, profiles: PROFILES }, `chaos-${i}`)).id).toBe(created.id);
+    await client.uploadComplete(created.id);
+    return created.id;
+  }
+
+  /** Every completion callback delivered again: a record step with no work under it, for every task there is. */
+  async function redeliverCallbacks(round: number): Promise<number> {
+    const tasks = await env.db.task.findMany({ where: { job: { mediaId: { in: ids } }, kind: { not: 'probe' } }, include: { job: { select: { mediaId: true } } } });
+    for (const t of tasks) {
+      await env.queues.add(JobName.TaskRecord, { mediaId: t.job.mediaId, jobId: t.jobId, taskId: t.id }, { jobId: jobIdOf('record', t.id, 'again', round) });
+    }
+    return tasks.length;
+  }
+
+  /** Redis loses everything of this deployment (its keyspace; other test worlds share the server). */
+  async function flushRedis(): Promise<number> {
+    let cursor = '0';
+    let removed = 0;
+    do {
+      const [next, keys] = await env.queues.redis.scan(cursor, 'MATCH', `${env.prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) removed += await env.queues.redis.del(...keys);
+    } while (cursor !== '0');
+    return removed;
+  }
+
+  /** What a recipient's app could see at any moment: a manifest only when ready, and then whole. */
+  async function watchManifests(stop: () => boolean): Promise<void> {
+    const checked = new Set<string>();
+    while (!stop()) {
+      for (const id of ids) {
+        const view = await client.getMedia(id).catch(() => undefined);
+        if (!view?.manifests) continue;
+        if (view.state !== 'ready') manifestViolations.push(`${id}: manifests visible in ${view.state}`);
+        if (checked.has(id)) continue;
+        checked.add(id);
+        const problem = await incompleteHls(view.manifests.hls);
+        if (problem) manifestViolations.push(`${id}: ${problem}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('loses nothing, counts nothing twice and publishes nothing partial through kills, restarts, a Redis flush, repeated callbacks and deletions', async () => {
+    const clip = await makeClip(env.tmp, 'clip.mp4', { width: 640, height: 360, seconds: 10, audio: true });
+    for (let i = 0; i < MEDIA; i++) ids.push(await send(clip, i));
+    const t0 = Date.now();
+    let settled = false;
+    const watching = watchManifests(() => settled);
+
+    const fault = (what: string) => faults.push({ at: Date.now() - t0, what });
+    const allWorkers = [
+      { kill: () => stack.kill('gpu-worker', 'SIGKILL'), relaunch: () => stack.restart('gpu-worker') },
+      ...workers.map((w) => ({ kill: () => w.kill('SIGKILL'), relaunch: () => w.relaunch() })),
+    ];
+    for (let step = 0; step < 8; step++) {
+      const victim = allWorkers[step % allWorkers.length];
+      await victim.kill();
+      fault(`SIGKILL worker ${step % allWorkers.length}`);
+      await victim.relaunch();
+      if (step === 1) {
+        await stack.kill('orchestrator', 'SIGKILL');
+        fault('orchestrator SIGKILL');
+        await stack.restart('orchestrator');
+      }
+      if (step === 2 || step === 5) fault(`callbacks delivered again: ${await redeliverCallbacks(step)} tasks`);
+      if (step === 3) fault(`redis flushed: ${await flushRedis()} keys`);
+      if (step === 4) {
+        await stack.restart('orchestrator');
+        fault('orchestrator restarted (SIGTERM)');
+      }
+      if (step === 1 || step === 3) {
+        // Mid-flight: the latest media still in processing.
+        const states = await env.db.media.findMany({ where: { id: { in: ids } }, select: { id: true, state: true } });
+        const inFlight = [...ids].reverse().find((id) => ['queued', 'processing', 'preview_ready', 'verifying'].includes(states.find((m) => m.id === id)?.state ?? ''));
+        if (!inFlight) throw new Error('no media left in flight to delete: make the batch bigger');
+        const before = states.find((m) => m.id === inFlight)?.state;
+        await client.deleteMedia(inFlight);
+        deleted.add(inFlight);
+        fault(`deleted ${inFlight} while ${before}`);
+      }
+      await new Promise((r) => setTimeout(r, STEP_MS));
+    }
+
+    const finals = await Promise.all(ids.map((id) => client.waitFor(id, { timeoutMs: 420_000, intervalMs: 500 })));
+    fault('all settled');
+    settled = true;
+    await watching;
+    // Callbacks once more, after everything finished.
+    await redeliverCallbacks(99);
+
+    // Every media not deleted is ready; the deleted stay deleted.
+    for (const [i, view] of finals.entries()) expect([ids[i], view.state]).toEqual([ids[i], deleted.has(ids[i]) ? 'deleted' : 'ready']);
+    expect(manifestViolations).toEqual([]);
+
+    // Zero tasks counted twice: each job's counter equals its tasks, each task has one winning attempt.
+    for (const id of ids.filter((x) => !deleted.has(x))) {
+      const job = await env.db.job.findFirstOrThrow({ where: { mediaId: id, state: 'published' }, include: { tasks: { include: { attempts: true } } } });
+      const ladder = job.tasks.filter((t) => t.kind !== 'probe');
+      expect(job.tasksSucceeded).toBe(job.tasksTotal);
+      expect(ladder).toHaveLength(job.tasksTotal);
+      for (const t of ladder) {
+        const won = t.attempts.filter((a) => a.state === 'succeeded');
+        expect([t.id, won.map((a) => a.id)]).toEqual([t.id, [t.winningAttemptId]]);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const id of ids.filter((x) => !deleted.has(x))) {
+      const job = await env.db.job.findFirstOrThrow({ where: { mediaId: id, state: 'published' } });
+      expect(job.tasksSucceeded).toBe(job.tasksTotal);
+    }
+
+    // Deleted media: no object left once the sweeper has caught late writers.
+    await eventually(async () => {
+      for (const id of deleted) {
+        for (const prefix of storageKeys.mediaPrefixes(id)) expect([prefix, (await env.store.list(prefix)).length]).toEqual([prefix, 0]);
+      }
+    }, 30_000);
+
+    // Worker temp roots: empty once the workers are idle.
+    await eventually(() => {
+      for (const root of [stack.workerTempRoot, ...workers.map((w) => w.tempRoot)]) expect([root, existsSync(root) ? readdirSync(root) : []]).toEqual([root, []]);
+    }, 30_000);
+
+    // Every attempt ended with an outcome (lost ones judged by the watchdog).
+    await eventually(async () => expect(await env.db.attempt.count({ where: { state: 'running', task: { job: { mediaId: { in: ids } } } } })).toBe(0), 30_000);
+
+    // Webhooks: every delivery signed, every event at least once, each media's events in sequence.
+    await eventually(() => {
+      for (const id of ids) {
+        const types = new Set(deliveries.filter((d) => d.body.mediaId === id).map((d) => d.body.type));
+        expect([id, [...types].sort()]).toEqual([id, expect.arrayContaining(deleted.has(id) ? ['removed'] : ['preparing', 'ready'])]);
+      }
+    }, 30_000);
+    expect(deliveries.every((d) => d.valid)).toBe(true);
+    for (const id of ids) {
+      const firstSeen = new Map<string, number>();
+      for (const d of deliveries.filter((x) => x.body.mediaId === id)) if (!firstSeen.has(d.body.id)) firstSeen.set(d.body.id, d.body.seq);
+      const seqs = [...firstSeen.values()];
+      expect([id, seqs]).toEqual([id, [...seqs].sort((a, b) => a - b)]);
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }
+    const outbox = await env.db.webhookEvent.findMany({ where: { mediaId: { in: ids } } });
+    for (const e of outbox) expect([e.id, deliveries.some((d) => d.body.id === e.id)]).toEqual([e.id, true]);
+
+    // The faults landed on work in flight: flows were rebuilt after the flush, attempts were lost.
+    const events = await env.db.event.groupBy({ by: ['type', 'reason'], where: { mediaId: { in: ids } }, _count: true });
+    const count = (type: string, reason?: string) => events.filter((e) => e.type === type && (!reason || e.reason === reason)).reduce((n, e) => n + e._count, 0);
+    expect(count('flow_rebuilt')).toBeGreaterThan(0);
+    const attempts = await env.db.attempt.groupBy({ by: ['state'], where: { task: { job: { mediaId: { in: ids } } } }, _count: true });
+    const lost = attempts.filter((a) => a.state !== 'succeeded').reduce((n, a) => n + a._count, 0);
+    expect(lost).toBeGreaterThan(0);
+
+    // Recovery after each fault: until the next task success anywhere.
+    const successes = (await env.db.attempt.findMany({ where: { state: 'succeeded', task: { job: { mediaId: { in: ids } } } }, select: { finishedAt: true } }))
+      .map((a) => (a.finishedAt?.getTime() ?? 0) - t0)
+      .sort((a, b) => a - b);
+    const recovery = (at: number) => {
+      const next = successes.find((s) => s > at);
+      return next === undefined ? 'none after' : `${((next - at) / 1000).toFixed(1)} s to the next task success`;
+    };
+    process.stdout.write(
+      [
+        `chaos: ${MEDIA} media (${DELETED} deleted), ${successes.length} task successes, ${lost} attempts lost (${attempts.map((a) => `${a.state} ${a._count}`).join(', ')})`,
+        `  events: ${events.map((e) => `${e.type}/${e.reason} ${e._count}`).join(', ')}`,
+        ...faults.map((f) => `  +${(f.at / 1000).toFixed(1)} s ${f.what}${f.what === 'all settled' ? '' : ` (recovery: ${recovery(f.at)})`}`),
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+/** An HLS master whose every media playlist is final (ENDLIST) and whose every segment can be fetched. */
+async function incompleteHls(masterUrl: string): Promise<string | undefined> {
+  const master = await (await fetch(masterUrl)).text();
+  const playlists = master.split('\n').filter((l) => l && !l.startsWith('#'));
+  const fromTags = [...master.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]);
+  for (const rel of [...playlists, ...fromTags]) {
+    const url = new URL(rel, masterUrl).toString();
+    const res = await fetch(url);
+    if (!res.ok) return `playlist ${rel} answers ${res.status}`;
+    const text = await res.text();
+    if (!text.includes('#EXT-X-ENDLIST')) return `playlist ${rel} is not final`;
+    const refs = [...text.split('\n').filter((l) => l && !l.startsWith('#')), ...[...text.matchAll(/URI="([^"]+)"/g)].map((m) => m[1])];
+    for (const seg of refs) {
+      const head = await fetch(new URL(seg, url), { method: 'HEAD' });
+      if (!head.ok) return `segment ${seg} of ${rel} answers ${head.status}`;
+    }
+  }
+  return undefined;
+}
+
+async function eventually(check: () => unknown, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
