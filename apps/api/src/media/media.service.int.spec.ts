@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { apiEnvSchema, loadEnv } from '@airlock/config';
-import { listMediaQuerySchema } from '@airlock/contracts';
+import { JobName, listMediaQuerySchema } from '@airlock/contracts';
 import { keyEnvFor } from '@airlock/devstack';
 import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
+import { jobIdOf, QueueName } from '@airlock/queue';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
+import { ApiError } from '../http/api-error';
 import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { MediaService } from './media.service';
 
-/** Listing against real Postgres: tenant-scoped, newest first, paged by cursor, filtered by room. */
-describe('MediaService.list', () => {
+/** Listing, re-drive and deletion against real Postgres, Redis and storage. */
+describe('MediaService', () => {
   let env: IntegrationEnv;
   let media: MediaService;
   const ids: string[] = [];
@@ -47,5 +49,40 @@ describe('MediaService.list', () => {
   it('refuses a malformed query with a validation error', () => {
     expect(() => query({ limit: 0 })).toThrow();
     expect(() => query({ cursor: 'not-a-uuid' })).toThrow();
+  });
+
+  it('re-drives a media in failed_retryable once: queued again and a start enqueued; any other state is refused', async () => {
+    const failed = await env.db.media.create({ data: mediaRow('ta', 'failed_retryable', { failureCode: 'task_failed', failureMessage: 'x' }) });
+    expect(await media.redrive('ta', failed.id)).toEqual({ id: failed.id, state: 'queued' });
+    expect(await env.db.media.findUniqueOrThrow({ where: { id: failed.id } })).toMatchObject({ state: 'queued', failureCode: null });
+    const start = await env.queues.queue(QueueName.Orchestrator).getJob(jobIdOf('start', failed.id, 'redrive', 1));
+    expect(start?.name).toBe(JobName.MediaStart);
+
+    for (const id of [failed.id, (await env.db.media.create({ data: mediaRow('ta', 'failed_terminal') })).id]) {
+      const e = await media.redrive('ta', id).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(ApiError);
+      expect((e as ApiError).code).toBe('not_redrivable');
+    }
+    // Another tenant's media is not found.
+    await expect(media.redrive('tb', failed.id)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('deletes mid-processing: queued and running tasks cancelled, the job cancelled, grants revoked, objects purged', async () => {
+    const m = await env.db.media.create({ data: mediaRow('ta', 'processing') });
+    const job = await env.db.job.create({ data: { mediaId: m.id, state: 'transcoding', tasksTotal: 3 } });
+    const states = ['queued', 'running', 'succeeded'] as const;
+    for (const [i, state] of states.entries()) await env.db.task.create({ data: { jobId: job.id, kind: 'video', segmentIndex: i, rendition: '240p', lane: 'short', state } });
+    const task = await env.db.task.findFirstOrThrow({ where: { jobId: job.id, state: 'running' } });
+    await env.db.grant.create({ data: { jti: randomUUID(), mediaId: m.id, taskId: task.id, attemptId: randomUUID(), workerId: 'w', expiresAt: new Date(Date.now() + 60_000) } });
+    await env.store.ensureBucket();
+    await env.store.putBuffer(`seg/${m.id}/240p/0-${'a'.repeat(64)}.m4s`, 'ciphertext');
+
+    expect(await media.remove('ta', m.id)).toEqual({ id: m.id, state: 'deleted' });
+    expect((await env.db.task.findMany({ where: { jobId: job.id }, orderBy: { segmentIndex: 'asc' } })).map((t) => t.state)).toEqual(['cancelled', 'cancelled', 'succeeded']);
+    expect((await env.db.job.findUniqueOrThrow({ where: { id: job.id } })).state).toBe('cancelled');
+    expect((await env.db.grant.findFirstOrThrow({ where: { mediaId: m.id } })).revokedAt).not.toBeNull();
+    expect(await env.store.list(`seg/${m.id}/`)).toEqual([]);
+    // Deleting again is harmless.
+    expect(await media.remove('ta', m.id)).toEqual({ id: m.id, state: 'deleted' });
   });
 });

@@ -266,7 +266,7 @@ describe('RecordHandler on a real database', () => {
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('failed');
     expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'failed_retryable', failureCode: 'task_failed' });
     expect(await db.event.findMany({ where: { mediaId, type: 'task_failed' } })).toEqual([
-      expect.objectContaining({ jobId, reason: 'task_failed', data: { taskId: task.id } }),
+      expect.objectContaining({ jobId, reason: 'task_failed', data: { taskId: task.id, terminal: false } }),
     ]);
 
     // A success arriving for another task afterwards neither revives the job nor moves the media.
@@ -276,14 +276,14 @@ describe('RecordHandler on a real database', () => {
     expect((await db.media.findUniqueOrThrow({ where: { id: mediaId } })).state).toBe('failed_retryable');
   });
 
-  it('keeps the reason code of an unsupported input', async () => {
+  it('fails the media for good, with the reason code, when the input is broken (not retried on a re-drive)', async () => {
     const { mediaId, jobId, tasks } = await seed();
     const task = tasks[0];
     await expect(
       new RecordHandler(db).handle({ mediaId, jobId, taskId: task.id }, contextOf([], { k: 'unsupported_codec: prores is not supported' })),
     ).rejects.toBeInstanceOf(TerminalError);
     expect((await db.task.findUniqueOrThrow({ where: { id: task.id } })).failureCode).toBe('unsupported_codec');
-    expect((await db.media.findUniqueOrThrow({ where: { id: mediaId } })).failureCode).toBe('unsupported_codec');
+    expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'failed_terminal', failureCode: 'unsupported_codec' });
   });
 
   it('rejects a report for another task terminally and records nothing', async () => {

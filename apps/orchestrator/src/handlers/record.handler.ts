@@ -1,6 +1,6 @@
 import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contracts';
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
-import { isPreviewRendition } from '@airlock/domain';
+import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
 
 /**
@@ -62,11 +62,11 @@ export class RecordHandler {
   }
 
   private async recordFailure(mediaId: string, jobId: string, taskId: string, reason: string): Promise<void> {
-    const code = reason.startsWith('unsupported') ? reason.split(':')[0] : 'task_failed';
+    const { code, terminal } = classifyTaskFailure(reason);
     const preview = await this.db.$transaction(async (tx) => {
       await tx.task.updateMany({ where: { id: taskId, state: { in: ['queued', 'running'] } }, data: { state: 'failed', failureCode: code } });
       const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { rendition: true } });
-      await appendEvent(tx, { mediaId, jobId, type: 'task_failed', reason: code, data: { taskId } });
+      await appendEvent(tx, { mediaId, jobId, type: 'task_failed', reason: code, data: { taskId, terminal } });
       // A failed preview task fails the preview sub-flow only; the ladder is judged on its own.
       if (isPreviewRendition(task.rendition)) return true;
       await tx.job.updateMany({ where: { id: jobId, state: { in: ['transcoding', 'packaging'] } }, data: { state: 'failed' } });
@@ -76,9 +76,9 @@ export class RecordHandler {
     await transitionMedia(this.db, {
       mediaId,
       jobId,
-      to: 'failed_retryable',
+      to: terminal ? 'failed_terminal' : 'failed_retryable',
       reason: code,
-      set: { failureCode: code, failureMessage: 'A processing task failed after all retries.' },
+      set: { failureCode: code, failureMessage: terminal ? TERMINAL_REASONS[code as TerminalReason] : RETRYABLE_REASONS.task_failed },
     });
   }
 }

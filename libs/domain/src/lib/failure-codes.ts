@@ -13,8 +13,19 @@ export const TERMINAL_REASONS = {
   too_many_pixels: 'The video dimensions exceed the tenant limit.',
   absurd_dimensions: 'The video header declares a picture far larger than any camera makes; it is not decoded.',
   verification_failed: 'An output failed verification.',
+  source_undecryptable: 'The upload cannot be decrypted with the key the sender gave.',
 } as const;
 export type TerminalReason = keyof typeof TERMINAL_REASONS;
+
+/**
+ * A task's final failure, by cause: broken input (a code above, at the head of the reason as
+ * `code: detail`) fails the media for good; anything else may pass on a re-drive.
+ */
+export function classifyTaskFailure(reason: string): { code: string; terminal: boolean } {
+  const code = /^([a-z_]+):/.exec(reason)?.[1];
+  if (code && code in TERMINAL_REASONS) return { code, terminal: true };
+  return { code: 'task_failed', terminal: false };
+}
 
 export const RETRYABLE_REASONS = {
   task_failed: 'A processing task failed after all retries.',
