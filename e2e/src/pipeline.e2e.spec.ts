@@ -114,6 +114,13 @@ describe('one media through all five services', () => {
     const transitions = (timeline.events as { to: string | null }[]).map((e) => e.to).filter(Boolean);
     // The preview sub-flow published while the ladder was still running.
     expect(transitions).toEqual(['created', 'uploaded', 'queued', 'processing', 'preview_ready', 'verifying', 'ready']);
+    // The chat backend's webhooks say the same, in order (delivered once it sets an endpoint: see the chaos suite).
+    const hooks = (await (await fetch(`${stack.apiUrl}/v1/media/${id}/webhooks`, { headers: { Authorization: 'Bearer key-a' } })).json()) as { events: { seq: number; type: string }[] };
+    expect(hooks.events.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'preparing'],
+      [2, 'preview_available'],
+      [3, 'ready'],
+    ]);
 
     // The preview: muted 360p of the first seconds, playable by the recipient like the rest.
     expect(media.preview?.hls).toMatch(/-preview\/master\.m3u8$/);
