@@ -6,7 +6,7 @@ import { createPrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
-import { tracingSettingsFrom } from '@airlock/telemetry';
+import { activeGrants, tracingSettingsFrom } from '@airlock/telemetry';
 import { mountBullBoard } from './admin/bull-board';
 import { API_DEPS, ApiDeps } from './api.deps';
 import { GrantService } from './grants/grant.service';
@@ -45,6 +45,9 @@ async function main() {
   }
   const pipelineKey = pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK);
   const deps: ApiDeps = { config, db, queues, store, pipelineKey, policies: loadTenantPolicies(config.TENANT_POLICIES_FILE) };
+
+  // Read on scrape: grants a worker could still exchange.
+  activeGrants.from(async (gauge) => gauge.set(await db.grant.count({ where: { revokedAt: null, expiresAt: { gt: new Date() } } })));
 
   const { logger } = await bootstrapService({
     service: 'api',

@@ -10,6 +10,7 @@ import { PublishHandler } from './handlers/publish.handler';
 import { RecordHandler } from './handlers/record.handler';
 import { StartHandler } from './handlers/start.handler';
 import { SweepHandler } from './handlers/sweep.handler';
+import { attachQueueGauges } from './metrics/queue-gauges';
 import { AttemptWatchdog } from './recovery/attempt-watchdog';
 import { FlowRebuilder } from './recovery/flow-rebuilder';
 import { Periodic, runPeriodically } from './recovery/periodic';
@@ -55,6 +56,7 @@ async function main() {
     },
   });
   webhooks.start(logger);
+  attachQueueGauges(queues);
   loops.push(
     runPeriodically('attempt-watchdog', config.WATCHDOG_EVERY_SEC * 1000, () => watchdog.run(), logger),
     // At start and then periodically: Postgres is the truth, Redis is put back in line with it.

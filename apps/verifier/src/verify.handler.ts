@@ -2,6 +2,7 @@ import { JobName, PayloadOf, taskReportSchema, Verification } from '@airlock/con
 import { storageKeys } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { ObjectStore } from '@airlock/storage';
+import { failureKind, verificationFailuresTotal } from '@airlock/telemetry';
 import { checkObjects } from './checks/object-checks';
 import { checkReportsAgainstPlan } from './checks/plan-checks';
 
@@ -18,6 +19,7 @@ export class VerifyHandler {
     const objects = await checkObjects(this.store, plan.outputs.filter((o) => own(o.key)));
     const failures = [...plan.failures, ...foreign, ...objects];
     if (failures.length > 0) {
+      for (const f of failures) verificationFailuresTotal.inc({ reason: failureKind(f) });
       return { ok: false, code: 'verification_failed', message: `${failures.length} check(s) failed`, failures: failures.slice(0, 50) };
     }
     return { ok: true, streams: plan.streams, outputs: plan.outputs, checked: plan.outputs.length };

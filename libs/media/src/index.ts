@@ -17,3 +17,4 @@ export * from './lib/encode-path';
 export * from './lib/hw-detect';
 export * from './lib/tone-map';
 export * from './lib/file-output.builder';
+export * from './lib/child-cpu';

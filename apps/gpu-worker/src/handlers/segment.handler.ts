@@ -5,6 +5,7 @@ import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
+import { measureFfmpeg, workerClass } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
 import { WorkerDeps } from './worker-deps';
@@ -19,7 +20,9 @@ export class SegmentHandler {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
-      const encoderPath = await this.cut(data, source, chunk, ws.dir, signal);
+      const encoderPath = await measureFfmpeg({ profile: rendition.name, mediaSec: segment.durationSec, workerClass: workerClass(this.deps.encodePaths) }, () =>
+        this.cut(data, source, chunk, ws.dir, signal),
+      );
       const initPath = ws.path('init.mp4');
       const segPath = ws.path('segment.m4s');
       const encryption = segmentEncryption(grant, data.mediaId, rendition.name);

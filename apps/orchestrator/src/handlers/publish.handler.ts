@@ -3,6 +3,7 @@ import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@
 import { RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { ObjectStore } from '@airlock/storage';
+import { outputInputSizeRatio } from '@airlock/telemetry';
 import { policyOf } from '../planning/job-policy';
 import { writeOutputPointers } from './output-pointers';
 
@@ -29,7 +30,7 @@ export class PublishHandler {
       return { outcome: result.code };
     }
 
-    const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, select: { policy: true } });
+    const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, select: { policy: true, media: { select: { sourceSizeBytes: true } } } });
     const expiresAt = new Date(Date.now() + policyOf(job).retention_sec * 1000);
     const published = await this.db.$transaction(async (tx) => {
       // The flip first: a media that is no longer verifying (deleted meanwhile) gets no pointers.
@@ -46,7 +47,11 @@ export class PublishHandler {
       await tx.job.updateMany({ where: { id: jobId, state: 'packaging' }, data: { state: 'published' } });
       return true;
     });
-    if (published) await this.afterPublish(mediaId, jobId);
+    if (published) {
+      const sourceBytes = Number(job.media.sourceSizeBytes);
+      if (sourceBytes > 0) outputInputSizeRatio.observe(result.outputs.reduce((sum, o) => sum + o.sizeBytes, 0) / sourceBytes);
+      await this.afterPublish(mediaId, jobId);
+    }
     return { outcome: published ? 'ready' : 'not_published' };
   }
 

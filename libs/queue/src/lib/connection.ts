@@ -22,6 +22,12 @@ export interface DeadLetter {
   readonly failedAt: string;
 }
 
+export interface WaitingStats {
+  readonly count: number;
+  /** Epoch ms when the oldest waiting job was added; undefined when none waits. */
+  readonly oldestTimestamp?: number;
+}
+
 /** Producer side of the queues: add jobs and flows, inspect and remove them. */
 export class QueueConnection {
   readonly redis: Redis;
@@ -92,6 +98,25 @@ export class QueueConnection {
   async jobState(queue: QueueName, jobId: string): Promise<string | undefined> {
     const job = await Job.fromId(this.queue(queue), jobId);
     return job ? await job.getState() : undefined;
+  }
+
+  /**
+   * How much work sits in a queue (waiting plus prioritized: lanes use priorities) and when
+   * the oldest of it was added. Prioritized jobs are ordered by priority, so only the first
+   * 100 are looked at for the oldest: a bounded read on every scrape.
+   */
+  async waitingStats(queue: QueueName): Promise<WaitingStats> {
+    const q = this.queue(queue);
+    const counts = await q.getJobCounts('waiting', 'prioritized');
+    const [oldestWaiting] = await q.getJobs(['waiting'], 0, 0, true);
+    const prioritized = await q.getJobs(['prioritized'], 0, 99, true);
+    const stamps = [oldestWaiting, ...prioritized].filter((j): j is Job => !!j).map((j) => j.timestamp);
+    return { count: (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0), oldestTimestamp: stamps.length ? Math.min(...stamps) : undefined };
+  }
+
+  /** Final failures recorded and not yet re-driven or removed. */
+  async deadLetterDepth(): Promise<number> {
+    return this.queue(QueueName.DeadLetter).count();
   }
 
   async ping(): Promise<boolean> {

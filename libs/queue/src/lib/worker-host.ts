@@ -1,6 +1,7 @@
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
+import { jobDurationSeconds, jobFailuresTotal, jobRetriesTotal, queueWaitSeconds, reasonCode } from '@airlock/telemetry';
 import { QueueConnection } from './connection';
 import { TerminalError } from './errors';
 import { JobsOf, QueueName, SERVICE_JOBS, ServiceName } from './queue-names';
@@ -63,15 +64,19 @@ export class WorkerHost {
       const worker = new Worker(
         queue,
         async (job: Job) => {
-          const handler = table[job.name];
-          if (!handler) throw new TerminalError('no_handler', `${service} has no handler for ${job.name} on ${queue}`);
-          let data: PayloadOf<JobName>;
+          const labels = { queue, job: jobLabel(job.name) };
+          // A parent job's timestamp is when its flow was added: its wait includes its children's run.
+          queueWaitSeconds.observe(labels, Math.max(0, ((job.processedOn ?? Date.now()) - job.timestamp) / 1000));
+          if (job.attemptsMade > 0) jobRetriesTotal.inc(labels);
+          const timer = jobDurationSeconds.startTimer(labels);
           try {
-            data = parsePayload(job.name as JobName, job.data);
-          } catch {
-            throw new TerminalError('bad_payload', `${job.name} payload failed validation`);
+            const value = await this.run(service, queue, table, job);
+            timer({ outcome: 'completed' });
+            return value;
+          } catch (e) {
+            timer({ outcome: 'failed' });
+            throw e;
           }
-          return handler(data, contextOf(job));
         },
         {
           connection: client,
@@ -91,9 +96,22 @@ export class WorkerHost {
     this.logger.info({ service, queues }, 'consuming queues');
   }
 
+  private async run(service: ServiceName, queue: QueueName, table: Record<string, Handler<JobName>>, job: Job): Promise<unknown> {
+    const handler = table[job.name];
+    if (!handler) throw new TerminalError('no_handler', `${service} has no handler for ${job.name} on ${queue}`);
+    let data: PayloadOf<JobName>;
+    try {
+      data = parsePayload(job.name as JobName, job.data);
+    } catch {
+      throw new TerminalError('bad_payload', `${job.name} payload failed validation`);
+    }
+    return handler(data, contextOf(job));
+  }
+
   private async onFailed(job: Job | undefined, err: Error): Promise<void> {
     if (!job) return;
     const final = err instanceof TerminalError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    jobFailuresTotal.inc({ queue: job.queueName, job: jobLabel(job.name), reason: reasonCode(err), final: String(final) });
     const ids = pickIds(job.data);
     this.logger.warn({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade, final, reason: err.message, ...ids }, 'job failed');
     if (!final) return;
@@ -125,6 +143,13 @@ export class WorkerHost {
       ),
     );
   }
+}
+
+const KNOWN_JOBS = new Set<string>(Object.values(JobName));
+
+/** Job names are a closed set; anything else (a stray producer) is counted as 'unknown'. */
+function jobLabel(name: string): string {
+  return KNOWN_JOBS.has(name) ? name : 'unknown';
 }
 
 function pickIds(data: unknown): Record<string, string> {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, HealthController, Logger, NestPinoLogger, READINESS, Readiness, startTracing, TracingSettings } from '@airlock/telemetry';
+import { createLogger, enableProcessMetrics, HealthController, Logger, MetricsController, NestPinoLogger, READINESS, Readiness, startTracing, TracingSettings } from '@airlock/telemetry';
 
 export interface ServiceHandle {
   readonly app: INestApplication;
@@ -21,10 +21,11 @@ export interface BootstrapOptions {
   readonly configure?: (app: INestApplication) => void | Promise<void>;
 }
 
-/** Shared shape of every service: JSON logs, health/readiness, graceful shutdown. */
+/** Shared shape of every service: JSON logs, health/readiness, Prometheus /metrics, graceful shutdown. */
 export async function bootstrapService(options: BootstrapOptions): Promise<ServiceHandle> {
   const logger = createLogger(options.service, options.logLevel);
   const tracing = startTracing(options.service, options.tracing);
+  enableProcessMetrics(options.service);
   let accepting = true;
   const readiness: Readiness = { checks: options.checks, accepting: () => accepting };
 
@@ -64,7 +65,7 @@ function healthModule(inner: Type<unknown> | DynamicModule, readiness: Readiness
   return {
     module: ServiceRootModule,
     imports: [inner],
-    controllers: [HealthController],
+    controllers: [HealthController, MetricsController],
     providers: [{ provide: READINESS, useValue: readiness }],
   };
 }
