@@ -273,6 +273,12 @@ describe('chaos', () => {
     if (REPORT) writeFileSync(REPORT, JSON.stringify(figures, null, 2));
     process.stdout.write(report(figures));
 
+    // A media that went wrong says why, before the assertions below.
+    for (const m of finals.filter((x) => x.state !== (deleted.has(x.id) ? 'deleted' : 'ready'))) {
+      const row = await env.db.media.findUniqueOrThrow({ where: { id: m.id } });
+      const events = await env.db.event.findMany({ where: { mediaId: m.id }, orderBy: { id: 'asc' } });
+      process.stdout.write(`chaos: ${m.id} ended ${m.state} (${row.failureCode}: ${row.failureMessage})\n${events.map((e) => `  ${e.at.toISOString()} ${e.type} ${e.reason ?? ''} ${JSON.stringify(e.data)}`).join('\n')}\n`);
+    }
     // Every media not deleted is ready; the deleted stay deleted.
     for (const m of finals) expect([m.id, m.state]).toEqual([m.id, deleted.has(m.id) ? 'deleted' : 'ready']);
     expect(finals).toHaveLength(MEDIA);

@@ -33,6 +33,9 @@ export interface HostOptions {
   readonly lockDurationMs?: number;
 }
 
+/** Times a job may come back from a vanished worker before BullMQ fails it. */
+const MAX_STALLS = 20;
+
 function contextOf(job: Job): JobContext {
   return {
     jobId: job.id ?? '',
@@ -86,7 +89,10 @@ export class WorkerHost {
           lockDuration: options.lockDurationMs ?? 60_000,
           // BullMQ's own stalled check stays on: a vanished worker's job comes back.
           stalledInterval: Math.max(1000, Math.floor((options.lockDurationMs ?? 60_000) / 2)),
-          maxStalledCount: 2,
+          // A stall is a worker that died or froze, not a verdict on the job: tries are bounded by
+          // the job's attempts and the attempt watchdog. At BullMQ's low default, a task whose
+          // workers were killed three times failed for good (the chaos suite found it under load).
+          maxStalledCount: MAX_STALLS,
         },
       );
       worker.on('failed', (job, err) => void this.onFailed(job, err));
