@@ -1,9 +1,13 @@
 import { JobName } from '@airlock/contracts';
-import { PrismaClient } from '@airlock/db';
+import { PrismaClient, transitionMedia } from '@airlock/db';
+import { RETRYABLE_REASONS } from '@airlock/domain';
 import { jobIdOf, QueueConnection, QueueName } from '@airlock/queue';
 import { publishJobId } from '../planning/media-flow.builder';
 import { StartHandler } from '../handlers/start.handler';
 import { FlowRebuilder } from './flow-rebuilder';
+
+/** Rebuilds of one job's flow before its media is failed (a flow that keeps dying is not luck). */
+const MAX_REBUILDS = 10;
 
 export interface ReconcileResult {
   readonly restarted: number;
@@ -30,7 +34,7 @@ export class Reconciler {
   async run(): Promise<ReconcileResult> {
     const quiet = { lt: new Date(this.clock().getTime() - this.settings.graceMs) };
     const take = this.settings.batch;
-    const missing = async (queue: QueueName, id: string) => (await this.queues.jobState(queue, id)) === undefined;
+    const missing = async (queue: QueueName, id: string) => !(await this.queues.isAlive(queue, id));
 
     // Uploaded, never started: the start job is re-added under its own id (a no-op while it exists).
     const uploaded = await this.db.media.findMany({ where: { state: 'uploaded', updatedAt: quiet }, select: { id: true }, take });
@@ -61,15 +65,21 @@ export class Reconciler {
       reprobed++;
     }
 
-    // Planned, processing, without the root of its flow: rebuilt from Postgres.
+    // Planned, processing, without a live root of its flow (lost, a fragment, or failed): rebuilt
+    // from Postgres, a bounded number of times before the media is failed for a re-drive.
     const planned = await this.db.job.findMany({
       where: { state: { in: ['transcoding', 'packaging'] }, updatedAt: quiet, media: { state: { in: ['processing', 'preview_ready', 'verifying'] } } },
-      select: { id: true, generation: true },
+      select: { id: true, mediaId: true, generation: true },
       take,
     });
     let rebuilt = 0;
     for (const j of planned) {
       if (!(await missing(QueueName.Orchestrator, publishJobId(j.id, j.generation)))) continue;
+      if (j.generation >= MAX_REBUILDS) {
+        await this.db.job.updateMany({ where: { id: j.id, state: { in: ['transcoding', 'packaging'] } }, data: { state: 'failed' } });
+        await transitionMedia(this.db, { mediaId: j.mediaId, jobId: j.id, to: 'failed_retryable', reason: 'stage_failed', set: { failureCode: 'stage_failed', failureMessage: RETRYABLE_REASONS.stage_failed } });
+        continue;
+      }
       if (await this.rebuilder.rebuild(j.id, j.generation, 'flow_missing_from_redis')) rebuilt++;
     }
     return { restarted, reprobed, rebuilt };

@@ -108,6 +108,23 @@ describe('recovery', () => {
     expect((await reconciler.run()).rebuilt).toBe(0);
   });
 
+  it('rebuilds a flow whose root is only a fragment Redis left behind (a hash recreated in part after a flush)', async () => {
+    const { jobId } = await plannedMedia({ done: 1 });
+    await env.queues.redis.hset(`${env.queues.queue(QueueName.Orchestrator).toKey(publishJobId(jobId, 0))}`, 'processedOn', Date.now(), 'failedReason', 'lost');
+    expect(await state(QueueName.Orchestrator, publishJobId(jobId, 0))).toBeDefined();
+    await reconciler.run();
+    expect((await env.db.job.findUniqueOrThrow({ where: { id: jobId } })).generation).toBe(1);
+    expect(await state(QueueName.Orchestrator, publishJobId(jobId, 1))).toBe('waiting-children');
+  });
+
+  it('fails the media for a re-drive when its flow keeps dying after many rebuilds', async () => {
+    const { mediaId, jobId } = await plannedMedia({ done: 1 });
+    await env.db.job.update({ where: { id: jobId }, data: { generation: 10 } });
+    await reconciler.run();
+    expect(await env.db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'failed_retryable', failureCode: 'stage_failed' });
+    expect((await env.db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('failed');
+  });
+
   it('leaves deleted, failed and ready media alone', async () => {
     for (const s of ['deleted', 'failed_retryable', 'ready'] as const) await plannedMedia({ done: 1, media: s });
     const before = await env.db.job.count({ where: { generation: { gt: 0 } } });

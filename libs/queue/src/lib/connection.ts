@@ -95,6 +95,17 @@ export class QueueConnection {
     return 'dead_lettered';
   }
 
+  /**
+   * Whether a job is still able to run or has run: false when it is missing, failed, or only a
+   * fragment (a hash Redis lost and a late script recreated in part, with no name).
+   */
+  async isAlive(queue: QueueName, jobId: string): Promise<boolean> {
+    const job = await Job.fromId(this.queue(queue), jobId);
+    if (!job?.name) return false;
+    const state = await job.getState();
+    return state !== 'failed' && state !== 'unknown';
+  }
+
   async jobState(queue: QueueName, jobId: string): Promise<string | undefined> {
     const job = await Job.fromId(this.queue(queue), jobId);
     return job ? await job.getState() : undefined;

@@ -69,7 +69,8 @@ export class WorkerHost {
         async (job: Job) => {
           const labels = { queue, job: jobLabel(job.name) };
           // A parent job's timestamp is when its flow was added: its wait includes its children's run.
-          queueWaitSeconds.observe(labels, Math.max(0, ((job.processedOn ?? Date.now()) - job.timestamp) / 1000));
+          // A job hash Redis lost and a late script recreated in part has no timestamp (and no name: it fails as no_handler).
+          if (Number.isFinite(job.timestamp)) queueWaitSeconds.observe(labels, Math.max(0, ((job.processedOn ?? Date.now()) - job.timestamp) / 1000));
           if (job.attemptsMade > 0) jobRetriesTotal.inc(labels);
           const timer = jobDurationSeconds.startTimer(labels);
           try {
