@@ -216,6 +216,8 @@ describe('recovery', () => {
         await new AttemptWatchdog(env.db, env.queues, { silenceMs: 30_000, batch: 50 }).run();
         expect(await state(QueueName.Long, queueJobId)).toBe('failed');
         expect(await state(QueueName.DeadLetter, `dl__${QueueName.Long}__${queueJobId}`)).toBeDefined();
+        const entry = await env.queues.queue(QueueName.DeadLetter).getJob(`dl__${QueueName.Long}__${queueJobId}`);
+        expect(entry?.data).toMatchObject({ reason: expect.stringMatching(/^heartbeat_lost/), ids: { taskId: expect.any(String) } });
       } finally {
         await gone();
       }

@@ -66,6 +66,19 @@ export class QueueConnection {
     await this.queue(queueFor(name)).upsertJobScheduler(id, { every: everyMs }, { name, data, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
   }
 
+  /** A job that failed for good goes to the dead-letter queue with its reason and the ids in its data. */
+  async deadLetterJob(job: Job, reason: string): Promise<void> {
+    await this.deadLetter({
+      queue: job.queueName,
+      name: job.name,
+      jobId: job.id ?? '',
+      reason,
+      attemptsMade: job.attemptsMade,
+      ids: idsOf(job.data),
+      failedAt: new Date().toISOString(),
+    });
+  }
+
   async deadLetter(entry: DeadLetter): Promise<void> {
     await this.queue(QueueName.DeadLetter).add('dead-letter', entry, {
       jobId: `dl__${entry.queue}__${entry.jobId}`,
@@ -91,7 +104,7 @@ export class QueueConnection {
       return 'not_running';
     }
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return 'handed_back';
-    await this.deadLetter({ queue, name: job.name, jobId, reason, attemptsMade: job.attemptsMade, ids: {}, failedAt: new Date().toISOString() });
+    await this.deadLetterJob(job, reason);
     return 'dead_lettered';
   }
 
@@ -143,4 +156,16 @@ export class QueueConnection {
     await this.flows?.close();
     this.redis.disconnect();
   }
+}
+
+/** The domain ids a job's data carries (for logs and dead letters; never content). */
+export function idsOf(data: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (data && typeof data === 'object') {
+    for (const k of ['mediaId', 'jobId', 'taskId'] as const) {
+      const v = (data as Record<string, unknown>)[k];
+      if (typeof v === 'string') out[k] = v;
+    }
+  }
+  return out;
 }

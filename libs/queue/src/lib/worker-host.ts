@@ -2,7 +2,7 @@ import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
 import { jobDurationSeconds, jobFailuresTotal, jobRetriesTotal, queueWaitSeconds, reasonCode } from '@airlock/telemetry';
-import { QueueConnection } from './connection';
+import { idsOf, QueueConnection } from './connection';
 import { TerminalError } from './errors';
 import { JobsOf, QueueName, SERVICE_JOBS, ServiceName } from './queue-names';
 
@@ -119,19 +119,11 @@ export class WorkerHost {
     if (!job) return;
     const final = err instanceof TerminalError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     jobFailuresTotal.inc({ queue: job.queueName, job: jobLabel(job.name), reason: reasonCode(err), final: String(final) });
-    const ids = pickIds(job.data);
+    const ids = idsOf(job.data);
     this.logger.warn({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade, final, reason: err.message, ...ids }, 'job failed');
     if (!final) return;
     await this.connection
-      .deadLetter({
-        queue: job.queueName,
-        name: job.name,
-        jobId: job.id ?? '',
-        reason: err.message,
-        attemptsMade: job.attemptsMade,
-        ids,
-        failedAt: new Date().toISOString(),
-      })
+      .deadLetterJob(job, err.message)
       .catch((e: Error) => this.logger.error({ err: e.message }, 'dead-letter write failed'));
   }
 
@@ -157,17 +149,6 @@ const KNOWN_JOBS = new Set<string>(Object.values(JobName));
 /** Job names are a closed set; anything else (a stray producer) is counted as 'unknown'. */
 function jobLabel(name: string): string {
   return KNOWN_JOBS.has(name) ? name : 'unknown';
-}
-
-function pickIds(data: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (data && typeof data === 'object') {
-    for (const k of ['mediaId', 'jobId', 'taskId'] as const) {
-      const v = (data as Record<string, unknown>)[k];
-      if (typeof v === 'string') out[k] = v;
-    }
-  }
-  return out;
 }
 
 /** Boot fails on a missing or unknown handler (never discovered at 3 a.m. by a stuck job). */
