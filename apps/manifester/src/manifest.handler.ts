@@ -14,7 +14,8 @@ export class ManifestHandler {
   async handle(data: PayloadOf<typeof JobName.ManifestWrite>, ctx: JobContext): Promise<ManifestResult> {
     const [value] = await ctx.childrenValues();
     const verification = verificationSchema.parse(value);
-    if (!verification.ok) return { ok: false, code: verification.code, message: verification.failures.join('; ') };
+    // Refused outputs pass up untouched: the publish step sends their tasks to run again.
+    if (!verification.ok) return { ok: false, code: verification.code, message: verification.failures.join('; '), ...(verification.rejected ? { rejected: verification.rejected } : {}) };
 
     // Chat files are delivered as they are, not streamed: manifests list the streams only.
     const streams = verification.streams.filter((s) => s.type !== 'file');

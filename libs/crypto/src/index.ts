@@ -2,3 +2,4 @@ export * from './lib/chunked-cipher';
 export * from './lib/key-wrap';
 export * from './lib/job-token';
 export * from './lib/blob-key';
+export * from './lib/verifier-token';

@@ -22,6 +22,8 @@ export class GrantService {
 
   async exchange(token: string, ephemeralPublicJwk: JWK, queueJob?: { queue: string; id: string }): Promise<GrantResponse> {
     const claims = await this.verify(token);
+    const quarantine = await this.deps.db.workerQuarantine.findFirst({ where: { workerId: claims.workerId, clearedAt: null } });
+    if (quarantine) throw await this.refuse(claims, 403, 'worker_quarantined', `Worker ${claims.workerId} is quarantined (${quarantine.reason}) until an operator clears it.`);
     const task = await this.deps.db.task.findUnique({ where: { id: claims.taskId }, include: { job: { include: { media: true } } } });
     if (!task || task.job.mediaId !== claims.mediaId || task.jobId !== claims.jobId) {
       throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');

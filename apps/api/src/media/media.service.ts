@@ -236,9 +236,16 @@ export class MediaService {
   async timeline(tenantId: string, id: string) {
     await this.find(tenantId, id);
     const events = await this.deps.db.event.findMany({ where: { mediaId: id }, orderBy: { id: 'asc' } });
+    // The verifier's per-output record: how many outputs passed, and every refusal with its reason and the attempt blamed.
+    const passed = await this.deps.db.outputCheck.count({ where: { mediaId: id, passed: true } });
+    const refused = await this.deps.db.outputCheck.findMany({ where: { mediaId: id, passed: false }, orderBy: { id: 'asc' } });
     return {
       id,
       events: events.map((e) => ({ at: e.at.toISOString(), type: e.type, from: e.fromState, to: e.toState, reason: e.reason, data: e.data })),
+      verification: {
+        outputsPassed: passed,
+        refusals: refused.map((c) => ({ at: c.checkedAt.toISOString(), reason: c.reason, detail: c.detail, key: c.key, taskId: c.taskId, attemptId: c.attemptId, workerId: c.workerId })),
+      },
     };
   }
 

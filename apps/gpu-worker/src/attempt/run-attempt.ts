@@ -7,7 +7,8 @@ import { AttemptWorkspace, CleanupReceipt } from './attempt-workspace';
 import { startHeartbeat } from './heartbeat';
 
 export interface AttemptRun<T> {
-  readonly attempt: AttemptInfo;
+  /** Goes into the report as it is: who tried, and the encrypted source it consumed. */
+  readonly attempt: AttemptInfo & { readonly inputSha256: string };
   readonly result: T;
   readonly cleanup: CleanupReceipt & { grantReleased: boolean };
 }
@@ -16,7 +17,8 @@ export interface AttemptRun<T> {
  * The narrow exception to the plaintext boundary, in one place: a grant for this attempt only,
  * a private directory, heartbeats while it works (an answer of "stop" aborts its processes), and
  * a finally that wipes the directory, zeroes the keys and releases the grant with the outcome,
- * on success and on failure alike.
+ * on success and on failure alike. A shutdown past its grace period (ctx.shutdown) aborts the
+ * work the same way and closes the attempt as `worker_shutdown`.
  */
 export async function runAttempt<T>(
   deps: WorkerDeps,
@@ -31,15 +33,17 @@ export async function runAttempt<T>(
     { queue: ctx.queue, id: ctx.jobId },
   );
   const heartbeat = startHeartbeat(grant, deps.heartbeatMs);
+  // The api's "stop" and the end of the shutdown grace period both kill the attempt's processes.
+  const signal = ctx.shutdown ? AbortSignal.any([heartbeat.signal, ctx.shutdown]) : heartbeat.signal;
   let ws: AttemptWorkspace | undefined;
   let receipt: CleanupReceipt | undefined;
   try {
     ws = await AttemptWorkspace.open(deps.tempRoot, attempt.attemptId);
-    const result = await work(ws, grant, heartbeat.signal);
+    const result = await work(ws, grant, signal);
     heartbeat.stop();
     receipt = await ws.cleanup();
     grant.wipe();
-    return { attempt, result, cleanup: { ...receipt, grantReleased: await grant.release({ ok: true }) } };
+    return { attempt: { ...attempt, inputSha256: grant.source.sha256 }, result, cleanup: { ...receipt, grantReleased: await grant.release({ ok: true }) } };
   } catch (e) {
     if (heartbeat.stopReason) throw new TerminalError(heartbeat.stopReason, `the api stopped this attempt: ${heartbeat.stopReason}`);
     if (e instanceof SourceRejected) throw new TerminalError(e.code, e.message);
@@ -52,7 +56,8 @@ export async function runAttempt<T>(
       } finally {
         // Even if the wipe itself failed: keys zeroed, grant released.
         grant.wipe();
-        await grant.release({ ok: false, code: heartbeat.stopReason ?? 'attempt_failed' });
+        // A shutdown closes the attempt as worker_shutdown; its queue job goes back untried (WorkerHost).
+        await grant.release({ ok: false, code: heartbeat.stopReason ?? (ctx.shutdown?.aborted ? 'worker_shutdown' : 'attempt_failed') });
       }
     }
   }

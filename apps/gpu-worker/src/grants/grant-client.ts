@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import { GrantResponse, HeartbeatResponse, UploadResponse } from '@airlock/contracts';
 import { generateX25519KeyPair, signJobToken, unwrapKey } from '@airlock/crypto';
-import { TerminalError } from '@airlock/queue';
+import { StandDownError, TerminalError } from '@airlock/queue';
 import { traceHeaders } from '@airlock/telemetry';
 
 export interface GrantIds {
@@ -50,6 +50,8 @@ export class GrantClient {
     private readonly signingJwk: JWK,
     private readonly workerId: string,
     private readonly ttlSec: number,
+    /** How long a quarantined worker stands down before it asks again. */
+    private readonly standDownMs = 60_000,
   ) {}
 
   /** `policyTtlSec`: the tenant's worker_key_ttl_seconds from the job; the shorter of it and ours wins. */
@@ -100,6 +102,8 @@ export class GrantClient {
     if (res.ok) return json as T;
     const code = json.error?.code ?? `http_${res.status}`;
     const message = `grant exchange refused: ${json.error?.message ?? res.statusText}`;
+    // Not the task's fault: it goes to another worker while this one waits for an operator.
+    if (code === 'worker_quarantined') throw new StandDownError(code, message, this.standDownMs);
     if (res.status >= 400 && res.status < 500 && !RETRYABLE_REFUSALS.has(code)) throw new TerminalError(code, message);
     throw new Error(`${code}: ${message}`);
   }

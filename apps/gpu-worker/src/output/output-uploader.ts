@@ -51,14 +51,19 @@ export class OutputUploader {
     for (const [i, fact] of facts.entries()) {
       const { key, url } = uploads[i];
       if (!key.includes(fact.sha256)) throw new Error(`the grant's upload key for ${fact.rendition} ${fact.segmentIndex} is not this file's content hash`);
-      await put(url, files[i].path);
+      await this.put(url, files[i].path, fact, grant);
       out.push({ ...fact, key });
     }
     return out;
   }
+
+  /** One presigned PUT (a seam for the verifier's tampering suite, which plays a dishonest worker). */
+  protected put(url: string, path: string, _fact: Omit<OutputFact, 'key'>, _grant: AttemptGrant): Promise<void> {
+    return putFile(url, path);
+  }
 }
 
-async function put(url: string, path: string): Promise<void> {
+export async function putFile(url: string, path: string): Promise<void> {
   const { size } = await stat(path);
   const init: RequestInit & { duplex: 'half' } = {
     method: 'PUT',

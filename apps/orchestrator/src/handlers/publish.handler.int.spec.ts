@@ -5,6 +5,7 @@ import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { PreviewHandler } from './preview.handler';
+import { FlowRebuilder } from '../recovery/flow-rebuilder';
 import { PublishHandler } from './publish.handler';
 
 /**
@@ -74,6 +75,7 @@ function contextOf(children: unknown[], failed: Record<string, string> = {}): Jo
 describe('PublishHandler on a real database', () => {
   let env: IntegrationEnv;
   let db: PrismaClient;
+  const publisher = () => new PublishHandler(db, env.store, new FlowRebuilder(db, env.queues, { taskAttempts: 3 }));
   const tenantId = `tenant-${randomUUID()}`;
 
   async function seed(mediaState: MediaState = 'verifying'): Promise<Seeded> {
@@ -108,7 +110,7 @@ describe('PublishHandler on a real database', () => {
 
   it('publishes once: one row per output key, verifying -> ready once, even when run twice', async () => {
     const { mediaId, jobId, videoTaskIds, audioTaskId } = await seed();
-    const handler = new PublishHandler(db, env.store);
+    const handler = publisher();
     const manifest = manifestFor(mediaId, jobId);
     if (!manifest.ok) throw new Error('fixture must be a successful manifest');
 
@@ -146,7 +148,7 @@ describe('PublishHandler on a real database', () => {
   it('publishes once when two deliveries run at the same time', async () => {
     const { mediaId, jobId } = await seed();
     const manifest = manifestFor(mediaId, jobId);
-    const outcomes = await Promise.all([new PublishHandler(db, env.store), new PublishHandler(db, env.store)].map((h) => h.handle({ mediaId, jobId }, contextOf([manifest]))));
+    const outcomes = await Promise.all([publisher(), publisher()].map((h) => h.handle({ mediaId, jobId }, contextOf([manifest]))));
 
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['not_published', 'ready']);
     expect(await eventsTo(mediaId, 'ready')).toHaveLength(1);
@@ -157,7 +159,7 @@ describe('PublishHandler on a real database', () => {
     const { mediaId, jobId } = await seed('deleted');
     const manifest = manifestFor(mediaId, jobId);
 
-    await expect(new PublishHandler(db, env.store).handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'not_published' });
+    await expect(publisher().handle({ mediaId, jobId }, contextOf([manifest]))).resolves.toEqual({ outcome: 'not_published' });
 
     expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'deleted', manifestHlsKey: null, manifestDashKey: null });
     expect(await eventsTo(mediaId, 'ready')).toHaveLength(0);
@@ -165,7 +167,7 @@ describe('PublishHandler on a real database', () => {
 
   it('writes no output pointers and does not mark the job published for a deleted media', async () => {
     const { mediaId, jobId } = await seed('deleted');
-    await new PublishHandler(db, env.store).handle({ mediaId, jobId }, contextOf([manifestFor(mediaId, jobId)]));
+    await publisher().handle({ mediaId, jobId }, contextOf([manifestFor(mediaId, jobId)]));
 
     expect(await db.output.count({ where: { mediaId } })).toBe(0);
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).not.toBe('published');
@@ -173,7 +175,7 @@ describe('PublishHandler on a real database', () => {
 
   it('fails the media as retryable when the manifest stage failed', async () => {
     const { mediaId, jobId } = await seed();
-    const outcome = await new PublishHandler(db, env.store).handle({ mediaId, jobId }, contextOf([], { 'manifest__x': 'child verify__x failed' }));
+    const outcome = await publisher().handle({ mediaId, jobId }, contextOf([], { 'manifest__x': 'child verify__x failed' }));
 
     expect(outcome).toEqual({ outcome: 'stage_failed' });
     expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'failed_retryable', failureCode: 'stage_failed' });
@@ -184,7 +186,7 @@ describe('PublishHandler on a real database', () => {
   it('fails the media terminally when the manifester reports a failed verification', async () => {
     const { mediaId, jobId } = await seed();
     const result: ManifestResult = { ok: false, code: 'verification_failed', message: '360p segment 1 is missing' };
-    const outcome = await new PublishHandler(db, env.store).handle({ mediaId, jobId }, contextOf([result]));
+    const outcome = await publisher().handle({ mediaId, jobId }, contextOf([result]));
 
     expect(outcome).toEqual({ outcome: 'verification_failed' });
     const media = await db.media.findUniqueOrThrow({ where: { id: mediaId } });

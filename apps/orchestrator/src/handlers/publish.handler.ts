@@ -5,6 +5,8 @@ import { JobContext } from '@airlock/queue';
 import { ObjectStore } from '@airlock/storage';
 import { outputInputSizeRatio } from '@airlock/telemetry';
 import { policyOf } from '../planning/job-policy';
+import { FlowRebuilder } from '../recovery/flow-rebuilder';
+import { rerunRejectedTasks } from './rejected-tasks';
 import { writeOutputPointers } from './output-pointers';
 
 /**
@@ -15,6 +17,7 @@ export class PublishHandler {
   constructor(
     private readonly db: PrismaClient,
     private readonly store: ObjectStore,
+    private readonly rebuilder: FlowRebuilder,
   ) {}
 
   async handle({ mediaId, jobId }: PayloadOf<typeof JobName.MediaPublish>, ctx: JobContext): Promise<{ outcome: string }> {
@@ -25,6 +28,11 @@ export class PublishHandler {
     }
     const [value] = await ctx.childrenValues();
     const result: ManifestResult = manifestResultSchema.parse(value);
+    if (!result.ok && result.rejected?.length) {
+      // Outputs one worker is to blame for: those tasks run again elsewhere, then all is verified again.
+      const rerun = await rerunRejectedTasks(this.db, this.rebuilder, jobId, result.rejected);
+      if (rerun !== 'too_many') return { outcome: rerun === 'rerun' ? 'outputs_rejected' : 'not_published' };
+    }
     if (!result.ok) {
       await this.fail(mediaId, jobId, 'failed_terminal', result.code, `${TERMINAL_REASONS.verification_failed} ${result.message}`);
       return { outcome: result.code };

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { JobName, OutputFact, PayloadOf, SegmentSpec, TaskReport, taskReportSchema } from '@airlock/contracts';
 import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
+import { failureText } from './check-failure';
 import { checkReportsAgainstPlan } from './plan-checks';
+
+/** The checks with failures as text (`reason: detail`), as they are reported. */
+function check(...args: Parameters<typeof checkReportsAgainstPlan>) {
+  const result = checkReportsAgainstPlan(...args);
+  return { ...result, failures: result.failures.map(failureText) };
+}
 
 type Expected = PayloadOf<typeof JobName.OutputsVerify>['expected'];
 
@@ -113,7 +120,7 @@ const codes = (failures: readonly string[]) => failures.map((f) => f.split(':')[
 
 describe('checkReportsAgainstPlan', () => {
   it('passes reports that match the plan', () => {
-    const result = checkReportsAgainstPlan(expected(), goodReports());
+    const result = check(expected(), goodReports());
 
     expect(result.failures).toEqual([]);
     // Inits shared by a rendition's chunks are one object: 3 inits + 4 video + 1 audio media.
@@ -130,19 +137,19 @@ describe('checkReportsAgainstPlan', () => {
 
     it('passes one sealed object per planned file', () => {
       const plan = expected({ files: ['poster', 'animated_preview'] });
-      expect(checkReportsAgainstPlan(plan, [...goodReports(plan), fileReport('poster'), fileReport('animated_preview')]).failures).toEqual([]);
+      expect(check(plan, [...goodReports(plan), fileReport('poster'), fileReport('animated_preview')]).failures).toEqual([]);
     });
 
     it('names a missing file, a file sealed the segment way, and a file nobody planned', () => {
       const plan = expected({ files: ['poster', 'animated_preview'] });
-      const result = checkReportsAgainstPlan(plan, [...goodReports(plan), fileReport('poster', ENCRYPTION), fileReport('mobile_mp4_720p')]);
+      const result = check(plan, [...goodReports(plan), fileReport('poster', ENCRYPTION), fileReport('mobile_mp4_720p')]);
       expect(codes(result.failures).sort()).toEqual(['encryption_scheme', 'file_missing', 'stream_missing', 'unexpected_rendition']);
     });
   });
 
   it('passes a plan without audio', () => {
     const plan = expected({ audio: false });
-    expect(checkReportsAgainstPlan(plan, goodReports(plan)).failures).toEqual([]);
+    expect(check(plan, goodReports(plan)).failures).toEqual([]);
   });
 
   it('passes 29.97 fps segments with a 30000 timescale', () => {
@@ -155,11 +162,11 @@ describe('checkReportsAgainstPlan', () => {
       videoReport('720p', s, { timescale: 30000, baseDecodeTime: s.startFrame * 1001, duration: s.frameCount * 1001 }),
     );
 
-    expect(checkReportsAgainstPlan(plan, reports).failures).toEqual([]);
+    expect(check(plan, reports).failures).toEqual([]);
   });
 
   it('flags a missing segment', () => {
-    const { failures } = checkReportsAgainstPlan(expected(), without(goodReports(), '720p', 1));
+    const { failures } = check(expected(), without(goodReports(), '720p', 1));
 
     expect(codes(failures)).toEqual(['segment_missing']);
     expect(failures[0]).toContain('720p segment 1');
@@ -167,7 +174,7 @@ describe('checkReportsAgainstPlan', () => {
 
   it('flags a segment reported twice with different bytes', () => {
     const twice = videoReport('720p', SEGMENTS[1], { sha256: sha('a different encode') });
-    const { failures } = checkReportsAgainstPlan(expected(), [...goodReports(), twice]);
+    const { failures } = check(expected(), [...goodReports(), twice]);
 
     expect(codes(failures)).toEqual(['segment_missing']);
     expect(failures[0]).toContain('720p segment 1 reported 2 times');
@@ -175,7 +182,7 @@ describe('checkReportsAgainstPlan', () => {
 
   it('accepts the same segment reported twice with identical bytes (a retried attempt)', () => {
     const retry = videoReport('720p', SEGMENTS[1]);
-    const result = checkReportsAgainstPlan(expected(), [...goodReports(), retry]);
+    const result = check(expected(), [...goodReports(), retry]);
 
     expect(result.failures).toEqual([]);
     expect(result.outputs).toHaveLength(8);
@@ -184,7 +191,7 @@ describe('checkReportsAgainstPlan', () => {
   it('flags two different init segments in one rendition', () => {
     const reports = without(goodReports(), '360p', 1);
     const odd = report('360p', [initFact('360p', sha('another init')), mediaFact('360p', SEGMENTS[1])]);
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, odd]);
+    const { failures } = check(expected(), [...reports, odd]);
 
     expect(codes(failures)).toEqual(['init_mismatch']);
     expect(failures[0]).toContain('360p has 2 distinct init segments');
@@ -193,7 +200,7 @@ describe('checkReportsAgainstPlan', () => {
   it('flags a rendition without any init segment', () => {
     const reports = goodReports().filter((r) => r.stream.rendition !== '360p');
     const noInit = SEGMENTS.map((s) => report('360p', [mediaFact('360p', s)]));
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, ...noInit]);
+    const { failures } = check(expected(), [...reports, ...noInit]);
 
     expect(codes(failures)).toEqual(['init_mismatch']);
     expect(failures[0]).toContain('360p has 0 distinct');
@@ -202,7 +209,7 @@ describe('checkReportsAgainstPlan', () => {
   it('flags a segment that starts off the planned timeline', () => {
     const reports = without(goodReports(), '720p', 1);
     const late = videoReport('720p', SEGMENTS[1], { baseDecodeTime: 6 * VIDEO_TIMESCALE + 512 });
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, late]);
+    const { failures } = check(expected(), [...reports, late]);
 
     expect(codes(failures)).toEqual(['timeline_mismatch']);
     expect(failures[0]).toContain('720p segment 1');
@@ -212,13 +219,13 @@ describe('checkReportsAgainstPlan', () => {
     const reports = without(goodReports(), '720p', 1);
     const rounded = videoReport('720p', SEGMENTS[1], { baseDecodeTime: 6 * VIDEO_TIMESCALE + 1, duration: 6 * VIDEO_TIMESCALE - 1 });
 
-    expect(checkReportsAgainstPlan(expected(), [...reports, rounded]).failures).toEqual([]);
+    expect(check(expected(), [...reports, rounded]).failures).toEqual([]);
   });
 
   it('flags a segment of the wrong duration', () => {
     const reports = without(goodReports(), '360p', 0);
     const short = videoReport('360p', SEGMENTS[0], { duration: 5 * VIDEO_TIMESCALE });
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, short]);
+    const { failures } = check(expected(), [...reports, short]);
 
     expect(codes(failures)).toEqual(['duration_mismatch']);
     expect(failures[0]).toContain('360p segment 0');
@@ -227,7 +234,7 @@ describe('checkReportsAgainstPlan', () => {
   it('flags a segment with the wrong number of frames', () => {
     const reports = without(goodReports(), '360p', 0);
     const dropped = videoReport('360p', SEGMENTS[0], { sampleCount: 179 });
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, dropped]);
+    const { failures } = check(expected(), [...reports, dropped]);
 
     expect(codes(failures)).toEqual(['frame_count_mismatch']);
     expect(failures[0]).toContain('179 frames, plan 180');
@@ -235,14 +242,14 @@ describe('checkReportsAgainstPlan', () => {
 
   it('flags a rendition nobody planned', () => {
     const extra = SEGMENTS.map((s) => videoReport('1080p', s));
-    const { failures } = checkReportsAgainstPlan(expected(), [...goodReports(), ...extra]);
+    const { failures } = check(expected(), [...goodReports(), ...extra]);
 
     expect(failures).toEqual(['unexpected_rendition: 1080p']);
   });
 
   it('flags audio reported for a plan without audio', () => {
     const plan = expected({ audio: false });
-    const { failures } = checkReportsAgainstPlan(plan, [...goodReports(plan), audioReport()]);
+    const { failures } = check(plan, [...goodReports(plan), audioReport()]);
 
     expect(failures).toEqual([`unexpected_rendition: ${AUDIO_RENDITION}`]);
   });
@@ -250,7 +257,7 @@ describe('checkReportsAgainstPlan', () => {
   it('flags audio without an init segment', () => {
     const reports = goodReports().filter((r) => r.stream.rendition !== AUDIO_RENDITION);
     const audioMediaOnly = audioReport().outputs.filter((o) => o.kind === 'media');
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, audioReport(audioMediaOnly)]);
+    const { failures } = check(expected(), [...reports, audioReport(audioMediaOnly)]);
 
     expect(failures).toEqual(['init_mismatch: audio needs exactly one init']);
   });
@@ -258,38 +265,43 @@ describe('checkReportsAgainstPlan', () => {
   it('flags audio without media segments', () => {
     const reports = goodReports().filter((r) => r.stream.rendition !== AUDIO_RENDITION);
     const initOnly = [initFact(AUDIO_RENDITION, sha('init:audio'), AUDIO_TIMESCALE)];
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports, audioReport(initOnly)]);
+    const { failures } = check(expected(), [...reports, audioReport(initOnly)]);
 
     expect(failures).toEqual(['segment_missing: audio has no segments']);
   });
 
   it('flags missing audio entirely', () => {
     const reports = goodReports().filter((r) => r.stream.rendition !== AUDIO_RENDITION);
-    const { failures } = checkReportsAgainstPlan(expected(), reports);
+    const { failures } = check(expected(), reports);
 
     expect(codes(failures).sort()).toEqual(['init_mismatch', 'segment_missing']);
   });
 
   it('flags a planned rendition with no report at all', () => {
     const reports = goodReports().filter((r) => r.stream.rendition !== '360p');
-    const { failures } = checkReportsAgainstPlan(expected(), reports);
+    const { failures } = check(expected(), reports);
 
     expect(codes(failures)).toEqual(['init_mismatch', 'segment_missing', 'segment_missing', 'stream_missing']);
     expect(failures[3]).toBe('stream_missing: 360p');
   });
 
-  it('flags an attempt that left its temp dir behind', () => {
+  it('blames the attempt whose facts are wrong', () => {
     const reports = goodReports();
-    const messy = report('720p', reports[reports.length - 1].outputs, { attemptId: 'attempt-messy', cleanup: { pathsRemoved: 0, bytesRemoved: 0, tempDirGone: false, grantReleased: true } });
-    const { failures } = checkReportsAgainstPlan(expected(), [...reports.slice(0, -1), messy]);
+    const late = report('720p', [initFact('720p'), mediaFact('720p', SEGMENTS[1], { baseDecodeTime: 1 })], { attemptId: 'attempt-late' });
+    const { failures } = checkReportsAgainstPlan(expected(), [...without(reports, '720p', 1), late]);
 
-    expect(failures).toEqual(['cleanup_incomplete: attempt attempt-messy left its temp dir']);
+    expect(failures).toEqual([expect.objectContaining({ reason: 'timeline_mismatch', attemptId: 'attempt-late' })]);
+  });
+
+  it('compares a rendition\'s summed durations with the source', () => {
+    expect(check(expected(), goodReports(), 12.2).failures).toEqual([]);
+    expect(codes(check(expected(), goodReports(), 13).failures)).toEqual(['total_duration_mismatch', 'total_duration_mismatch']);
   });
 
   it('reports every problem at once', () => {
     const reports = without(goodReports(), '720p', 0);
     const bad = videoReport('720p', SEGMENTS[1], { sampleCount: 1, duration: 1 });
-    const { failures } = checkReportsAgainstPlan(expected(), [...without(reports, '720p', 1), bad]);
+    const { failures } = check(expected(), [...without(reports, '720p', 1), bad]);
 
     expect(codes(failures)).toEqual(['segment_missing', 'duration_mismatch', 'frame_count_mismatch']);
   });
@@ -299,7 +311,7 @@ describe('checkReportsAgainstPlan', () => {
     const extraIndex: SegmentSpec = { ...SEGMENTS[SEGMENTS.length - 1], index: SEGMENTS.length };
     const i = reports.findIndex((r) => r.stream.type === 'video');
     reports[i] = { ...reports[i], outputs: [...reports[i].outputs, mediaFact(reports[i].stream.rendition, extraIndex), mediaFact('1080p', SEGMENTS[0])] };
-    expect(codes(checkReportsAgainstPlan(expected(), reports).failures).sort()).toEqual(['unexpected_output', 'unexpected_rendition']);
+    expect(codes(check(expected(), reports).failures).sort()).toEqual(['unexpected_output', 'unexpected_rendition']);
   });
 
   it('flags a stream left unencrypted or encrypted under another key id', () => {
@@ -308,6 +320,6 @@ describe('checkReportsAgainstPlan', () => {
     const a = reports.findIndex((r) => r.stream.type === 'audio');
     reports[v] = { ...reports[v], stream: { ...reports[v].stream, encryption: undefined } };
     reports[a] = { ...reports[a], stream: { ...reports[a].stream, encryption: { scheme: 'cbcs', keyId: '00'.repeat(16) } } };
-    expect(codes(checkReportsAgainstPlan(expected(), reports).failures).sort()).toEqual(['encryption_missing', 'key_mismatch']);
+    expect(codes(check(expected(), reports).failures).sort()).toEqual(['encryption_missing', 'key_mismatch']);
   });
 });

@@ -90,6 +90,19 @@ export const grantRequestSchema = z.object({
   queueJob: z.object({ queue: z.string().min(1).max(64), id: z.string().min(1).max(200) }).optional(),
 });
 
+/** The verifier asks for the output key (deep checks): its own signed token and an ephemeral key. */
+export const verifierGrantRequestSchema = z.object({
+  token: z.string().min(20).max(4096),
+  ephemeralPublicJwk: publicJwkSchema,
+});
+
+export interface VerifierGrantResponse {
+  expiresAt: string;
+  /** The media's output key, JWE-wrapped to the verifier's ephemeral key. No content key: the verifier never sees the source. */
+  outputKeyJwe: string;
+  outputKeyId: string;
+}
+
 /** A heartbeat of a running attempt; the answer says whether it may go on. */
 export const heartbeatRequestSchema = z.object({ token: z.string().min(20).max(4096) });
 

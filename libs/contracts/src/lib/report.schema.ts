@@ -40,7 +40,18 @@ export const streamInfoSchema = z.object({
 });
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 
-/** What a worker attempt returns for one task (the "callback"). */
+export const cleanupReceiptSchema = z.object({
+  pathsRemoved: z.number().int(),
+  bytesRemoved: z.number().int(),
+  tempDirGone: z.boolean(),
+  grantReleased: z.boolean(),
+});
+
+/**
+ * What a worker attempt returns for one task (the "callback"), signed by the worker. The
+ * receipt, the input hash and the signature are optional here only so that a report without
+ * them reaches the verifier and is refused there with a named reason.
+ */
 export const taskReportSchema = z.object({
   taskId: z.string(),
   attemptId: z.string(),
@@ -52,14 +63,22 @@ export const taskReportSchema = z.object({
   finishedAt: z.string(),
   stream: streamInfoSchema,
   outputs: z.array(outputFactSchema).min(1),
-  cleanup: z.object({
-    pathsRemoved: z.number().int(),
-    bytesRemoved: z.number().int(),
-    tempDirGone: z.boolean(),
-    grantReleased: z.boolean(),
-  }),
+  cleanup: cleanupReceiptSchema.optional(),
+  /** sha256 of the encrypted source the attempt consumed (checked against the upload's). */
+  inputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** Compact JWS (EdDSA, the worker fleet key) over the sha256 of the rest of the report. */
+  signature: z.string().optional(),
 });
 export type TaskReport = z.infer<typeof taskReportSchema>;
+
+/** Outputs the verifier refused, by the attempt that produced them: those tasks run again elsewhere. */
+export const rejectedTaskSchema = z.object({
+  taskId: z.string(),
+  attemptId: z.string(),
+  workerId: z.string(),
+  reasons: z.array(z.string()).min(1),
+});
+export type RejectedTask = z.infer<typeof rejectedTaskSchema>;
 
 /** The verifier's verdict, passed up the flow to the manifester and publish. */
 export const verificationSchema = z.discriminatedUnion('ok', [
@@ -69,7 +88,7 @@ export const verificationSchema = z.discriminatedUnion('ok', [
     outputs: z.array(outputFactSchema),
     checked: z.number().int(),
   }),
-  z.object({ ok: z.literal(false), code: z.string(), message: z.string(), failures: z.array(z.string()) }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string(), failures: z.array(z.string()), rejected: z.array(rejectedTaskSchema).optional() }),
 ]);
 export type Verification = z.infer<typeof verificationSchema>;
 
@@ -82,6 +101,6 @@ export const manifestResultSchema = z.discriminatedUnion('ok', [
     outputs: z.array(outputFactSchema),
     renditions: z.array(z.string()),
   }),
-  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string(), rejected: z.array(rejectedTaskSchema).optional() }),
 ]);
 export type ManifestResult = z.infer<typeof manifestResultSchema>;

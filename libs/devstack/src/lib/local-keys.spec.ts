@@ -1,12 +1,14 @@
 import { generateLocalKeys, keyEnv, keyEnvFor } from './local-keys';
 
 describe('keys per service', () => {
-  it('gives the api the pipeline key and fleet public keys, workers the signing key, others nothing', async () => {
+  it('gives the api the pipeline key and public keys, workers the fleet key, the verifier its own key and the fleet public keys, others nothing', async () => {
     const keys = await generateLocalKeys();
-    expect(Object.keys(keyEnvFor('api', keys)).sort()).toEqual(['PIPELINE_PRIVATE_JWK', 'WORKER_PUBLIC_JWKS']);
+    expect(Object.keys(keyEnvFor('api', keys)).sort()).toEqual(['PIPELINE_PRIVATE_JWK', 'VERIFIER_PUBLIC_JWKS', 'WORKER_PUBLIC_JWKS']);
     expect(Object.keys(keyEnvFor('gpu-worker', keys))).toEqual(['WORKER_SIGNING_JWK']);
-    for (const s of ['orchestrator', 'verifier', 'manifester']) expect(keyEnvFor(s, keys)).toEqual({});
+    expect(Object.keys(keyEnvFor('verifier', keys)).sort()).toEqual(['VERIFIER_SIGNING_JWK', 'WORKER_PUBLIC_JWKS']);
+    expect(JSON.parse(keyEnvFor('verifier', keys)['WORKER_PUBLIC_JWKS'])[0].d).toBeUndefined();
+    for (const s of ['orchestrator', 'manifester']) expect(keyEnvFor(s, keys)).toEqual({});
     expect(JSON.parse(keyEnvFor('api', keys)['WORKER_PUBLIC_JWKS'])[0].d).toBeUndefined();
-    expect(Object.keys(keyEnv(keys)).sort()).toEqual(['PIPELINE_PRIVATE_JWK', 'WORKER_PUBLIC_JWKS', 'WORKER_SIGNING_JWK']);
+    expect(Object.keys(keyEnv(keys)).sort()).toEqual(['PIPELINE_PRIVATE_JWK', 'VERIFIER_PUBLIC_JWKS', 'VERIFIER_SIGNING_JWK', 'WORKER_PUBLIC_JWKS', 'WORKER_SIGNING_JWK']);
   });
 });

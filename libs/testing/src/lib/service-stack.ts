@@ -27,8 +27,8 @@ export interface ServiceStack {
   /** SIGKILL one service (a crash), or SIGTERM (a deploy). */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   restart(name: ServiceName): Promise<void>;
-  /** A further worker process (scaling out, or chaos among several). */
-  addWorker(id: string): Promise<ExtraWorker>;
+  /** A further worker process (scaling out, chaos among several, a dishonest one), with its own env on top. */
+  addWorker(id: string, workerEnv?: Record<string, string>): Promise<ExtraWorker>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +72,7 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
   const kill = (name: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => stopProcess(services.get(name), signal);
 
   const extras = new Map<string, StartedService>();
-  const addWorker = async (id: string): Promise<ExtraWorker> => {
+  const addWorker = async (id: string, workerEnv: Record<string, string> = {}): Promise<ExtraWorker> => {
     // Not under the main worker's root: a worker wipes its whole root at start.
     const tempRoot = join(env.tmp, `worker-${id}`);
     const launchExtra = async () => {
@@ -80,7 +80,7 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
         root: env.root,
         name: 'gpu-worker',
         port: await freePort(),
-        env: { ...serviceEnv, ...keyEnvFor('gpu-worker', env.keys), WORKER_ID: id, WORKER_TMP_ROOT: tempRoot },
+        env: { ...serviceEnv, ...keyEnvFor('gpu-worker', env.keys), WORKER_ID: id, WORKER_TMP_ROOT: tempRoot, ...workerEnv },
         logFile: join(logDir, `gpu-worker-${id}.log`),
       });
       extras.set(id, started);

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { OutputFact, TaskReport } from '@airlock/contracts';
+import { TAMPER_MODES } from '@airlock/config';
+import { AttemptGrant } from '../grants/grant-client';
+import { OutputUploader, ProducedFile } from '../output/output-uploader';
+
+export type TamperMode = (typeof TAMPER_MODES)[number];
+
+/**
+ * A dishonest worker, for the verifier's tampering suite only (WORKER_TAMPER, refused in
+ * production). It does the real work, then lies about the media segments of one rendition
+ * in one way per mode; the verifier must name each lie, and the task must run again elsewhere.
+ * It holds the fleet key, so its lies are signed, except in `edit_after_signing`.
+ */
+export class TamperingWorker {
+  /** The first target segment this worker produced: `other_attempt_key` reports it for later tasks. */
+  private firstFact?: OutputFact;
+
+  constructor(
+    readonly mode: TamperMode,
+    private readonly rendition: string,
+    private readonly foreign: { key?: string; file?: string } = {},
+  ) {}
+
+  private targets(o: Pick<OutputFact, 'kind' | 'rendition'>): boolean {
+    return o.kind === 'media' && o.rendition === this.rendition;
+  }
+
+  readonly uploader = new TamperingUploader(this);
+
+  /** Lies told in the report before it is signed. */
+  beforeSigning(report: TaskReport): TaskReport {
+    const lie = (f: (o: OutputFact) => OutputFact) => ({ ...report, outputs: report.outputs.map((o) => (this.targets(o) ? f(o) : o)) });
+    if (!report.outputs.some((o) => this.targets(o))) return report;
+    switch (this.mode) {
+      case 'wrong_duration':
+        return lie((o) => ({ ...o, duration: Math.round(o.duration * 0.9) }));
+      case 'no_receipt':
+        return { ...report, cleanup: undefined };
+      case 'foreign_media':
+        return lie((o) => ({ ...o, key: this.foreign.key ?? o.key }));
+      case 'other_attempt_key':
+        return lie((o) => {
+          if (!this.firstFact || this.firstFact.segmentIndex === o.segmentIndex) {
+            this.firstFact ??= o;
+            return o;
+          }
+          return this.firstFact;
+        });
+      default:
+        return report;
+    }
+  }
+
+  /** A lie told after signing: the signature no longer covers the report. */
+  afterSigning(report: TaskReport): TaskReport {
+    if (this.mode !== 'edit_after_signing' || !report.outputs.some((o) => this.targets(o))) return report;
+    return { ...report, stream: { ...report.stream, bitrateKbps: report.stream.bitrateKbps + 1 } };
+  }
+
+  /** Upload lies: other bytes than reported, a truncated object, or none at all. */
+  async tamperUpload(grant: AttemptGrant, fact: Omit<OutputFact, 'key'>, path: string, put: () => Promise<void>): Promise<Partial<OutputFact> | undefined> {
+    if (!this.targets(fact)) return void (await put());
+    switch (this.mode) {
+      case 'skip_segment':
+        return undefined;
+      case 'swap_bytes': {
+        const bytes = await readFile(path);
+        bytes[bytes.length >> 1] ^= 0xff;
+        const [{ url }] = await grant.uploadUrls([fact]);
+        await putBytes(url, bytes);
+        return undefined;
+      }
+      case 'foreign_bytes': {
+        // Another media's segment with the same timing, honestly hashed: only decoding shows it.
+        if (!this.foreign.file) throw new Error('foreign_bytes needs WORKER_TAMPER_FOREIGN_FILE');
+        return this.replace(grant, fact, await readFile(this.foreign.file.replace('{index}', String(fact.segmentIndex))));
+      }
+      case 'truncate': {
+        // A consistent liar: the truncated object under its own hash, the segment's timing as before.
+        return this.replace(grant, fact, (await readFile(path)).subarray(0, Math.floor(fact.sizeBytes * 0.6)));
+      }
+      default:
+        await put();
+        return undefined;
+    }
+  }
+
+  /** Upload `bytes` in place of the segment, under their own content hash, and report them. */
+  private async replace(grant: AttemptGrant, fact: Omit<OutputFact, 'key'>, bytes: Buffer): Promise<Partial<OutputFact>> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const [{ url, key }] = await grant.uploadUrls([{ ...fact, sha256 }]);
+    await putBytes(url, bytes);
+    return { key, sha256, sizeBytes: bytes.length };
+  }
+}
+
+class TamperingUploader extends OutputUploader {
+  private readonly changes = new Map<string, Partial<OutputFact>>();
+
+  constructor(private readonly tampering: TamperingWorker) {
+    super();
+  }
+
+  override async upload(grant: AttemptGrant, files: readonly ProducedFile[]): Promise<OutputFact[]> {
+    const outputs = await super.upload(grant, files);
+    return outputs.map((o) => ({ ...o, ...this.changes.get(o.sha256) }));
+  }
+
+  protected override async put(url: string, path: string, fact: Omit<OutputFact, 'key'>, grant: AttemptGrant): Promise<void> {
+    const change = await this.tampering.tamperUpload(grant, fact, path, () => super.put(url, path, fact, grant));
+    if (change) this.changes.set(fact.sha256, change);
+  }
+}
+
+async function putBytes(url: string, bytes: Buffer): Promise<void> {
+  const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
+  if (!res.ok) throw new Error(`upload failed with ${res.status}`);
+}
