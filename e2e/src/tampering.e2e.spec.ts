@@ -26,6 +26,8 @@ const CASES: { mode: string; reason: string }[] = [
 const TARGET = '240p';
 /** This tenant's policy lets the verifier decrypt: deep checks decode every segment. */
 const DEEP_TENANT = { id: 'tenant-d', key: 'key-d' };
+/** This tenant's policy has every segment encoded twice, by different workers. */
+const DUPLICATE_TENANT = { id: 'tenant-x', key: 'key-x' };
 
 describe('tampering', () => {
   let env: IntegrationEnv;
@@ -38,9 +40,9 @@ describe('tampering', () => {
   beforeAll(async () => {
     env = await startIntegrationEnv('e2e-tampering');
     const policies = join(env.tmp, 'policies.json');
-    writeFileSync(policies, JSON.stringify({ tenants: { [DEEP_TENANT.id]: { verifier_may_decrypt: true } } }));
+    writeFileSync(policies, JSON.stringify({ tenants: { [DEEP_TENANT.id]: { verifier_may_decrypt: true }, [DUPLICATE_TENANT.id]: { verify_duplicate_fraction: 1 } } }));
     stack = await startServiceStack(env, {
-      TENANT_KEYS: `tenant-t:key-t,${DEEP_TENANT.id}:${DEEP_TENANT.key}`,
+      TENANT_KEYS: `tenant-t:key-t,${DEEP_TENANT.id}:${DEEP_TENANT.key},${DUPLICATE_TENANT.id}:${DUPLICATE_TENANT.key}`,
       TENANT_POLICIES_FILE: policies,
       WORKER_ACCEL: 'cpu',
       TASK_ATTEMPTS: '3',
@@ -126,6 +128,43 @@ describe('tampering', () => {
       await caughtAndRedone(await send(101, deepClient), rogueId, 'decode_failed', deepClient);
     } finally {
       await rogue.kill('SIGTERM');
+      await stack.kill('gpu-worker', 'SIGTERM');
+    }
+  });
+
+  it('catches a valid but different encode by duplicate execution, settles it by majority, and quarantines the minority', async () => {
+    const duplicateClient = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: DUPLICATE_TENANT.key });
+    const rogueId = 'rogue-corrupt_payload';
+    const rogue = await stack.addWorker(rogueId, { WORKER_TAMPER: 'corrupt_payload', WORKER_TAMPER_RENDITION: TARGET });
+    let second: { kill(signal?: NodeJS.Signals): Promise<void> } | undefined;
+    try {
+      const mediaId = await send(102, duplicateClient);
+      // The rogue alone first, so it does some of the sampled tasks (never both twins of a slot).
+      await until('a rogue 240p output', () => env.db.attempt.findFirst({ where: { workerId: rogueId, state: 'succeeded', task: { rendition: TARGET, job: { mediaId } } } }));
+      await stack.restart('gpu-worker');
+      second = await stack.addWorker('honest-2');
+      await until('ready', async () => {
+        const m = await env.db.media.findUniqueOrThrow({ where: { id: mediaId } });
+        if (m.state.startsWith('failed')) throw new Error(`media failed: ${m.failureCode} ${m.failureMessage}`);
+        return m.state === 'ready';
+      });
+      const tasks = await env.db.task.findMany({ where: { job: { mediaId }, rendition: TARGET } });
+      expect(tasks.filter((t) => t.role === 'duplicate')).toHaveLength(tasks.length / 2);
+      expect((await env.db.workerQuarantine.findUniqueOrThrow({ where: { workerId: rogueId } })).reason).toBe('duplicate_minority');
+      const refused = await env.db.outputCheck.findMany({ where: { mediaId, passed: false } });
+      expect(refused.map((c) => c.reason)).toContain('duplicate_minority');
+      // Delivered: honest outputs only, each slot's twins from two different workers that agree.
+      for (const t of tasks) {
+        const winner = await env.db.attempt.findUniqueOrThrow({ where: { id: t.winningAttemptId ?? '' } });
+        expect(winner.workerId).not.toBe(rogueId);
+        const twin = tasks.find((o) => o.id !== t.id && o.segmentIndex === t.segmentIndex);
+        const twinWinner = await env.db.attempt.findUniqueOrThrow({ where: { id: twin?.winningAttemptId ?? '' } });
+        expect(twinWinner.workerId).not.toBe(winner.workerId);
+      }
+      for (const out of await env.db.output.findMany({ where: { mediaId } })) expect(await env.store.sha256(out.key)).toBe(out.sha256);
+    } finally {
+      await rogue.kill('SIGTERM');
+      await second?.kill('SIGTERM');
       await stack.kill('gpu-worker', 'SIGTERM');
     }
   });

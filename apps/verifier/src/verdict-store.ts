@@ -9,6 +9,8 @@ export interface Verdict {
   readonly outputs: readonly OutputFact[];
   readonly failures: readonly CheckFailure[];
   readonly rejected: readonly RejectedTask[];
+  /** Workers that disagreed with the majority of a duplicated slot (now or in an earlier attempt). */
+  readonly minority: readonly { workerId: string; attemptId: string; reason: string }[];
   /** Report attempt -> task and worker, for the stored rows. */
   readonly attempts: ReadonlyMap<string, { taskId: string; workerId: string }>;
   readonly ownerOf: (key: string) => string | undefined;
@@ -38,12 +40,15 @@ export async function recordVerdict(db: PrismaClient, v: Verdict): Promise<void>
       ],
     });
     // One quarantine per worker, for the lie it was caught in (not for the sound work redone with it).
-    const caught = new Map<string, RejectedTask>();
-    for (const r of v.rejected) if (!caught.has(r.workerId) || caught.get(r.workerId)?.reasons[0] === UNTRUSTED_WORKER) caught.set(r.workerId, r);
-    for (const r of caught.values()) {
-      const quarantine = { reason: r.reasons[0], attemptId: r.attemptId, mediaId: v.mediaId, createdAt: new Date(), clearedAt: null, clearedBy: null };
-      await tx.workerQuarantine.upsert({ where: { workerId: r.workerId }, create: { workerId: r.workerId, ...quarantine }, update: quarantine });
-      await appendEvent(tx, { mediaId: v.mediaId, jobId: v.jobId, type: 'worker_quarantined', reason: r.reasons[0], data: { workerId: r.workerId, attemptId: r.attemptId, taskId: r.taskId } });
+    const caught = new Map<string, { attemptId: string; reason: string }>();
+    const blamed = [...v.rejected.filter((r) => r.quarantine).map((r) => ({ workerId: r.workerId, attemptId: r.attemptId, reason: r.reasons[0] })), ...v.minority];
+    for (const b of blamed) if (!caught.has(b.workerId) || caught.get(b.workerId)?.reason === UNTRUSTED_WORKER) caught.set(b.workerId, b);
+    for (const [workerId, { attemptId, reason }] of caught) {
+      const known = await tx.workerQuarantine.findUnique({ where: { workerId } });
+      if (known && !known.clearedAt) continue;
+      const quarantine = { reason, attemptId, mediaId: v.mediaId, createdAt: new Date(), clearedAt: null, clearedBy: null };
+      await tx.workerQuarantine.upsert({ where: { workerId }, create: { workerId, ...quarantine }, update: quarantine });
+      await appendEvent(tx, { mediaId: v.mediaId, jobId: v.jobId, type: 'worker_quarantined', reason, data: { workerId, attemptId } });
     }
     await appendEvent(tx, {
       mediaId: v.mediaId,

@@ -13,6 +13,7 @@ import { checkReportsAgainstPlan, PlanCheckResult } from './checks/plan-checks';
 import { checkReport } from './checks/report-checks';
 import { deepCheck } from './deep/deep-checks';
 import { acquireOutputKey } from './deep/verifier-grant';
+import { judgeDuplicates } from './duplicate-votes';
 import { recordVerdict } from './verdict-store';
 
 export interface VerifySettings {
@@ -54,25 +55,32 @@ export class VerifyHandler {
         }),
       );
     }
+    // The plan is about what gets delivered: the primaries. Duplicates are compared with them.
+    const duplicateTasks = new Set(tasks.filter((t) => t.role === 'duplicate').map((t) => t.id));
+    const primaries = reports.filter((r) => !duplicateTasks.has(r.taskId));
     const ladder = !data.expected.renditions.some(isPreviewRendition);
     const sourceSec = (job.probe as { durationSec?: number } | null)?.durationSec;
-    const plan = checkReportsAgainstPlan(data.expected, reports, ladder ? sourceSec : undefined);
+    const plan = checkReportsAgainstPlan(data.expected, primaries, ladder ? sourceSec : undefined);
+    const duplicates = await judgeDuplicates(this.db, reports, tasks);
+
     const ownerOf = ownersOf(reports);
+    const everyOutput = [...new Map(reports.flatMap((r) => r.outputs).map((o) => [o.key, o])).values()];
     const ownPrefixes = [storageKeys.segmentPrefix(data.mediaId), storageKeys.filePrefix(data.mediaId)];
     const own = (key: string) => ownPrefixes.some((p) => key.startsWith(p));
-    const foreign: CheckFailure[] = plan.outputs.filter((o) => !own(o.key)).map((o) => ({ reason: 'foreign_key', detail: `${o.key} belongs to another media`, key: o.key, attemptId: ownerOf(o.key) }));
-    const ownOutputs = plan.outputs.filter((o) => own(o.key));
+    const foreign: CheckFailure[] = everyOutput.filter((o) => !own(o.key)).map((o) => ({ reason: 'foreign_key', detail: `${o.key} belongs to another media`, key: o.key, attemptId: ownerOf(o.key) }));
+    const ownOutputs = everyOutput.filter((o) => own(o.key));
     const objects = await checkObjects(this.store, ownOutputs.map((fact) => ({ fact, attemptId: ownerOf(fact.key) })), data.expected.keyId);
     const bitrates = checkBitrates(ownOutputs, this.settings.bitrateFactor, ownerOf);
-    const failures = [...reportFailures, ...plan.failures, ...foreign, ...objects, ...bitrates];
+    const failures = [...reportFailures, ...plan.failures, ...duplicates.failures, ...foreign, ...objects, ...bitrates];
     // Decoding is only worth it for outputs that passed everything else.
     const mayDecrypt = (job.policy as { verifier_may_decrypt?: boolean } | null)?.verifier_may_decrypt === true;
     if (failures.length === 0 && mayDecrypt) failures.push(...(await this.deepChecks(data, ctx.jobId, plan, ownerOf)));
 
     const byAttempt = new Map(reports.map((r) => [r.attemptId, { taskId: r.taskId, workerId: r.workerId }]));
     const rejected = rejectedTasks(failures, byAttempt);
-    await recordVerdict(this.db, { mediaId: data.mediaId, jobId: data.jobId, verifyJob: ctx.jobId, outputs: plan.outputs, failures, rejected, attempts: byAttempt, ownerOf });
-    if (failures.length === 0) return { ok: true, streams: plan.streams, outputs: plan.outputs, checked: plan.outputs.length };
+    const minority = duplicates.minority.map((v) => ({ workerId: v.workerId, attemptId: v.attemptId, reason: 'duplicate_minority' }));
+    await recordVerdict(this.db, { mediaId: data.mediaId, jobId: data.jobId, verifyJob: ctx.jobId, outputs: everyOutput, failures, rejected, minority, attempts: byAttempt, ownerOf });
+    if (failures.length === 0) return { ok: true, streams: plan.streams, outputs: plan.outputs, checked: everyOutput.length };
 
     for (const f of failures) {
       verificationFailuresTotal.inc({ reason: failureKind(failureText(f)) });
@@ -112,20 +120,24 @@ function ownersOf(reports: readonly TaskReport[]): (key: string) => string | und
 
 /**
  * Failures grouped by the attempt to blame: those tasks run again, elsewhere. A worker caught
- * once is trusted no further: every other task it did in this job runs again too.
+ * once is trusted no further: every other task it did in this job runs again too. A tie
+ * (`quarantine: false`) blames no one yet.
  */
 function rejectedTasks(failures: readonly CheckFailure[], attempts: ReadonlyMap<string, { taskId: string; workerId: string }>): RejectedTask[] {
-  const byAttempt = new Map<string, Set<string>>();
+  const byAttempt = new Map<string, { reasons: Set<string>; quarantine: boolean }>();
   for (const f of failures) {
     if (!f.attemptId || !attempts.has(f.attemptId)) continue;
-    byAttempt.set(f.attemptId, (byAttempt.get(f.attemptId) ?? new Set()).add(f.reason));
+    const entry = byAttempt.get(f.attemptId) ?? { reasons: new Set<string>(), quarantine: false };
+    entry.reasons.add(f.reason);
+    entry.quarantine ||= f.quarantine !== false;
+    byAttempt.set(f.attemptId, entry);
   }
-  const caught = new Set([...byAttempt.keys()].map((id) => attempts.get(id)?.workerId));
+  const caught = new Set([...byAttempt].filter(([, e]) => e.quarantine).map(([id]) => attempts.get(id)?.workerId));
   for (const [attemptId, { workerId }] of attempts) {
-    if (caught.has(workerId) && !byAttempt.has(attemptId)) byAttempt.set(attemptId, new Set([UNTRUSTED_WORKER]));
+    if (caught.has(workerId) && !byAttempt.has(attemptId)) byAttempt.set(attemptId, { reasons: new Set([UNTRUSTED_WORKER]), quarantine: true });
   }
-  return [...byAttempt].map(([attemptId, reasons]) => {
+  return [...byAttempt].map(([attemptId, { reasons, quarantine }]) => {
     const { taskId, workerId } = attempts.get(attemptId) as { taskId: string; workerId: string };
-    return { taskId, attemptId, workerId, reasons: [...reasons] };
+    return { taskId, attemptId, workerId, reasons: [...reasons], quarantine };
   });
 }

@@ -37,6 +37,9 @@ export class GrantService {
     if (task.state === 'succeeded' && task.winningAttemptId !== claims.attemptId) {
       throw await this.refuse(claims, 409, 'task_already_done', 'Another attempt already completed this task.');
     }
+    if (await this.dependsOnThisWorker(task, claims.workerId)) {
+      throw await this.refuse(claims, 409, 'needs_other_worker', 'A duplicate must be done by another worker than its twin, and a refused output by a worker that has not voted on it.');
+    }
 
     let grant: Grant;
     try {
@@ -151,6 +154,21 @@ export class GrantService {
     } catch {
       // Unparseable: nothing to attribute it to.
     }
+  }
+
+  /**
+   * Sampled duplicate execution (twin tasks in one slot) is only worth something when the twins
+   * come from different workers: refuse a worker that holds the twin, or whose output for this
+   * task was refused (a tie is broken by a third worker).
+   */
+  private async dependsOnThisWorker(task: { id: string; jobId: string; segmentIndex: number; rendition: string }, workerId: string): Promise<boolean> {
+    const twins = await this.deps.db.task.findMany({ where: { jobId: task.jobId, segmentIndex: task.segmentIndex, rendition: task.rendition, id: { not: task.id } }, select: { id: true } });
+    if (twins.length === 0) return false;
+    const conflict = await this.deps.db.attempt.findFirst({
+      where: { workerId, OR: [{ taskId: task.id, state: 'rejected' }, { taskId: { in: twins.map((t) => t.id) }, state: { in: ['running', 'succeeded'] } }] },
+      select: { id: true },
+    });
+    return conflict !== null;
   }
 
   private async refuse(claims: VerifiedJobToken, status: number, code: string, message: string): Promise<ApiError> {

@@ -178,6 +178,28 @@ describe('attempt workspace', () => {
       expect(g.outcomes).toEqual([{ ok: false, code: 'media_not_processing' }]);
     });
 
+    it('ends the work when the shutdown grace period runs out: not terminal, attempt closed as worker_shutdown, dir wiped, grant released', async () => {
+      let seen = '';
+      const shutdown = new AbortController();
+      const err: unknown = await runAttempt(depsFor(root), { ...jobContext(), shutdown: shutdown.signal }, ids(), async (ws, _grant, signal) => {
+        seen = ws.dir;
+        await writeFile(ws.path('half.mp4'), Buffer.alloc(10));
+        await new Promise((_, reject) => {
+          // FFmpeg is killed on the signal...
+          signal.addEventListener('abort', () => reject(new Error('ffmpeg killed')));
+          // ...when SIGTERM came and the grace period is over (WorkerHost aborts ctx.shutdown).
+          shutdown.abort(new Error('worker_shutdown'));
+        });
+      }).catch((e: unknown) => e);
+      // Not terminal: the host hands the job back untried for another worker.
+      expect(err).not.toBeInstanceOf(TerminalError);
+      expect(err).toMatchObject({ message: 'ffmpeg killed' });
+      expect(existsSync(seen)).toBe(false);
+      expect(await readdir(root)).toEqual([]);
+      expectClosed(grants.issued[0]);
+      expect(grants.issued[0].outcomes).toEqual([{ ok: false, code: 'worker_shutdown' }]);
+    });
+
     it('stops heartbeating once the attempt has ended', async () => {
       await runAttempt(depsFor(root), jobContext(), ids(), () => Promise.resolve(1));
       const before = grants.issued[0].calls.length;

@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import { GrantResponse, HeartbeatResponse, UploadResponse } from '@airlock/contracts';
 import { generateX25519KeyPair, signJobToken, unwrapKey } from '@airlock/crypto';
-import { StandDownError, TerminalError } from '@airlock/queue';
+import { HandBackError, TerminalError } from '@airlock/queue';
 import { traceHeaders } from '@airlock/telemetry';
 
 export interface GrantIds {
@@ -103,7 +103,9 @@ export class GrantClient {
     const code = json.error?.code ?? `http_${res.status}`;
     const message = `grant exchange refused: ${json.error?.message ?? res.statusText}`;
     // Not the task's fault: it goes to another worker while this one waits for an operator.
-    if (code === 'worker_quarantined') throw new StandDownError(code, message, this.standDownMs);
+    if (code === 'worker_quarantined') throw new HandBackError(code, message, { standDownMs: this.standDownMs });
+    // Another worker must do this one (a duplicate's twin is ours): back to the queue, a little later.
+    if (code === 'needs_other_worker') throw new HandBackError(code, message, { delayMs: 1000 });
     if (res.status >= 400 && res.status < 500 && !RETRYABLE_REFUSALS.has(code)) throw new TerminalError(code, message);
     throw new Error(`${code}: ${message}`);
   }

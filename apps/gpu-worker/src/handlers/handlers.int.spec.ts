@@ -435,10 +435,10 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
 
     it('removes its attempt directory and says so in the receipt', async () => {
       const sizes = report.outputs.reduce((n, o) => n + o.sizeBytes, 0);
-      expect(report.cleanup.tempDirGone).toBe(true);
-      expect(report.cleanup.pathsRemoved).toBeGreaterThan(0);
+      expect(report.cleanup?.tempDirGone).toBe(true);
+      expect(report.cleanup?.pathsRemoved).toBeGreaterThan(0);
       // At least the decrypted source and the two packaged outputs were in the workspace.
-      expect(report.cleanup.bytesRemoved).toBeGreaterThanOrEqual(clipSize + sizes);
+      expect(report.cleanup?.bytesRemoved).toBeGreaterThanOrEqual(clipSize + sizes);
       await expectTempRootEmpty();
     });
 
@@ -550,7 +550,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
 
     it('leaves the temp root empty', async () => {
       expect(report.cleanup).toMatchObject({ tempDirGone: true });
-      expect(report.cleanup.pathsRemoved).toBeGreaterThan(0);
+      expect(report.cleanup?.pathsRemoved).toBeGreaterThan(0);
       await expectTempRootEmpty();
     });
   });

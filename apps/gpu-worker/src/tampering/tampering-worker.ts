@@ -48,7 +48,12 @@ export class TamperingWorker {
           }
           return this.firstFact;
         });
-      default:
+      case 'swap_bytes':
+      case 'truncate':
+      case 'skip_segment':
+      case 'foreign_bytes':
+      case 'corrupt_payload':
+      case 'edit_after_signing':
         return report;
     }
   }
@@ -77,11 +82,22 @@ export class TamperingWorker {
         if (!this.foreign.file) throw new Error('foreign_bytes needs WORKER_TAMPER_FOREIGN_FILE');
         return this.replace(grant, fact, await readFile(this.foreign.file.replace('{index}', String(fact.segmentIndex))));
       }
+      case 'corrupt_payload': {
+        // One sample byte changed, honestly hashed: a valid segment with the right boxes and
+        // timing; only another worker's encode of the same segment (duplicate execution) disagrees.
+        const bytes = await readFile(path);
+        bytes[bytes.length - 1] ^= 0xff;
+        return this.replace(grant, fact, bytes);
+      }
       case 'truncate': {
         // A consistent liar: the truncated object under its own hash, the segment's timing as before.
         return this.replace(grant, fact, (await readFile(path)).subarray(0, Math.floor(fact.sizeBytes * 0.6)));
       }
-      default:
+      case 'wrong_duration':
+      case 'other_attempt_key':
+      case 'no_receipt':
+      case 'foreign_media':
+      case 'edit_after_signing':
         await put();
         return undefined;
     }

@@ -42,7 +42,8 @@ async function encoderBuilds(db: PrismaClient, jobId: string): Promise<(taskId: 
 
 /** A video task owns its segment; the audio task owns every audio object; a shared init has no single owner. */
 async function taskOwners(db: PrismaClient, jobId: string): Promise<(rendition: string, segmentIndex: number) => string | null> {
-  const tasks = await db.task.findMany({ where: { jobId }, select: { id: true, rendition: true, segmentIndex: true, kind: true } });
+  // A sampled slot's duplicate agreed with its primary; the primary owns the output.
+  const tasks = await db.task.findMany({ where: { jobId, role: 'primary' }, select: { id: true, rendition: true, segmentIndex: true, kind: true } });
   const audio = tasks.find((t) => t.kind === 'audio')?.id ?? null;
   const video = new Map(tasks.filter((t) => t.kind === 'video').map((t) => [`${t.rendition}/${t.segmentIndex}`, t.id]));
   return (rendition, segmentIndex) => (rendition === AUDIO_RENDITION ? audio : (video.get(`${rendition}/${segmentIndex}`) ?? null));

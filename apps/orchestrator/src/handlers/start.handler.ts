@@ -42,7 +42,7 @@ export class StartHandler {
 
     const media = await this.db.media.findUniqueOrThrow({ where: { id: mediaId } });
     const probeTask = await this.db.task.findUniqueOrThrow({
-      where: { jobId_segmentIndex_rendition: { jobId: job.id, segmentIndex: 0, rendition: PROBE_RENDITION } },
+      where: { jobId_segmentIndex_rendition_role: { jobId: job.id, segmentIndex: 0, rendition: PROBE_RENDITION, role: 'primary' } },
     });
     await this.queues.addFlow({
       name: JobName.MediaPlan,

@@ -25,7 +25,7 @@ export class FlowRebuilder {
     const plan = job.plan as unknown as MediaPlan;
     const tasks: PlannedTask[] = job.tasks
       .filter((t) => t.kind !== 'probe')
-      .map((t) => ({ id: t.id, kind: t.kind as PlannedTask['kind'], segmentIndex: t.segmentIndex, rendition: t.rendition, done: t.state === 'succeeded' }));
+      .map((t) => ({ id: t.id, kind: t.kind as PlannedTask['kind'], segmentIndex: t.segmentIndex, rendition: t.rendition, role: t.role, done: t.state === 'succeeded' }));
     const input: FlowInput = {
       mediaId: job.mediaId,
       jobId,

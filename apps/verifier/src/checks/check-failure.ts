@@ -9,6 +9,8 @@ export interface CheckFailure {
   readonly attemptId?: string;
   /** The object concerned, when there is one. */
   readonly key?: string;
+  /** `false`: redo the attempt's task without blaming its worker (a tie to be broken). */
+  readonly quarantine?: false;
 }
 
 export const failureText = (f: CheckFailure): string => `${f.reason}: ${f.detail}`;

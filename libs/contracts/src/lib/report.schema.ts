@@ -77,6 +77,8 @@ export const rejectedTaskSchema = z.object({
   attemptId: z.string(),
   workerId: z.string(),
   reasons: z.array(z.string()).min(1),
+  /** False: redo the task elsewhere without blaming the worker (a tie a third worker breaks). */
+  quarantine: z.boolean().default(true),
 });
 export type RejectedTask = z.infer<typeof rejectedTaskSchema>;
 

@@ -15,6 +15,12 @@ export const mediaPolicySchema = z
     output_requires_hash: z.literal(true, { message: 'the verifier always checks output hashes' }).default(true),
     /** Deep checks (the verifier takes its own grant and decodes outputs); off unless a tenant opts in. */
     verifier_may_decrypt: z.boolean().default(false),
+    /**
+     * The fraction of the ladder's segment x rendition tasks a second, independent worker does
+     * again; the verifier compares the two (encodes are deterministic). Needs two workers, and a
+     * third to settle a disagreement.
+     */
+    verify_duplicate_fraction: z.number().min(0).max(1).default(0),
     /** Lifetime of a worker attempt's job token and grant. */
     worker_key_ttl_seconds: z.number().int().min(30).max(3600).default(600),
     source_delete_after_success: z.boolean().default(true),

@@ -138,6 +138,17 @@ export class QueueConnection {
     return { count: (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0), oldestTimestamp: stamps.length ? Math.min(...stamps) : undefined };
   }
 
+  /** A dead letter by its id in the dead-letter queue (`dl__<queue>__<job id>`); undefined when there is none. */
+  async deadLetterEntry(id: string): Promise<DeadLetter | undefined> {
+    const job = await Job.fromId<DeadLetter>(this.queue(QueueName.DeadLetter), id);
+    return job?.name ? job.data : undefined;
+  }
+
+  /** Drop a dead letter once it was dealt with (re-driven). True when it was there. */
+  async removeDeadLetter(id: string): Promise<boolean> {
+    return (await this.queue(QueueName.DeadLetter).remove(id)) === 1;
+  }
+
   /** Final failures recorded and not yet re-driven or removed. */
   async deadLetterDepth(): Promise<number> {
     return this.queue(QueueName.DeadLetter).count();

@@ -12,17 +12,17 @@ export class TerminalError extends UnrecoverableError {
 }
 
 /**
- * Thrown by a handler when this worker must not do the work now (it is quarantined): the job
- * goes back to the queue for another worker, no try counted, and this worker stops taking jobs
- * for `retryAfterMs`.
+ * Thrown by a handler when this worker must not do this work (it is quarantined, or the task
+ * needs another worker): the job goes back to the queue, no try counted, after `delayMs`; with
+ * `standDownMs` this worker also takes no jobs for that long.
  */
-export class StandDownError extends Error {
+export class HandBackError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly retryAfterMs: number,
+    readonly options: { readonly delayMs?: number; readonly standDownMs?: number } = {},
   ) {
     super(`${code}: ${message}`);
-    this.name = 'StandDownError';
+    this.name = 'HandBackError';
   }
 }

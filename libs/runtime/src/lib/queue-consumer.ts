@@ -9,6 +9,8 @@ export interface ConsumerConfig extends TracingEnv {
   readonly LOG_LEVEL: string;
   readonly CONCURRENCY: number;
   readonly QUEUE_LOCK_MS: number;
+  /** Running jobs get this long to finish at shutdown before they are aborted and handed back. */
+  readonly SHUTDOWN_GRACE_SEC: number;
 }
 
 export interface ConsumerOptions<S extends ServiceName> {
@@ -42,7 +44,7 @@ export async function runQueueConsumer<S extends ServiceName>(opts: ConsumerOpti
     tracing: tracingSettingsFrom(opts.config),
     checks: async () => ({ redis: await opts.connection.ping(), ...(await opts.checks?.()) }),
     drain: async () => {
-      await started.host?.close();
+      await started.host?.close(opts.config.SHUTDOWN_GRACE_SEC * 1000);
       await opts.drain?.();
       await opts.connection.close();
     },

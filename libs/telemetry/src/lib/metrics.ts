@@ -63,7 +63,7 @@ export const queueWaitSeconds = new Histogram({
 
 export const jobDurationSeconds = new Histogram({
   name: 'airlock_job_duration_seconds',
-  help: 'Time a handler ran, by outcome (completed/failed).',
+  help: 'Time a handler ran, by outcome (completed/failed, released: handed back at shutdown).',
   labelNames: ['queue', 'job', 'outcome'] as const,
   buckets: RUN_BUCKETS,
   registers: [metricsRegistry],
@@ -109,6 +109,14 @@ export const verificationFailuresTotal = new Counter({
   name: 'airlock_verification_failures_total',
   help: 'Failed verification checks, by failure kind.',
   labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Which workers produce refused output (a worker id is fleet metadata, never content). */
+export const verificationFailuresByWorkerTotal = new Counter({
+  name: 'airlock_verification_failures_by_worker_total',
+  help: 'Failed verification checks blamed on one worker attempt, by worker and failure kind.',
+  labelNames: ['worker', 'reason'] as const,
   registers: [metricsRegistry],
 });
 

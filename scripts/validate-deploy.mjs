@@ -1,0 +1,240 @@
+#!/usr/bin/env node
+// Validates the deployment files without a cluster (CI: scripts/test-all.sh):
+//  - every YAML document under deploy/k8s parses and matches the JSON schema of its kind
+//    (deploy/k8s/schemas: a focused subset of the Kubernetes and KEDA APIs), patches match
+//    the patch schema;
+//  - kustomizations point at files that exist; ScaledObjects target a Deployment that exists
+//    and read a lane's BullMQ wait list (<QUEUE_PREFIX>:<lane>:wait) that the target consumes;
+//    airlock containers probe the health controller's real paths on their HTTP_PORT;
+//  - docker-compose.yml parses and nothing pins a container name or a worker's host port
+//    (`docker compose up --scale gpu-worker=4` must work); `docker compose config -q` and
+//    `kubectl kustomize` run when those tools exist, and the built overlays are validated too.
+// Exits 1 listing every problem as `file: message`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const k8sDir = join(root, 'deploy/k8s');
+const schemaDir = join(k8sDir, 'schemas');
+const problems = [];
+const fail = (file, message) => problems.push(`${relative(root, file) || file}: ${message}`);
+
+// The services' real health paths, read from the controller every service mounts.
+const healthSource = readFileSync(join(root, 'libs/telemetry/src/lib/health.controller.ts'), 'utf8');
+const healthPaths = [...healthSource.matchAll(/@Get\('([^']+)'\)/g)].map((m) => `/${m[1]}`);
+const LIVENESS = healthPaths.find((p) => p === '/health');
+const READINESS = healthPaths.find((p) => p === '/ready');
+if (!LIVENESS || !READINESS) fail('libs/telemetry/src/lib/health.controller.ts', `expected @Get('health') and @Get('ready'), found ${healthPaths.join(', ') || 'none'}`);
+
+// Lanes are the worker queues (libs/queue queue-names.ts).
+const LANES = ['short', 'long', 'gpu'];
+
+// Strict: an unknown keyword in a schema is an error; types and properties may come from the parent (allOf, not, if/then).
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+const schemaFiles = readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json'));
+for (const f of schemaFiles) ajv.addSchema(JSON.parse(readFileSync(join(schemaDir, f), 'utf8')));
+const validators = {
+  Deployment: ajv.getSchema('https://airlock.invalid/k8s/deployment'),
+  Service: ajv.getSchema('https://airlock.invalid/k8s/service'),
+  ConfigMap: ajv.getSchema('https://airlock.invalid/k8s/configmap'),
+  Secret: ajv.getSchema('https://airlock.invalid/k8s/secret'),
+  Job: ajv.getSchema('https://airlock.invalid/k8s/job'),
+  ScaledObject: ajv.getSchema('https://airlock.invalid/k8s/scaledobject'),
+  Kustomization: ajv.getSchema('https://airlock.invalid/k8s/kustomization'),
+};
+const patchValidator = ajv.getSchema('https://airlock.invalid/k8s/patch');
+
+function yamlFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'schemas' ? [] : yamlFiles(path);
+    return /\.ya?ml$/.test(name) ? [path] : [];
+  });
+}
+
+function parseDocs(file, text) {
+  const docs = [];
+  for (const doc of parseAllDocuments(text, { merge: true })) {
+    if (doc.errors.length) {
+      for (const e of doc.errors) fail(file, `YAML: ${e.message}`);
+      continue;
+    }
+    const value = doc.toJS();
+    if (value !== null && value !== undefined) docs.push(value);
+  }
+  return docs;
+}
+
+function check(file, doc, validate, what) {
+  if (validate(doc)) return;
+  for (const e of validate.errors ?? []) fail(file, `${what}${e.instancePath || '/'} ${e.message}${e.params && 'allowedValue' in e.params ? ` (${JSON.stringify(e.params.allowedValue)})` : ''}`);
+}
+
+function validateDoc(file, doc) {
+  const what = `${doc?.kind ?? '?'} ${doc?.metadata?.name ?? ''}`.trim();
+  const validate = validators[doc?.kind];
+  if (!validate) return fail(file, `${what}: no schema for kind ${JSON.stringify(doc?.kind)} (add one under deploy/k8s/schemas)`);
+  check(file, doc, validate, `${what} `);
+}
+
+// --- every file, by role -------------------------------------------------------------------
+const files = yamlFiles(k8sDir);
+const byFile = new Map(files.map((f) => [f, parseDocs(f, readFileSync(f, 'utf8'))]));
+const kustomizations = files.filter((f) => /\/kustomization\.ya?ml$/.test(f));
+const patchFiles = new Set();
+
+for (const kfile of kustomizations) {
+  const dir = dirname(kfile);
+  for (const k of byFile.get(kfile)) {
+    validateDoc(kfile, k);
+    for (const r of k.resources ?? []) {
+      const target = resolve(dir, r);
+      if (!existsSync(target)) fail(kfile, `resource ${r} does not exist`);
+      else if (statSync(target).isDirectory() && !['kustomization.yaml', 'kustomization.yml'].some((n) => existsSync(join(target, n)))) fail(kfile, `resource ${r} is a directory without a kustomization.yaml`);
+    }
+    for (const p of k.patches ?? []) {
+      if (!p.path) continue;
+      const target = resolve(dir, p.path);
+      if (!existsSync(target)) fail(kfile, `patch ${p.path} does not exist`);
+      else patchFiles.add(target);
+    }
+    for (const g of [...(k.secretGenerator ?? []), ...(k.configMapGenerator ?? [])]) {
+      for (const f of [...(g.envs ?? []), ...(g.files ?? []).map((x) => x.split('=').pop())]) {
+        if (!existsSync(resolve(dir, f))) fail(kfile, `generator ${g.name} reads ${f}, which does not exist`);
+      }
+    }
+  }
+}
+
+const resources = [];
+for (const [file, docs] of byFile) {
+  if (kustomizations.includes(file)) continue;
+  for (const doc of docs) {
+    if (patchFiles.has(file)) check(file, doc, patchValidator, `patch ${doc?.kind ?? '?'} `);
+    else {
+      validateDoc(file, doc);
+      resources.push({ file, doc });
+    }
+  }
+}
+
+// --- what ties the documents together ------------------------------------------------------
+function semanticChecks(docs, where) {
+  const deployments = new Map(docs.filter((d) => d.doc.kind === 'Deployment').map((d) => [d.doc.metadata?.name, d]));
+  const config = docs.find((d) => d.doc.kind === 'ConfigMap' && d.doc.metadata?.name === 'airlock-config')?.doc.data ?? {};
+  const prefix = config.QUEUE_PREFIX;
+  for (const { file, doc } of docs) {
+    if (doc.kind === 'Deployment') checkAppContainers(file, doc);
+    if (doc.kind !== 'ScaledObject') continue;
+    const name = `ScaledObject ${doc.metadata?.name}`;
+    const targetName = doc.spec?.scaleTargetRef?.name;
+    const target = deployments.get(targetName);
+    if (!target) {
+      fail(file, `${name} targets Deployment ${targetName}, which does not exist${where}`);
+      continue;
+    }
+    const container = target.doc.spec?.template?.spec?.containers?.[0];
+    const lanes = (envOf(container).WORKER_LANES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const t of doc.spec?.triggers ?? []) {
+      if (t.type !== 'redis') continue;
+      const match = /^([A-Za-z0-9_-]+):([a-z-]+):wait$/.exec(t.metadata?.listName ?? '');
+      if (!match) fail(file, `${name}: listName ${t.metadata?.listName} is not a BullMQ wait list (<prefix>:<queue>:wait)`);
+      else {
+        if (prefix && match[1] !== prefix) fail(file, `${name}: listName prefix ${match[1]} differs from QUEUE_PREFIX ${prefix} in airlock-config${where}`);
+        if (!LANES.includes(match[2])) fail(file, `${name}: ${match[2]} is not a lane (${LANES.join(', ')})`);
+        else if (!lanes.includes(match[2])) fail(file, `${name}: scales ${targetName} on lane ${match[2]}, but it consumes WORKER_LANES=${lanes.join(',') || '(unset)'}`);
+      }
+    }
+  }
+}
+
+function envOf(container) {
+  return Object.fromEntries((container?.env ?? []).filter((e) => 'value' in e).map((e) => [e.name, e.value]));
+}
+
+/** Airlock's own containers (SERVICE set): probes on the real health paths and the port the service listens on. */
+function checkAppContainers(file, doc) {
+  for (const c of doc.spec?.template?.spec?.containers ?? []) {
+    const env = envOf(c);
+    if (!env.SERVICE) continue;
+    const what = `Deployment ${doc.metadata?.name} container ${c.name}`;
+    const httpPort = Number(env.HTTP_PORT);
+    const port = (c.ports ?? []).find((p) => p.name === 'http');
+    if (!port) fail(file, `${what}: no port named http`);
+    else if (port.containerPort !== httpPort) fail(file, `${what}: containerPort ${port.containerPort} differs from HTTP_PORT ${env.HTTP_PORT}`);
+    for (const [probe, path] of [['livenessProbe', LIVENESS], ['readinessProbe', READINESS]]) {
+      const get = c[probe]?.httpGet;
+      if (!get) fail(file, `${what}: ${probe} must be an httpGet on ${path}`);
+      else {
+        if (get.path !== path) fail(file, `${what}: ${probe} path ${get.path}, the service serves ${path}`);
+        if (get.port !== 'http' && get.port !== httpPort) fail(file, `${what}: ${probe} port ${get.port} is not the http port ${httpPort}`);
+      }
+    }
+  }
+}
+
+// Source files: deployments and ScaledObjects live side by side in the base.
+semanticChecks(resources, '');
+
+// --- built overlays (when kubectl is here): patches applied, then the same checks ------------
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+if (kubectl.status === 0) {
+  for (const kfile of kustomizations) {
+    const dir = dirname(kfile);
+    const built = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    if (built.status !== 0) {
+      fail(kfile, `kubectl kustomize failed: ${built.stderr.trim().split('\n').pop()?.slice(0, 400)}`);
+      continue;
+    }
+    // The base's files were checked as they are; an overlay is checked as it builds.
+    if (!relative(k8sDir, dir).startsWith('overlays')) continue;
+    const label = `${relative(root, dir)} (built)`;
+    const docs = parseDocs(label, built.stdout).map((doc) => ({ file: label, doc }));
+    for (const { doc } of docs) validateDoc(label, doc);
+    semanticChecks(docs, ' in the built overlay');
+  }
+} else {
+  process.stdout.write('validate-deploy: kubectl not found, overlays not built (source files still checked)\n');
+}
+
+// --- docker compose ------------------------------------------------------------------------
+const composeFile = join(root, 'docker-compose.yml');
+try {
+  const compose = parseYaml(readFileSync(composeFile, 'utf8'), { merge: true });
+  const services = compose?.services ?? {};
+  if (!Object.keys(services).length) fail(composeFile, 'no services');
+  for (const [name, svc] of Object.entries(services)) {
+    const app = svc?.image === 'airlock:local' || svc?.build !== undefined;
+    if (!app) continue;
+    if (svc.container_name) fail(composeFile, `${name}: container_name ${svc.container_name} stops it from scaling (docker compose up --scale ${name}=N)`);
+    // Only the api publishes a port; a fixed host port on anything else blocks --scale.
+    if (name !== 'api' && (svc.ports ?? []).some((p) => typeof p === 'object' ? p.published !== undefined : String(p).includes(':'))) {
+      fail(composeFile, `${name}: a fixed host port blocks docker compose up --scale ${name}=N`);
+    }
+  }
+  if (!services['gpu-worker']) fail(composeFile, 'no gpu-worker service to scale');
+} catch (e) {
+  fail(composeFile, `YAML: ${e.message}`);
+}
+const compose = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
+if (compose.status === 0) {
+  // The keys come from .env in real use; placeholders are enough for the file to resolve.
+  const env = { ...process.env, PIPELINE_PRIVATE_JWK: '{}', WORKER_PUBLIC_JWKS: '[]', WORKER_SIGNING_JWK: '{}' };
+  try {
+    execFileSync('docker', ['compose', '-f', composeFile, 'config', '-q'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    fail(composeFile, `docker compose config: ${e.stderr?.toString().trim() ?? e.message}`);
+  }
+} else {
+  process.stdout.write('validate-deploy: docker compose not found, compose file parsed only\n');
+}
+
+if (problems.length) {
+  process.stderr.write(`validate-deploy: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+  process.exit(1);
+}
+process.stdout.write(`validate-deploy: ${files.length} files under deploy/k8s and docker-compose.yml are valid\n`);
