@@ -15,13 +15,14 @@ import { BULL_BOARD_PATH, mountBullBoards, SUPPORT_BOARD_PATH, supportCredential
 import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OperatorGuard } from './operator.guard';
+import { QuarantineController } from './quarantine.controller';
 
 const OPERATOR = { user: 'ops', password: 'ops-password-1' };
 const SUPPORT = { user: 'support', password: 'support-password-1' };
 const basic = (c: { user: string; password: string }) => `Basic ${Buffer.from(`${c.user}:${c.password}`).toString('base64')}`;
 
 /** The admin surface over HTTP on real Postgres and Redis: two Bull Boards by role, and the operators' dead-letter re-drive. */
-describe('admin: boards by role and dead-letter re-drive', () => {
+describe('admin: boards by role, dead-letter re-drive, worker quarantine', () => {
   let env: IntegrationEnv;
   let app: INestApplication;
   let base: string;
@@ -39,7 +40,7 @@ describe('admin: boards by role and dead-letter re-drive', () => {
     });
     const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY };
     const moduleRef = await Test.createTestingModule({
-      controllers: [DeadLettersController],
+      controllers: [DeadLettersController, QuarantineController],
       providers: [{ provide: API_DEPS, useValue: deps }, MediaService, DeadLettersService, OperatorGuard],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -164,5 +165,16 @@ describe('admin: boards by role and dead-letter re-drive', () => {
     expect(supportCredentials({})).toBeUndefined();
     expect(() => supportCredentials({ SUPPORT_USER: 'support' })).toThrow('SUPPORT_USER and SUPPORT_PASSWORD go together');
     expect(supportCredentials({ SUPPORT_USER: 'support', SUPPORT_PASSWORD: 'pw-12345678' })).toEqual({ user: 'support', password: 'pw-12345678' });
+  });
+
+  it('lists quarantined workers for operators and clears one, once', async () => {
+    await env.db.workerQuarantine.create({ data: { workerId: 'w-bad', reason: 'hash_mismatch' } });
+    expect((await call(basic(SUPPORT), 'GET', '/admin/workers/quarantined')).status).toBe(401);
+    const listed = await call(basic(OPERATOR), 'GET', '/admin/workers/quarantined');
+    expect(listed.json).toEqual({ workers: [expect.objectContaining({ workerId: 'w-bad', reason: 'hash_mismatch' })] });
+    expect((await call(basic(OPERATOR), 'DELETE', '/admin/workers/w-bad/quarantine')).status).toBe(200);
+    expect((await env.db.workerQuarantine.findUniqueOrThrow({ where: { workerId: 'w-bad' } })).clearedBy).toBe(OPERATOR.user);
+    expect((await call(basic(OPERATOR), 'DELETE', '/admin/workers/w-bad/quarantine')).status).toBe(404);
+    expect(((await call(basic(OPERATOR), 'GET', '/admin/workers/quarantined')).json as { workers: unknown[] }).workers).toEqual([]);
   });
 });

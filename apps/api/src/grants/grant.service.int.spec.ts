@@ -183,6 +183,34 @@ describe('GrantService', () => {
     expect(rows).not.toContain(Buffer.from(contentKey).toString('hex'));
   });
 
+  it('refuses a quarantined worker until an operator clears it', async () => {
+    const ids = await world();
+    await env.db.workerQuarantine.create({ data: { workerId: 'w1', reason: 'hash_mismatch' } });
+    try {
+      expect(await refusal(grants.exchange(await tokenFor(ids), (await generateX25519KeyPair()).publicJwk))).toEqual({ status: 403, code: 'worker_quarantined' });
+      expect(await lastRefusal(ids.mediaId)).toBe('worker_quarantined');
+      await env.db.workerQuarantine.update({ where: { workerId: 'w1' }, data: { clearedAt: new Date() } });
+      await expect(grants.exchange(await tokenFor(ids), (await generateX25519KeyPair()).publicJwk)).resolves.toEqual(expect.objectContaining({ grantId: expect.any(String) }));
+    } finally {
+      await env.db.workerQuarantine.deleteMany({ where: { workerId: 'w1' } });
+    }
+  });
+
+  it("gives a duplicate's twin only to another worker, and a refused task to a worker that has not voted on it", async () => {
+    const ids = await world();
+    const twin = await env.db.task.create({ data: { jobId: ids.jobId, kind: 'video', segmentIndex: 2, rendition: '240p', role: 'duplicate', lane: 'short' } });
+    await grants.exchange(await tokenFor(ids), (await generateX25519KeyPair()).publicJwk);
+    const twinIds = { ...ids, taskId: twin.id };
+    expect(await refusal(grants.exchange(await tokenFor(twinIds), (await generateX25519KeyPair()).publicJwk))).toEqual({ status: 409, code: 'needs_other_worker' });
+    const other = await signJobToken({ workerId: 'w2', attemptId: randomUUID(), ...twinIds }, fleetKey(), 60);
+    const granted = await grants.exchange(other, (await generateX25519KeyPair()).publicJwk);
+    expect(granted.grantId).toEqual(expect.any(String));
+    // w2's output for the twin was refused: a third worker must redo it.
+    await env.db.attempt.updateMany({ where: { taskId: twin.id, workerId: 'w2' }, data: { state: 'rejected' } });
+    const again = await signJobToken({ workerId: 'w2', attemptId: randomUUID(), ...twinIds }, fleetKey(), 60);
+    expect(await refusal(grants.exchange(again, (await generateX25519KeyPair()).publicJwk))).toEqual({ status: 409, code: 'needs_other_worker' });
+  });
+
   it('opens an attempt row at the exchange: number, lineage, worker, queue job and a first heartbeat', async () => {
     const ids = await world({ taskState: 'running' });
     const first = randomUUID();
