@@ -7,10 +7,16 @@ import { QueueConnection } from '@airlock/queue';
 import { bootstrapService, failBoot } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { activeGrants, tracingSettingsFrom } from '@airlock/telemetry';
-import { mountBullBoard } from './admin/bull-board';
+import { mountBullBoards, supportCredentials } from './admin/bull-board';
+import { DeadLettersController } from './admin/dead-letters.controller';
+import { DeadLettersService } from './admin/dead-letters.service';
+import { OperatorGuard } from './admin/operator.guard';
 import { API_DEPS, ApiDeps } from './api.deps';
 import { GrantService } from './grants/grant.service';
 import { GrantsController } from './grants/grants.controller';
+import { VerifierGrantService } from './grants/verifier-grant.service';
+import { QuarantineController } from './admin/quarantine.controller';
+import { VerifierGrantsController } from './grants/verifier-grants.controller';
 import { ErrorFilter } from './http/error.filter';
 import { requestSpans } from './http/request-spans';
 import { KeysController } from './keys/keys.controller';
@@ -27,14 +33,15 @@ class ApiModule {
   static with(deps: ApiDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [MediaController, KeysController, GrantsController, WebhooksController],
-      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, GrantService, WebhooksService, TenantGuard],
+      controllers: [MediaController, KeysController, GrantsController, VerifierGrantsController, WebhooksController, DeadLettersController, QuarantineController],
+      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, GrantService, VerifierGrantService, WebhooksService, DeadLettersService, TenantGuard, OperatorGuard],
     };
   }
 }
 
 async function main() {
   const config = loadEnv(apiEnvSchema);
+  const support = supportCredentials(config);
   const tenants = parseTenantKeys(config.TENANT_KEYS);
   const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
@@ -72,10 +79,10 @@ async function main() {
       app.useGlobalFilters(new ErrorFilter((err) => logger.error({ err: (err as Error)?.message }, 'unexpected error')));
       const doc = SwaggerModule.createDocument(
         app,
-        new DocumentBuilder().setTitle('Airlock API').setDescription('Private video transcoding for encrypted chat').setVersion('1').addBearerAuth().build(),
+        new DocumentBuilder().setTitle('Airlock API').setDescription('Private video transcoding for encrypted chat').setVersion('1').addBearerAuth().addBasicAuth().build(),
       );
       SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
-      mountBullBoard(app, queues, { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD });
+      mountBullBoards(app, queues, { operator: { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }, support });
     },
   });
 }
