@@ -71,7 +71,8 @@ export class VerifyHandler {
     const ownOutputs = everyOutput.filter((o) => own(o.key));
     const objects = await checkObjects(this.store, ownOutputs.map((fact) => ({ fact, attemptId: ownerOf(fact.key) })), data.expected.keyId);
     const bitrates = checkBitrates(ownOutputs, this.settings.bitrateFactor, ownerOf);
-    const failures = [...reportFailures, ...plan.failures, ...duplicates.failures, ...foreign, ...objects, ...bitrates];
+    const recipients = await this.recipientKeys(data.mediaId);
+    const failures = [...reportFailures, ...plan.failures, ...duplicates.failures, ...foreign, ...objects, ...bitrates, ...recipients];
     // Decoding is only worth it for outputs that passed everything else.
     const mayDecrypt = (job.policy as { verifier_may_decrypt?: boolean } | null)?.verifier_may_decrypt === true;
     if (failures.length === 0 && mayDecrypt) failures.push(...(await this.deepChecks(data, ctx.jobId, plan, ownerOf)));
@@ -94,6 +95,15 @@ export class VerifyHandler {
       failures: failures.slice(0, 50).map(failureText),
       rejected,
     };
+  }
+
+  /** Every recipient must be able to open the outputs: the output key wrapped to them (a compact JWE). */
+  private async recipientKeys(mediaId: string): Promise<CheckFailure[]> {
+    const recipients = await this.db.recipient.findMany({ where: { mediaId }, select: { recipientId: true, outputKeyJwe: true } });
+    if (recipients.length === 0) return [{ reason: 'recipient_key_missing', detail: 'the media has no recipients to deliver to' }];
+    return recipients
+      .filter((r) => r.outputKeyJwe.split('.').length !== 5)
+      .map((r) => ({ reason: 'recipient_key_missing', detail: `recipient ${r.recipientId} has no wrapped output key` }));
   }
 
   private async deepChecks(data: PayloadOf<typeof JobName.OutputsVerify>, verifyJob: string, plan: PlanCheckResult, ownerOf: (key: string) => string | undefined): Promise<CheckFailure[]> {
