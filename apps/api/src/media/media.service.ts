@@ -239,9 +239,21 @@ export class MediaService {
     // The verifier's per-output record: how many outputs passed, and every refusal with its reason and the attempt blamed.
     const passed = await this.deps.db.outputCheck.count({ where: { mediaId: id, passed: true } });
     const refused = await this.deps.db.outputCheck.findMany({ where: { mediaId: id, passed: false }, orderBy: { id: 'asc' } });
+    // Every attempt of every task: did a worker start, on which path (hardware, CPU, stream copy), how did it end.
+    const attempts = await this.deps.db.attempt.findMany({ where: { task: { job: { mediaId: id } } }, include: { task: { select: { kind: true, rendition: true, segmentIndex: true, role: true } } }, orderBy: { startedAt: 'asc' } });
     return {
       id,
       events: events.map((e) => ({ at: e.at.toISOString(), type: e.type, from: e.fromState, to: e.toState, reason: e.reason, data: e.data })),
+      attempts: attempts.map((a) => ({
+        at: a.startedAt.toISOString(),
+        task: `${a.task.kind} ${a.task.rendition}${a.task.kind === 'video' ? ` segment ${a.task.segmentIndex}` : ''}${a.task.role === 'duplicate' ? ' (duplicate)' : ''}`,
+        attempt: a.number,
+        workerId: a.workerId,
+        state: a.state,
+        encoderPath: a.encoderPath,
+        reason: a.errorCode,
+        finishedAt: a.finishedAt?.toISOString() ?? null,
+      })),
       verification: {
         outputsPassed: passed,
         refusals: refused.map((c) => ({ at: c.checkedAt.toISOString(), reason: c.reason, detail: c.detail, key: c.key, taskId: c.taskId, attemptId: c.attemptId, workerId: c.workerId })),
