@@ -43,7 +43,7 @@ async function main() {
   const config = loadEnv(apiEnvSchema);
   const support = supportCredentials(config);
   const tenants = parseTenantKeys(config.TENANT_KEYS);
-  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE });
   const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   const store = new ObjectStore(storageSettingsFrom(config));
   await store.ensureBucket();

@@ -19,15 +19,15 @@ import { WebhookDispatcher, webhookSettingsFrom } from './webhooks/webhook-dispa
 
 async function main() {
   const config = loadEnv(orchestratorEnvSchema);
-  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE });
   const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   const store = new ObjectStore(storageSettingsFrom(config));
 
   const rebuilder = new FlowRebuilder(db, queues, { taskAttempts: config.TASK_ATTEMPTS });
   const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE), rebuilder);
-  const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, taskAttempts: config.TASK_ATTEMPTS });
+  const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, gpuLane: config.GPU_LANE, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db);
-  const publish = new PublishHandler(db, store);
+  const publish = new PublishHandler(db, store, rebuilder);
   const preview = new PreviewHandler(db);
   const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
   const webhooks = new WebhookDispatcher(db, webhookSettingsFrom(config));

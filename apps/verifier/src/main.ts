@@ -9,7 +9,7 @@ import { VerifyHandler } from './verify.handler';
 async function main() {
   const config = loadEnv(verifierEnvSchema);
   const store = new ObjectStore(storageSettingsFrom(config));
-  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const db = createPrismaClient({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE });
   const verify = new VerifyHandler(db, store, {
     workerPublicJwks: config.WORKER_PUBLIC_JWKS as unknown as JWK[],
     bitrateFactor: config.VERIFY_BITRATE_FACTOR,

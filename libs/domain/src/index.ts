@@ -5,6 +5,8 @@ export * from './lib/profiles';
 export * from './lib/ladder';
 export * from './lib/segment-plan';
 export * from './lib/lanes';
+export * from './lib/worker-class';
 export * from './lib/storage-keys';
 export * from './lib/media-policy';
 export * from './lib/webhook-events';
+export * from './lib/duplicate-sample';

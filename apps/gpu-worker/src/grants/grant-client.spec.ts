@@ -1,20 +1,25 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { generateSigningKeyPair } from '@airlock/crypto';
-import { TerminalError } from '@airlock/queue';
+import { HandBackError, TerminalError } from '@airlock/queue';
 import { GrantClient } from './grant-client';
 
 /** How a refusal from the grant exchange ends the attempt: terminal, or retryable by a new attempt. */
 describe('GrantClient refusals', () => {
   let server: Server;
   let answer: { status: number; code: string };
+  /** Answers to give before `answer`, one per request. */
+  let first: { status: number; code: string }[] = [];
+  let requests = 0;
   let url: string;
   const ids = { attemptId: 'a', mediaId: 'm', jobId: 'j', taskId: 't' };
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
-      res.writeHead(answer.status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: answer.code, message: 'refused' } }));
+      requests++;
+      const now = first.shift() ?? answer;
+      res.writeHead(now.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: now.code, message: 'refused' } }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -41,5 +46,21 @@ describe('GrantClient refusals', () => {
     const err = await (await client()).acquire(ids).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(TerminalError);
+  });
+
+  it('asks again when the api answers a server error (a burst), and takes the answer that follows', async () => {
+    first = [{ status: 500, code: 'internal' }, { status: 503, code: 'internal' }];
+    answer = { status: 409, code: 'task_already_done' };
+    requests = 0;
+    await expect((await client()).acquire(ids)).rejects.toBeInstanceOf(TerminalError);
+    expect(requests).toBe(3);
+  });
+
+  it('hands the work back, no try spent, when this worker is quarantined or the task needs another worker', async () => {
+    first = [];
+    answer = { status: 403, code: 'worker_quarantined' };
+    expect(await (await client()).acquire(ids).catch((e: unknown) => e)).toBeInstanceOf(HandBackError);
+    answer = { status: 409, code: 'needs_other_worker' };
+    expect(await (await client()).acquire(ids).catch((e: unknown) => e)).toEqual(expect.objectContaining({ options: { delayMs: 1000 } }));
   });
 });

@@ -25,6 +25,7 @@ export interface UploadFile {
 }
 
 const RETRYABLE_REFUSALS = new Set(['token_expired', 'grant_expired']);
+const SERVER_ERROR_RETRIES = 4;
 
 /** What one attempt holds while its grant lives. Keys are zeroed by `wipe()`. */
 export interface AttemptGrant {
@@ -96,8 +97,18 @@ export class GrantClient {
    * A refusal no retry can fix (stale attempt, deleted media, a key the api does not trust) is
    * terminal; an expired token or grant is not: the next attempt brings a fresh one.
    */
+  private send(path: string, body: unknown): Promise<Response> {
+    return fetch(new URL(path, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify(body) });
+  }
+
   private async post<T>(path: string, body: unknown): Promise<T> {
-    const res = await fetch(new URL(path, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify(body) });
+    let res = await this.send(path, body);
+    // The api said it failed (a burst of exchanges, a restart): nothing was recorded, so the same
+    // request is safe to send again, a few times with backoff, before the try is spent.
+    for (let retry = 0; res.status >= 500 && retry < SERVER_ERROR_RETRIES; retry++) {
+      await new Promise((r) => setTimeout(r, 250 * 2 ** retry * (0.5 + Math.random())));
+      res = await this.send(path, body);
+    }
     const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     if (res.ok) return json as T;
     const code = json.error?.code ?? `http_${res.status}`;

@@ -5,7 +5,7 @@ import { buildAudioEncodeArgs, packageAudio, readInitFacts, runProcess } from '@
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
-import { measureFfmpeg, workerClass } from '../metrics/ffmpeg-metrics';
+import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
 import { WorkerDeps } from './worker-deps';
@@ -22,8 +22,8 @@ export class AudioHandler {
       await fetchDecryptedSource(grant, source);
       const encoded = ws.path('audio.mp4');
       const span = { 'airlock.profile': AUDIO_RENDITION, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
-      await measureFfmpeg({ profile: AUDIO_RENDITION, mediaSec: data.durationSec, workerClass: workerClass(this.deps.encodePaths) }, () =>
-        withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal })),
+      await measureFfmpeg<unknown>({ profile: AUDIO_RENDITION, mediaSec: data.durationSec, workerClass: classOf(this.deps) }, () =>
+        this.deps.nullEncoder ? this.deps.nullEncoder.audio(data.durationSec, encoded) : withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal })),
       );
       const encryption = segmentEncryption(grant, data.mediaId, AUDIO_RENDITION);
       const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC, encryption });

@@ -4,7 +4,7 @@ import { buildFileOutputArgs, runProcess } from '@airlock/media';
 import { JobContext, TerminalError } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
-import { measureFfmpeg, workerClass } from '../metrics/ffmpeg-metrics';
+import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { sealBlob } from '../output/blob-seal';
 import { WorkerDeps } from './worker-deps';
@@ -22,8 +22,8 @@ export class FileHandler {
       const plain = ws.path(`${profile.name}.${profile.ext}`);
       const args = buildFileOutputArgs({ input: source, output: plain, profile, width: data.width, height: data.height, fps: data.fps, durationSec: data.durationSec, sourceHdr: data.sourceHdr });
       const span = { 'airlock.profile': profile.name, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
-      await measureFfmpeg({ profile: profile.name, mediaSec: data.durationSec, workerClass: workerClass(this.deps.encodePaths) }, () =>
-        withSpan('ffmpeg.file', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal })),
+      await measureFfmpeg<unknown>({ profile: profile.name, mediaSec: data.durationSec, workerClass: classOf(this.deps) }, () =>
+        this.deps.nullEncoder ? this.deps.nullEncoder.file(profile.kind, plain) : withSpan('ffmpeg.file', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal })),
       );
       const sealed = ws.path(`${profile.name}.sealed`);
       await sealBlob(plain, sealed, grant.outputKey);

@@ -22,6 +22,7 @@ export class ProbeHandler {
         if (e instanceof SourceRejected) return { ok: false as const, code: e.code, message: e.message };
         throw e;
       }
+      if (this.deps.nullEncoder?.probe) return { ok: true as const, probe: this.deps.nullEncoder.probe };
       return withSpan('ffprobe', {}, () => probeFile(source, { timeoutMs: this.deps.ffmpegTimeoutMs }));
     });
     return result;

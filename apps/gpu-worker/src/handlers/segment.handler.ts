@@ -5,7 +5,7 @@ import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
 import { runAttempt } from '../attempt/run-attempt';
-import { measureFfmpeg, workerClass } from '../metrics/ffmpeg-metrics';
+import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
 import { WorkerDeps } from './worker-deps';
@@ -20,7 +20,7 @@ export class SegmentHandler {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source);
       const chunk = ws.path('chunk.mp4');
-      const encoderPath = await measureFfmpeg({ profile: rendition.name, mediaSec: segment.durationSec, workerClass: workerClass(this.deps.encodePaths) }, () =>
+      const encoderPath = await measureFfmpeg({ profile: rendition.name, mediaSec: segment.durationSec, workerClass: classOf(this.deps) }, () =>
         this.cut(data, source, chunk, ws.dir, signal),
       );
       const initPath = ws.path('init.mp4');
@@ -64,6 +64,7 @@ export class SegmentHandler {
    */
   private async cut(data: PayloadOf<typeof JobName.SegmentTranscode>, source: string, chunk: string, cwd: string, signal: AbortSignal): Promise<string> {
     const { rendition, segment } = data;
+    if (this.deps.nullEncoder) return this.deps.nullEncoder.segment(data, chunk);
     const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal });
     const span = (path: string) => ({ 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
     if (rendition.streamCopy) {

@@ -5,6 +5,9 @@ import { ffmpegCpuSecondsTotal, ffmpegSeconds, processedMediaSecondsTotal } from
 /** The worker's class as a label: the accelerator of its first encode path (cpu/nvenc/qsv/vaapi). */
 export const workerClass = (paths: readonly EncodePath[]): string => paths[0]?.accel ?? 'cpu';
 
+/** The declared class when the worker has one (WORKER_CLASS), else its first encode path's. */
+export const classOf = (deps: { readonly workerClass?: string; readonly encodePaths: readonly EncodePath[] }): string => deps.workerClass ?? workerClass(deps.encodePaths);
+
 export interface FfmpegRunLabels {
   /** Rendition or file profile name (bounded by the ladder), never an id. */
   readonly profile: string;

@@ -3,7 +3,8 @@ import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn }
 import { JobName, PayloadOf, Probe, ProbeOutcome, probeOutcomeSchema } from '@airlock/contracts';
 import { durationClass, isPreviewRendition, policyViolation, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, QueueConnection } from '@airlock/queue';
-import { buildMediaFlow, buildPreviewFlow, tasksOf } from '../planning/media-flow.builder';
+import { withDuplicates } from '../planning/duplicate-tasks';
+import { buildMediaFlow, buildPreviewFlow, laneQueueOf, tasksOf } from '../planning/media-flow.builder';
 import { policyOf } from '../planning/job-policy';
 import { planMedia, PlanSettings } from '../planning/media-plan';
 
@@ -46,7 +47,7 @@ export class PlanHandler {
       await this.fail(mediaId, jobId, 'failed_terminal', 'unsupported_codec', 'No stream can be transcoded.');
       return { outcome: 'nothing_to_do' };
     }
-    const tasks = tasksOf(plan, randomUUID);
+    const tasks = withDuplicates(tasksOf(plan, randomUUID), jobId, policy.verify_duplicate_fraction, randomUUID);
 
     const planned = await this.db.$transaction(async (tx) => {
       const { count } = await tx.job.updateMany({
@@ -62,7 +63,7 @@ export class PlanHandler {
       });
       if (count !== 1) return false;
       await tx.segment.createMany({ data: plan.segments.map((s) => ({ jobId, ...s })) });
-      await tx.task.createMany({ data: tasks.map((t) => ({ id: t.id, jobId, kind: t.kind, segmentIndex: t.segmentIndex, rendition: t.rendition, lane: plan.lane })) });
+      await tx.task.createMany({ data: tasks.map((t) => ({ id: t.id, jobId, kind: t.kind, segmentIndex: t.segmentIndex, rendition: t.rendition, role: t.role ?? 'primary', lane: laneQueueOf(plan, t.rendition) })) });
       await tx.media.update({ where: { id: mediaId }, data: { durationClass: durationClass(probe.durationSec) } });
       await appendEvent(tx, {
         mediaId,

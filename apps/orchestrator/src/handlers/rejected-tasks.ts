@@ -9,13 +9,15 @@ export const MAX_REJECTIONS_PER_TASK = 3;
  * The verifier refused some tasks' outputs (and quarantined their workers): mark those
  * attempts rejected, put the tasks back to `queued` (uncounted), the job back to transcoding,
  * and rebuild the flow under a new generation, so only the refused tasks run again, on
- * another worker, and the whole set is verified again. Returns false when a task was refused
- * too often (the caller fails the media) or when another caller already did this.
+ * another worker, and the whole set is verified again. `too_many`: a task was refused too
+ * often (the caller fails the media); `not_ours`: another caller already did this.
  */
 export async function rerunRejectedTasks(db: PrismaClient, rebuilder: FlowRebuilder, jobId: string, rejected: readonly RejectedTask[]): Promise<'rerun' | 'too_many' | 'not_ours'> {
   const outcome = await db.$transaction(async (tx) => {
-    const job = await tx.job.findUniqueOrThrow({ where: { id: jobId }, select: { mediaId: true, generation: true, state: true } });
-    if (job.state !== 'packaging') return { kind: 'not_ours' as const };
+    // The claim: one caller moves the job back from packaging (a repeated publish finds it moved).
+    const claimed = await tx.job.updateMany({ where: { id: jobId, state: 'packaging' }, data: { state: 'transcoding' } });
+    if (claimed.count !== 1) return { kind: 'not_ours' as const };
+    const job = await tx.job.findUniqueOrThrow({ where: { id: jobId }, select: { mediaId: true, generation: true } });
     for (const r of rejected) {
       await tx.attempt.updateMany({ where: { id: r.attemptId }, data: { state: 'rejected', errorCode: r.reasons[0], errorMessage: r.reasons.join(', ') } });
     }
@@ -26,7 +28,7 @@ export async function rerunRejectedTasks(db: PrismaClient, rebuilder: FlowRebuil
       data: { state: 'queued', winningAttemptId: null },
     });
     // Only the ladder's verify step rejects (the preview's tasks are not in this count, record.handler.ts).
-    await tx.job.update({ where: { id: jobId }, data: { state: 'transcoding', tasksSucceeded: { decrement: reset.count } } });
+    await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { decrement: reset.count } } });
     await appendEvent(tx, { mediaId: job.mediaId, jobId, type: 'tasks_rejected', reason: 'outputs_rejected', data: { tasks: rejected.length, reasons: [...new Set(rejected.flatMap((r) => r.reasons))] } });
     return { kind: 'rerun' as const, generation: job.generation };
   });

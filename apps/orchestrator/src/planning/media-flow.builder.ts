@@ -1,6 +1,6 @@
 import { JobName, PayloadOf, SegmentSpec } from '@airlock/contracts';
-import { AUDIO_RENDITION, findFileProfile, isPreviewRendition } from '@airlock/domain';
-import { FlowNode, jobIdOf, QueueName } from '@airlock/queue';
+import { AUDIO_RENDITION, findFileProfile, isPreviewRendition, WorkLane, workLaneFor } from '@airlock/domain';
+import { FlowNode, jobIdOf, LaneQueue, QueueName } from '@airlock/queue';
 import { MediaPlan } from './media-plan';
 
 export interface PlannedTask {
@@ -8,6 +8,8 @@ export interface PlannedTask {
   readonly kind: 'video' | 'audio' | 'file';
   readonly segmentIndex: number;
   readonly rendition: string;
+  /** `duplicate`: the same work again on another worker, compared by the verifier (duplicate-tasks.ts). */
+  readonly role?: 'primary' | 'duplicate';
   /** Already succeeded (a flow rebuilt from Postgres): its record step answers with the stored report, nothing re-runs. */
   readonly done?: boolean;
 }
@@ -126,9 +128,16 @@ function recordOf(input: FlowInput, task: PlannedTask): FlowNode {
   };
 }
 
+const LANE_QUEUES: Record<WorkLane, LaneQueue> = { short: QueueName.Short, long: QueueName.Long, gpu: QueueName.Gpu };
+
+/** The queue of one task's work: its media's lane, or the gpu lane for a heavy rung when the plan says so. */
+export function laneQueueOf(plan: Pick<MediaPlan, 'lane' | 'gpuLane'>, rendition: string): LaneQueue {
+  return LANE_QUEUES[workLaneFor(plan.lane, rendition, plan.gpuLane === true)];
+}
+
 function workOf(input: FlowInput, task: PlannedTask): FlowNode {
   const { mediaId, jobId, plan } = input;
-  const lane = plan.lane === 'short' ? QueueName.Short : QueueName.Long;
+  const lane = laneQueueOf(plan, task.rendition);
   const common = { mediaId, jobId, taskId: task.id, sourceKey: input.sourceKey, keyTtlSec: input.keyTtlSec };
   if (task.kind === 'file') {
     const file = required(plan.files.find((f) => f.name === task.rendition), `file ${task.rendition}`);

@@ -30,6 +30,8 @@ export interface MediaPlan {
   readonly preview?: PreviewPlan;
   /** Chat files asked for (poster, animated preview, MP4), each at its size for this source. */
   readonly files: FileSpec[];
+  /** Heavy rungs go to the gpu lane (GPU_LANE at planning time; kept with the plan so rebuilt flows route alike). */
+  readonly gpuLane?: true;
 }
 
 export interface FileSpec {
@@ -47,6 +49,8 @@ export interface PreviewPlan {
 export interface PlanSettings {
   readonly shortLaneMaxSec: number;
   readonly segmentRules?: SegmentRules;
+  /** GPU_LANE: route heavy rungs to the gpu lane (lanes.ts `workLaneFor`). */
+  readonly gpuLane?: boolean;
 }
 
 /**
@@ -94,6 +98,7 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
     })),
     ...(video.hdr === 'none' ? {} : { sourceHdr: video.hdr }),
     ...(preview ? { preview } : {}),
+    ...(settings.gpuLane ? { gpuLane: true as const } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORK_LANES, WORKER_CLASSES } from '@airlock/domain';
 
 const jsonObject = (what: string) =>
   z.string().transform((s, ctx) => {
@@ -11,6 +12,21 @@ const jsonObject = (what: string) =>
     ctx.addIssue({ code: 'custom', message: `must be ${what} as JSON` });
     return z.NEVER;
   });
+
+/** The worker fleet's public Ed25519 JWKs (JSON array): job tokens and reports are signed with its key. */
+const publicJwks = z.string().transform((s, ctx) => {
+  try {
+    const v = JSON.parse(s) as unknown;
+    if (Array.isArray(v) && v.length > 0) return v as Record<string, unknown>[];
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON array of public JWKs' });
+  return z.NEVER;
+});
+
+/** The dishonest worker's lies (the verifier's tampering suite). */
+export const TAMPER_MODES = ['swap_bytes', 'truncate', 'skip_segment', 'wrong_duration', 'other_attempt_key', 'no_receipt', 'foreign_media', 'foreign_bytes', 'corrupt_payload', 'edit_after_signing'] as const;
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const bool = (fallback: boolean) =>
@@ -25,6 +41,8 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/airlock'),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
+  /** Postgres connections per service process (the api's grant exchanges come in bursts). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('airlock'),
   S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
@@ -39,6 +57,8 @@ export const baseEnvSchema = z.object({
   HTTP_HOST: z.string().default('127.0.0.1'),
   /** A job's lock lifetime: a worker that vanished loses its job about this long after its last renewal. */
   QUEUE_LOCK_MS: z.coerce.number().int().min(2000).max(600_000).default(60_000),
+  /** On SIGTERM, running jobs get this long to finish; then they are aborted and handed back (keep under the pod's terminationGracePeriodSeconds). */
+  SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(25),
   /** Per-tenant media policies (JSON); every tenant gets the defaults when unset. */
   TENANT_POLICIES_FILE: z.string().min(1).optional(),
   /** Spans go nowhere, to an OTLP/HTTP collector, or to JSON lines under TRACE_DIR (tests). */
@@ -52,24 +72,18 @@ export const apiEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3000),
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(8).default('airlock-admin'),
+  /** Support staff see the queues read-only at /admin/support/queues; unset (both), no support board. */
+  SUPPORT_USER: z.string().min(1).optional(),
+  SUPPORT_PASSWORD: z.string().min(8).optional(),
   UPLOAD_URL_TTL_SEC: z.coerce.number().int().positive().max(7 * 24 * 3600).default(900),
   /** Tenants and their API keys, `tenantId:apiKey,...`; stored hashed. The default is for local runs only. */
   TENANT_KEYS: z.string().min(3).default('dev:airlock-dev-key'),
   /** The key service's private X25519 JWK (JSON, from a secret; `airlock up` makes a local one). */
   PIPELINE_PRIVATE_JWK: jsonObject('a private X25519 JWK'),
   /** Public Ed25519 JWKs (JSON array) whose signatures on job tokens the grant exchange accepts. */
-  WORKER_PUBLIC_JWKS: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        const v = JSON.parse(s) as unknown;
-        if (Array.isArray(v) && v.length > 0) return v as Record<string, unknown>[];
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of public JWKs' });
-      return z.NEVER;
-    }),
+  WORKER_PUBLIC_JWKS: publicJwks,
+  /** The verifier's public keys: deep checks' grants go only to tokens they sign. Unset: no verifier grants. */
+  VERIFIER_PUBLIC_JWKS: publicJwks.optional(),
   /** Ceiling on a job token's lifetime (the policy's worker_key_ttl_seconds cannot exceed it). */
   GRANT_MAX_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(900),
   /** Presigned URLs in grants live no longer than this. */
@@ -87,6 +101,12 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   /** After this many failed deliveries an event is `failed` (replayable through the api). */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   SHORT_LANE_MAX_SEC: z.coerce.number().positive().default(60),
+  /**
+   * Heavy rungs (4K, HEVC, HDR) go to the `gpu` lane, which hardware workers serve. Off by
+   * default: every task stays on its media's lane, so a CPU-only fleet strands nothing. Turn it
+   * on only where nvenc/qsv/vaapi workers run (or cpu workers list `gpu` in WORKER_LANES).
+   */
+  GPU_LANE: bool(false),
   TASK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   SWEEP_EVERY_SEC: z.coerce.number().int().min(1).default(300),
   /** How far back the sweeper looks at ended media (presigned URLs live at most an hour). */
@@ -107,15 +127,29 @@ export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_ID: z.string().min(1).optional(),
   /** Attempt temp dirs live here (tmpfs when available); wiped at start-up. */
   WORKER_TMP_ROOT: z.string().min(1).optional(),
-  /** Lanes this worker consumes, comma separated. */
+  /**
+   * Lanes this worker consumes, comma separated (short, long, gpu). Hardware classes serve
+   * `gpu` as well whatever this says; a cpu worker serves it only when listed here.
+   */
   WORKER_LANES: z
     .string()
     .default('short,long')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(['short', 'long'])).min(1)),
+    .pipe(z.array(z.enum(WORK_LANES)).min(1)),
   CONCURRENCY: z.coerce.number().int().min(1).default(2),
   /** The worker's encoder class; `auto` smoke-tests NVENC, QSV and VAAPI at start and falls back to the CPU. */
   WORKER_ACCEL: z.enum(['auto', 'cpu', 'nvenc', 'qsv', 'vaapi']).default('auto'),
+  /**
+   * The class this worker declares (metrics label, lanes served). Unset: WORKER_ACCEL's, or the
+   * one detection finds. `null` writes tiny valid outputs without FFmpeg, for benchmarks and tests:
+   * refused in production unless ALLOW_NULL_ENCODER=1.
+   */
+  WORKER_CLASS: z.enum(WORKER_CLASSES).optional(),
+  ALLOW_NULL_ENCODER: bool(false),
+  /** Null class only (scale models): answer every probe with this probe (JSON) instead of ffprobe's. */
+  NULL_ENCODER_PROBE: jsonObject('a probe').optional(),
+  /** Null class only (scale models): milliseconds to sleep per task, by rendition or file profile name, `*` for the rest (JSON). */
+  NULL_ENCODER_DELAY_MS: jsonObject('an object of milliseconds by rendition').optional(),
   FFMPEG_TIMEOUT_SEC: z.coerce.number().int().positive().default(1800),
   /** Where grants are exchanged (the api). */
   API_URL: z.string().url().default('http://127.0.0.1:3000'),
@@ -125,12 +159,43 @@ export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_KEY_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
   /** A running attempt tells the api it is alive this often (well under the orchestrator's ATTEMPT_SILENCE_SEC). */
   HEARTBEAT_SEC: z.coerce.number().min(0.2).max(60).default(5),
+  /** A quarantined worker stands down this long before it asks for work again. */
+  QUARANTINE_RECHECK_SEC: z.coerce.number().min(1).default(60),
+  /** Test only (refused in production): play a dishonest worker that lies about one rendition's segments. */
+  WORKER_TAMPER: z.enum(TAMPER_MODES).optional(),
+  WORKER_TAMPER_RENDITION: z.string().default('240p'),
+  /** `foreign_media`: the key of another media's segment to report. */
+  WORKER_TAMPER_FOREIGN_KEY: z.string().optional(),
+  /** `foreign_bytes`: files holding another media's segments (`{index}` is the segment's), uploaded as this one's. */
+  WORKER_TAMPER_FOREIGN_FILE: z.string().optional(),
+}).superRefine((env, ctx) => {
+  if (env.WORKER_TAMPER && env.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_TAMPER'], message: 'fault injection for the verifier tests: refused in production' });
+  }
+  if (env.WORKER_CLASS === 'null' && env.NODE_ENV === 'production' && !env.ALLOW_NULL_ENCODER) {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_CLASS'], message: 'the null encoder writes no real media: refused in production (set ALLOW_NULL_ENCODER=1 to insist)' });
+  }
+  if ((env.NULL_ENCODER_PROBE || env.NULL_ENCODER_DELAY_MS) && env.WORKER_CLASS !== 'null') {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_CLASS'], message: 'NULL_ENCODER_PROBE and NULL_ENCODER_DELAY_MS need WORKER_CLASS=null' });
+  }
+  const accel = env.WORKER_ACCEL;
+  if (env.WORKER_CLASS && accel !== 'auto' && env.WORKER_CLASS !== 'null' && env.WORKER_CLASS !== accel) {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_CLASS'], message: `contradicts WORKER_ACCEL=${accel}` });
+  }
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
 export const verifierEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3003),
   CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  /** The worker fleet's public keys: every report must carry a valid signature of one of them. */
+  WORKER_PUBLIC_JWKS: publicJwks,
+  /** The verifier's private Ed25519 JWK: it signs the requests for its own grants (deep checks). Unset: no deep checks. */
+  VERIFIER_SIGNING_JWK: jsonObject('a private Ed25519 JWK').optional(),
+  /** Where the verifier asks for its grants (the api). */
+  API_URL: z.string().url().default('http://127.0.0.1:3000'),
+  /** A report's bitrate may exceed its rung's by this factor before the verifier calls it out of bounds. */
+  VERIFY_BITRATE_FACTOR: z.coerce.number().min(1).default(4),
 });
 export type VerifierConfig = z.infer<typeof verifierEnvSchema>;
 

@@ -15,5 +15,6 @@ export function createPrismaClient(options: DbOptions): PrismaClient {
     { connectionString: options.databaseUrl, max: options.poolSize ?? 10, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) },
     options.schema ? { schema: options.schema } : undefined,
   );
-  return new PrismaClient({ adapter });
+  // A burst (hundreds of grant exchanges at once) queues for a connection rather than failing at Prisma's 2 s default.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 15_000, timeout: 20_000 } });
 }

@@ -1,6 +1,24 @@
+import { isHeavyRendition } from './profiles';
+
 /** Work lanes: separate queues so a long upload never starves short clips (DESIGN section 5). */
 export const LANES = ['short', 'long'] as const;
 export type Lane = (typeof LANES)[number];
+
+/**
+ * Every lane a worker may serve: a media's own lane (by duration) and `gpu`, where heavy
+ * rungs go when the deployment says hardware encoders serve it (the orchestrator's GPU_LANE).
+ */
+export const WORK_LANES = [...LANES, 'gpu'] as const;
+export type WorkLane = (typeof WORK_LANES)[number];
+
+/**
+ * The lane of one task, decided in this one place: heavy rungs (profiles.ts `cost`) to the
+ * gpu lane when it is on, everything else (light rungs, audio, chat files, the preview) to
+ * the media's lane. Off by default, so a CPU-only deployment strands nothing.
+ */
+export function workLaneFor(mediaLane: Lane, rendition: string, gpuLane: boolean): WorkLane {
+  return gpuLane && isHeavyRendition(rendition) ? 'gpu' : mediaLane;
+}
 
 export const SHORT_LANE_MAX_SEC = 60;
 

@@ -4,6 +4,13 @@
  */
 export type VideoCodec = 'h264' | 'hevc';
 
+/**
+ * What a rung costs to encode, decided here once: `heavy` rungs (4K, HEVC, HDR) take many
+ * times a light rung's CPU and go to the `gpu` lane when the fleet has hardware encoders
+ * (lanes.ts `workLaneFor`).
+ */
+export type CostClass = 'light' | 'heavy';
+
 export interface VideoProfile {
   readonly name: string;
   /** Short side in pixels ("720p" is 720 high for landscape, 720 wide for portrait). */
@@ -11,17 +18,18 @@ export interface VideoProfile {
   readonly codec: VideoCodec;
   readonly bitrateKbps: number;
   readonly hdr: boolean;
+  readonly cost: CostClass;
 }
 
 export const VIDEO_PROFILES: readonly VideoProfile[] = [
-  { name: '240p', shortSide: 240, codec: 'h264', bitrateKbps: 400, hdr: false },
-  { name: '360p', shortSide: 360, codec: 'h264', bitrateKbps: 800, hdr: false },
-  { name: '480p', shortSide: 480, codec: 'h264', bitrateKbps: 1400, hdr: false },
-  { name: '720p', shortSide: 720, codec: 'h264', bitrateKbps: 2800, hdr: false },
-  { name: '1080p', shortSide: 1080, codec: 'h264', bitrateKbps: 5000, hdr: false },
-  { name: '1080p_hdr', shortSide: 1080, codec: 'hevc', bitrateKbps: 8000, hdr: true },
-  { name: '2160p', shortSide: 2160, codec: 'hevc', bitrateKbps: 16000, hdr: false },
-  { name: '2160p_hdr', shortSide: 2160, codec: 'hevc', bitrateKbps: 24000, hdr: true },
+  { name: '240p', shortSide: 240, codec: 'h264', bitrateKbps: 400, hdr: false, cost: 'light' },
+  { name: '360p', shortSide: 360, codec: 'h264', bitrateKbps: 800, hdr: false, cost: 'light' },
+  { name: '480p', shortSide: 480, codec: 'h264', bitrateKbps: 1400, hdr: false, cost: 'light' },
+  { name: '720p', shortSide: 720, codec: 'h264', bitrateKbps: 2800, hdr: false, cost: 'light' },
+  { name: '1080p', shortSide: 1080, codec: 'h264', bitrateKbps: 5000, hdr: false, cost: 'light' },
+  { name: '1080p_hdr', shortSide: 1080, codec: 'hevc', bitrateKbps: 8000, hdr: true, cost: 'heavy' },
+  { name: '2160p', shortSide: 2160, codec: 'hevc', bitrateKbps: 16000, hdr: false, cost: 'heavy' },
+  { name: '2160p_hdr', shortSide: 2160, codec: 'hevc', bitrateKbps: 24000, hdr: true, cost: 'heavy' },
 ];
 
 /**
@@ -65,6 +73,11 @@ export const AUDIO_PROFILE = { name: 'audio', codec: 'aac', bitrateKbps: 128, sa
 
 export function findProfile(name: string): VideoProfile | undefined {
   return VIDEO_PROFILES.find((p) => p.name === name);
+}
+
+/** Rungs whose encode is expensive enough to route to capable workers; chat files and audio are light. */
+export function isHeavyRendition(name: string): boolean {
+  return findProfile(name)?.cost === 'heavy';
 }
 
 export function unknownProfiles(names: readonly string[]): string[] {

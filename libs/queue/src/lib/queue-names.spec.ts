@@ -19,6 +19,11 @@ describe('queueFor', () => {
     expect(queueFor(name, QueueName.Long)).toBe(QueueName.Long);
   });
 
+  it('sends a segment to the gpu lane when the planner chose it (heavy rungs)', () => {
+    expect(queueFor(JobName.SegmentTranscode, QueueName.Gpu)).toBe('gpu');
+    expect(ALL_QUEUES).toContain(QueueName.Gpu);
+  });
+
   it.each([JobName.SegmentTranscode, JobName.AudioTranscode])('throws for %s without a lane', (name) => {
     expect(() => queueFor(name)).toThrow(`${name} needs a lane`);
   });

@@ -5,6 +5,8 @@ export const QueueName = {
   Orchestrator: 'orchestrator',
   Short: 'short',
   Long: 'long',
+  /** Heavy rungs (4K, HEVC, HDR) when hardware workers serve it (the orchestrator's GPU_LANE). */
+  Gpu: 'gpu',
   Thumbnails: 'thumbnails',
   Verify: 'verify',
   Manifest: 'manifest',
@@ -14,7 +16,7 @@ export const QueueName = {
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 
-export type LaneQueue = typeof QueueName.Short | typeof QueueName.Long;
+export type LaneQueue = typeof QueueName.Short | typeof QueueName.Long | typeof QueueName.Gpu;
 
 /** Which service handles which job. Boot fails when a service lacks a handler for one of its jobs. */
 export const SERVICE_JOBS = {
