@@ -3,13 +3,13 @@
 // real sender path (encrypt, create, upload ciphertext) of the built CLI.
 //   node bench/ready-latency.mjs [FILE] [--runs 3] [--concurrency 1] [--profiles 240p,360p]
 // Prints the figures and writes them to bench/results/ready-latency-<timestamp>.json.
-import { execFile } from 'node:child_process';
+// For preview and ready on an isolated stack with the targets, see bench/first-playable.mjs; both
+// send through bench/lib/transcode.mjs.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { promisify } from 'node:util';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { transcode } from './lib/transcode.mjs';
 
-const run = promisify(execFile);
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -21,13 +21,8 @@ const { values, positionals } = parseArgs({
 const file = positionals[0] ?? 'samples/sample-1080p.mp4';
 
 async function once() {
-  const args = ['dist/apps/cli/main.js', 'transcode', file, ...(values.profiles ? ['--profiles', values.profiles] : [])];
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
-  const ready = /^ready in ([\d.]+) s after upload-complete/m.exec(stdout);
-  const preview = /^preview ready in ([\d.]+) s/m.exec(stdout);
-  const renditions = /renditions: ([^(\n]+)/.exec(stdout);
-  if (!ready) throw new Error(`no ready line in:\n${stdout}`);
-  return { readySec: Number(ready[1]), previewSec: preview ? Number(preview[1]) : undefined, renditions: renditions?.[1].trim() };
+  const { readySec, previewSec, renditions } = await transcode(file, { profiles: values.profiles });
+  return { readySec, previewSec, renditions };
 }
 
 const runs = Number(values.runs);
@@ -58,7 +53,7 @@ const figures = {
   minReadySec: Math.min(...readies),
   maxReadySec: Math.max(...readies),
   mediaPerMinute: +((runs / wallMs) * 60_000).toFixed(2),
-  machine: { cpus: cpus().length, node: process.version },
+  machine: { cpus: cpus().length, node: process.version, loadavg: loadavg() },
   at: new Date().toISOString(),
 };
 console.log(JSON.stringify(figures, null, 2));

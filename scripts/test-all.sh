@@ -7,6 +7,8 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 
 npx prisma generate >/dev/null
 npx nx run-many -t lint --parallel=2 -- --max-warnings=0
+node scripts/validate-deploy.mjs
 npx nx run-many -t build --parallel=2
 npx nx run-many -t test --parallel=1 --skip-nx-cache --exclude=e2e
 npx nx run e2e:test --skip-nx-cache
+bash scripts/bench-smoke.sh
