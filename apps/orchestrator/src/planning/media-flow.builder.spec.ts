@@ -235,10 +235,12 @@ describe('buildPreviewFlow', () => {
   const plan = planOf(40, true, DEFAULT_PROFILES);
   const input = flowInput(plan);
 
-  it('plans a muted 360p preview over the segments starting in the first 15 s, its tasks first', () => {
-    expect(plan.preview?.rendition).toEqual({ name: 'preview_360p', codec: 'h264', bitrateKbps: 600, hdr: false, width: 640, height: 360 });
-    expect(plan.preview?.segments.map((s) => s.startSec)).toEqual(plan.segments.filter((s) => s.startSec < 15).map((s) => s.startSec));
-    expect(plan.preview?.segments.length).toBeLessThan(plan.segments.length);
+  it('plans a muted 360p preview on its own grid of short chunks over the first 15 s, at the fastest preset, its tasks first', () => {
+    expect(plan.preview?.rendition).toEqual({ name: 'preview_360p', codec: 'h264', bitrateKbps: 600, hdr: false, speed: 'fastest', width: 640, height: 360 });
+    const chunks = plan.preview?.segments ?? [];
+    expect(chunks[0]?.startSec).toBe(0);
+    expect(chunks.reduce((sum, c) => sum + c.durationSec, 0)).toBeCloseTo(15, 5);
+    expect(chunks.every((c) => c.durationSec >= 1 && c.durationSec <= 3)).toBe(true);
     const previewTasks = input.tasks.filter((t) => t.rendition === 'preview_360p');
     expect(input.tasks.slice(0, previewTasks.length)).toEqual(previewTasks);
   });
@@ -252,6 +254,8 @@ describe('buildPreviewFlow', () => {
     expect(verify.data).toMatchObject({ expected: { renditions: ['preview_360p'], audio: false, segments: plan.preview?.segments } });
     const work = (verify.children ?? []).map(onlyChild);
     expect(work.map((w) => (w.data as { rendition: { name: string } }).rendition.name)).toEqual(plan.preview?.segments.map(() => 'preview_360p'));
+    // Each chunk's work carries the preview's own segment, not the ladder's of the same index.
+    expect(work.map((w) => (w.data as { segment: unknown }).segment)).toEqual(plan.preview?.segments);
     for (const node of walk(root as FlowNode)) expect(() => parsePayload(node.name, node.data)).not.toThrow();
   });
 

@@ -161,6 +161,8 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
     };
   }
   const renditions = [...plan.renditions, ...(plan.preview ? [plan.preview.rendition] : [])];
+  // The preview has its own chunk grid.
+  const segments = plan.preview && task.rendition === plan.preview.rendition.name ? plan.preview.segments : plan.segments;
   return {
     name: JobName.SegmentTranscode,
     queue: lane,
@@ -168,7 +170,7 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
     data: {
       ...common,
       fps: plan.fps,
-      segment: required(plan.segments.find((s) => s.index === task.segmentIndex), `segment ${task.segmentIndex}`),
+      segment: required(segments.find((s) => s.index === task.segmentIndex), `segment ${task.segmentIndex}`),
       rendition: required(renditions.find((r) => r.name === task.rendition), `rendition ${task.rendition}`),
       ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}),
     },

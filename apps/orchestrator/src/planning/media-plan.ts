@@ -42,7 +42,7 @@ export interface FileSpec {
 
 export interface PreviewPlan {
   readonly rendition: RenditionSpec;
-  /** The segments that start within the preview's first PREVIEW_PROFILE.maxSec seconds. */
+  /** Its own short chunks over the first PREVIEW_PROFILE.maxSec seconds: many small tasks run side by side. */
   readonly segments: SegmentSpec[];
 }
 
@@ -83,7 +83,11 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
   const ladder = planLadder({ ...displayed, hdr: video.hdr !== 'none' }, rungs);
   const totalFrames = Math.max(1, Math.round((video.durationSec * fps.num) / fps.den));
   const segments = planSegments(video.keyframeTimes, totalFrames, fps, settings.segmentRules ?? DEFAULT_SEGMENT_RULES);
-  const preview = requested.some(isPreviewRendition) && ladder.renditions.length > 0 ? previewOf(displayed, segments) : undefined;
+  const previewFrames = Math.min(totalFrames, Math.round((PREVIEW_PROFILE.maxSec * fps.num) / fps.den));
+  const preview =
+    requested.some(isPreviewRendition) && ladder.renditions.length > 0
+      ? previewOf(displayed, planSegments(video.keyframeTimes, previewFrames, fps, PREVIEW_SEGMENT_RULES))
+      : undefined;
   const renditions = ladder.renditions.map((r) => (whyNotStreamCopy(video, fps, r, segments) === undefined ? { ...r, streamCopy: true as const } : r));
   return {
     lane,
@@ -102,11 +106,17 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
   };
 }
 
+/**
+ * The preview is about time to first play, not size: 2 s chunks (encoded in parallel on every
+ * free worker slot, each a quick seek into the source) at the encoder's fastest preset.
+ */
+const PREVIEW_SEGMENT_RULES: SegmentRules = { minSec: 1, maxSec: 3, targetSec: 2 };
+
 function previewOf(displayed: { width: number; height: number }, segments: SegmentSpec[]): PreviewPlan {
   const p = PREVIEW_PROFILE;
   const size = renditionSize({ ...displayed, hdr: false }, Math.min(p.shortSide, displayed.width, displayed.height));
   return {
-    rendition: { name: p.name, codec: p.codec, bitrateKbps: p.bitrateKbps, hdr: false, ...size },
+    rendition: { name: p.name, codec: p.codec, bitrateKbps: p.bitrateKbps, hdr: false, speed: 'fastest', ...size },
     segments: segments.filter((s) => s.startSec < p.maxSec),
   };
 }

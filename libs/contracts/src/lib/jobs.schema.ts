@@ -36,6 +36,8 @@ export const renditionSchema = z.object({
   hdr: z.boolean(),
   /** The source already conforms to this rung: cut its own stream at keyframes instead of encoding. */
   streamCopy: z.literal(true).optional(),
+  /** `fastest`: time over size (the preview): the encoder's fastest preset. */
+  speed: z.literal('fastest').optional(),
 });
 export type RenditionSpec = z.infer<typeof renditionSchema>;
 

