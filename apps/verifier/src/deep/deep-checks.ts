@@ -17,6 +17,8 @@ export interface DeepCheckInput {
   readonly key: Uint8Array;
   readonly keyIdHex: string;
   readonly ownerOf: (key: string) => string | undefined;
+  /** Where the private directory is made (the OS temp dir by default). */
+  readonly tempRoot?: string;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface DeepCheckInput {
  * wiped at the end whatever happens. Chat files (sealed blobs) are not decoded here.
  */
 export async function deepCheck(input: DeepCheckInput): Promise<CheckFailure[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'airlock-verify-'));
+  const dir = await mkdtemp(join(input.tempRoot ?? tmpdir(), 'airlock-verify-'));
   await chmod(dir, 0o700);
   const keyHex = Buffer.from(input.key).toString('hex');
   const failures: CheckFailure[] = [];
