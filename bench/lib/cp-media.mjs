@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopProcesses } from './stack.mjs';
 
 export const BENCH_API_KEY = 'airlock-dev-key';
 
@@ -160,17 +161,6 @@ export async function addWorkers(stack, count, env = {}, logDir = stack.logDir) 
   }
   return {
     pids: children.map((c) => c.child.pid),
-    async stop() {
-      await Promise.all(
-        children.map(async ({ child }) => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    },
+    stop: () => stopProcesses(children.map(({ child }) => child)),
   };
 }

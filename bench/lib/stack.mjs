@@ -83,6 +83,20 @@ function freshKeys() {
  * service's environment, `perService[name]` to one's (e.g. { 'gpu-worker': { CONCURRENCY: '1' } }).
  * Returns { apiUrl, pids: {service: pid, storage: pid}, db, logDir, stop() }.
  */
+/** SIGTERM (a graceful stop), SIGKILL after 15 s, for every child still running. */
+export async function stopProcesses(children) {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
 export async function startStack(name, env = {}, perService = {}) {
   const id = `${name.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16)}_${randomBytes(3).toString('hex')}`;
   const schema = `bench_${id}`;
@@ -136,16 +150,7 @@ export async function startStack(name, env = {}, perService = {}) {
   const stop = async ({ keepLogs = false } = {}) => {
     if (stopped) return;
     stopped = true;
-    await Promise.all(
-      [...procs.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await stopProcesses([...procs.values()]);
     await cleanup(schema, prefix).catch((e) => console.error(`cleanup of ${schema}/${prefix}: ${e.message}`));
     rmSync(workerTmp, { recursive: true, force: true });
     if (keepLogs) console.error(`service logs kept in ${logDir}`);

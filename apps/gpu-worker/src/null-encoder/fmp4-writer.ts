@@ -1,3 +1,5 @@
+import { listBoxes, Mp4Box } from '@airlock/media';
+
 /**
  * Just enough ISO-BMFF writing for the null encoder: split an FFmpeg fragmented MP4 into its
  * init part and samples, retime the init (mdhd timescale), and write one fragment (moof + mdat)
@@ -5,28 +7,8 @@
  * pipeline checks live in @airlock/media (mp4-boxes.ts).
  */
 
-interface Box {
-  readonly type: string;
-  readonly start: number;
-  readonly body: number;
-  readonly end: number;
-}
-
-function boxesIn(buf: Buffer, start: number, end: number): Box[] {
-  const out: Box[] = [];
-  let at = start;
-  while (at + 8 <= end) {
-    const size = buf.readUInt32BE(at);
-    const type = buf.toString('latin1', at + 4, at + 8);
-    if (size < 8 || at + size > end) throw new Error(`null encoder: unexpected box '${type}' size ${size} at ${at}`);
-    out.push({ type, start: at, body: at + 8, end: at + size });
-    at += size;
-  }
-  return out;
-}
-
-function child(buf: Buffer, parent: Box, type: string): Box {
-  const found = boxesIn(buf, parent.body, parent.end).find((b) => b.type === type);
+function child(buf: Buffer, parent: Mp4Box, type: string): Mp4Box {
+  const found = listBoxes(buf, parent.body, parent.end).find((b) => b.type === type);
   if (!found) throw new Error(`null encoder: no '${type}' in '${parent.type}'`);
   return found;
 }
@@ -56,7 +38,7 @@ export interface Fmp4Template {
 
 /** ftyp + moov, and the samples of the fragments that follow (tfhd defaults and trun per-sample sizes). */
 export function splitFragmented(buf: Buffer): Fmp4Template {
-  const top = boxesIn(buf, 0, buf.length);
+  const top = listBoxes(buf);
   const moov = top.find((b) => b.type === 'moov');
   if (!moov) throw new Error('null encoder: no moov');
   const initEnd = Math.max(...top.filter((b) => b.type === 'ftyp' || b.type === 'moov').map((b) => b.end));
@@ -73,7 +55,7 @@ export function splitFragmented(buf: Buffer): Fmp4Template {
     if (tfhdFlags & 0x2) at += 4;
     if (tfhdFlags & 0x8) at += 4;
     const defaultSize = tfhdFlags & 0x10 ? buf.readUInt32BE(at) : 0;
-    for (const trun of boxesIn(buf, traf.body, traf.end).filter((b) => b.type === 'trun')) {
+    for (const trun of listBoxes(buf, traf.body, traf.end).filter((b) => b.type === 'trun')) {
       const flags = buf.readUIntBE(trun.body + 1, 3);
       const count = buf.readUInt32BE(trun.body + 4);
       let p = trun.body + 8;
@@ -99,7 +81,7 @@ export function splitFragmented(buf: Buffer): Fmp4Template {
 /** A copy of an init segment with the track's mdhd timescale replaced (durations in the moov are 0: empty_moov). */
 export function withTimescale(init: Buffer, timescale: number): Buffer {
   const out = Buffer.from(init);
-  const moov = boxesIn(out, 0, out.length).find((b) => b.type === 'moov');
+  const moov = listBoxes(out).find((b) => b.type === 'moov');
   if (!moov) throw new Error('null encoder: no moov');
   const mdhd = child(out, child(out, child(out, moov, 'trak'), 'mdia'), 'mdhd');
   const version = out.readUInt8(mdhd.body);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { OutputFact } from '@airlock/contracts';
-import { readSegmentFacts, readTrackProtection } from '@airlock/media';
+import { listBoxes, readSegmentFacts, readTrackProtection } from '@airlock/media';
 import { ObjectStore } from '@airlock/storage';
 import { CheckFailure } from './check-failure';
 
@@ -43,8 +43,12 @@ async function checkOne(store: ObjectStore, o: OutputFact, keyId: string): Promi
   if (o.kind === 'file') return (await store.sha256(o.key)) === o.sha256 ? undefined : fail('hash_mismatch', 'stored bytes differ from the reported hash');
   const bytes = await store.getBuffer(o.key);
   if (createHash('sha256').update(bytes).digest('hex') !== o.sha256) return fail('hash_mismatch', 'stored bytes differ from the reported hash');
-  const shape = boxShape(bytes);
-  if (shape) return fail('segment_unparsable', shape);
+  try {
+    // Top-level boxes must tile the object exactly: a truncated or padded object does not.
+    listBoxes(bytes);
+  } catch (e) {
+    return fail('segment_unparsable', (e as Error).message);
+  }
   return o.kind === 'init' ? checkInit(bytes, keyId) : checkMedia(bytes, o);
 }
 
@@ -70,22 +74,5 @@ function checkMedia(bytes: Buffer, o: OutputFact): Found {
   const said = `reported tfdt ${o.baseDecodeTime} duration ${o.duration} samples ${o.sampleCount}`;
   const has = `boxes say tfdt ${facts.baseDecodeTime} duration ${facts.duration} samples ${facts.sampleCount}`;
   if (facts.baseDecodeTime !== o.baseDecodeTime || facts.duration !== o.duration || facts.sampleCount !== o.sampleCount) return fail('segment_facts_mismatch', `${said}, ${has}`);
-  return undefined;
-}
-
-/** Top-level boxes must tile the object exactly: a truncated or padded object does not. */
-function boxShape(bytes: Buffer): string | undefined {
-  let at = 0;
-  while (at < bytes.length) {
-    if (bytes.length - at < 8) return `${bytes.length - at} stray bytes after the last box`;
-    let size = bytes.readUInt32BE(at);
-    if (size === 1) {
-      if (bytes.length - at < 16) return 'a 64-bit box header is cut short';
-      size = Number(bytes.readBigUInt64BE(at + 8));
-    } else if (size === 0) size = bytes.length - at;
-    if (size < 8) return `a box of ${size} bytes at ${at}`;
-    if (at + size > bytes.length) return `box '${bytes.toString('latin1', at + 4, at + 8)}' at ${at} needs ${size} bytes, ${bytes.length - at} remain (truncated)`;
-    at += size;
-  }
   return undefined;
 }

@@ -48,7 +48,16 @@ interface Box {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Lists the boxes in buf[start, end), validating that each fits its parent. */
+/**
+ * Lists the boxes in buf[start, end) (the whole buffer by default), validating that each fits
+ * its parent and that together they fill it: a truncated or padded object throws.
+ */
+export type Mp4Box = Box;
+
+export function listBoxes(buf: Buffer, start = 0, end = buf.length): Mp4Box[] {
+  return childBoxes(buf, start, end);
+}
+
 function childBoxes(buf: Buffer, start: number, end: number, parent = 'file'): Box[] {
   const boxes: Box[] = [];
   let at = start;
