@@ -131,6 +131,16 @@ describe('one media through all five services', () => {
     const preview = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: (media.preview?.hls ?? '').slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
     expect({ fatal: preview.fatalErrors, end: preview.reachedEnd, variants: preview.variants }).toEqual({ fatal: [], end: true, variants: 1 });
 
+    // The early stage: the lowest rung and audio, whole length, published before the ladder was ready.
+    expect(media.early?.renditions).toEqual(['240p', 'audio']);
+    expect(media.early?.hls).toMatch(/-early\/master\.m3u8$/);
+    const types = (timeline.events as { type: string; to: string | null }[]).map((e) => (e.to === 'ready' ? 'ready' : e.type));
+    expect(types.indexOf('early_published')).toBeGreaterThan(-1);
+    expect(types.indexOf('early_published')).toBeLessThan(types.indexOf('ready'));
+    const early = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: (media.early?.hls ?? '').slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
+    expect({ fatal: early.fatalErrors, end: early.reachedEnd, variants: early.variants }).toEqual({ fatal: [], end: true, variants: 1 });
+    expect(early.duration).toBeGreaterThan(11.5);
+
     // The chat files: sealed blobs the recipient opens with the output key it unwrapped.
     const outputKey = await unwrapKey(jwe, recipient.privateJwk);
     expect(media.files?.map((f) => [f.name, f.contentType])).toEqual([

@@ -6,6 +6,7 @@ import { failBoot, runQueueConsumer } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { PlanHandler } from './handlers/plan.handler';
 import { PreviewHandler } from './handlers/preview.handler';
+import { EarlyHandler } from './handlers/early.handler';
 import { PublishHandler } from './handlers/publish.handler';
 import { RecordHandler } from './handlers/record.handler';
 import { StartHandler } from './handlers/start.handler';
@@ -29,6 +30,7 @@ async function main() {
   const record = new RecordHandler(db);
   const publish = new PublishHandler(db, store, rebuilder);
   const preview = new PreviewHandler(db);
+  const early = new EarlyHandler(db);
   const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
   const webhooks = new WebhookDispatcher(db, webhookSettingsFrom(config));
   const watchdog = new AttemptWatchdog(db, queues, { silenceMs: config.ATTEMPT_SILENCE_SEC * 1000, batch: 200 });
@@ -46,6 +48,7 @@ async function main() {
       'task.record': (d, ctx) => record.handle(d, ctx),
       'media.publish': (d, ctx) => publish.handle(d, ctx),
       'media.preview': (d, ctx) => preview.handle(d, ctx),
+      'media.early': (d, ctx) => early.handle(d, ctx),
       'sweep.run': () => sweep.handle(),
     },
     checks: async () => ({ postgres: await db.$queryRaw`SELECT 1`.then(() => true, () => false) }),

@@ -173,7 +173,9 @@ export class MediaService {
     const probe = (job?.probe ?? undefined) as ProbeJson | undefined;
     const ready = media.state === 'ready';
     const files = ready ? await this.deps.db.output.findMany({ where: { mediaId: id, kind: 'file' }, orderBy: { rendition: 'asc' } }) : [];
-    const renditions = [...(plan.renditions ?? []).map((r) => r.name), ...(plan.audio ? ['audio'] : [])].map((name) => ({ name, ready }));
+    // The early stage's renditions are playable from its publish on, while the media lives.
+    const early = ['processing', 'preview_ready', 'verifying', 'ready'].includes(media.state) && media.earlyHlsKey && media.earlyDashKey ? media.earlyRenditions : [];
+    const renditions = [...(plan.renditions ?? []).map((r) => r.name), ...(plan.audio ? ['audio'] : [])].map((name) => ({ name, ready: ready || early.includes(name) }));
     return {
       id: media.id,
       state: media.state,
@@ -189,6 +191,9 @@ export class MediaService {
       // Chat files, sealed under the key derived from the output key (deriveBlobKey).
       ...(files.length > 0
         ? { files: files.map((f) => ({ name: f.rendition, url: this.deps.store.publicUrl(f.key), sha256: f.sha256, sizeBytes: Number(f.sizeBytes), contentType: findFileProfile(f.rendition)?.contentType ?? 'application/octet-stream' })) }
+        : {}),
+      ...(early.length > 0 && media.earlyHlsKey && media.earlyDashKey
+        ? { early: { renditions: early, hls: this.deps.store.publicUrl(media.earlyHlsKey), dash: this.deps.store.publicUrl(media.earlyDashKey) } }
         : {}),
       // The muted preview, from preview_ready on, while the media lives.
       ...(['preview_ready', 'verifying', 'ready'].includes(media.state) && media.previewHlsKey && media.previewDashKey

@@ -2,6 +2,7 @@ import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contr
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
+import { winningReports } from './winning-reports';
 
 /**
  * A worker attempt finished a task: record the attempt and the task's success once,
@@ -55,10 +56,9 @@ export class RecordHandler {
 
   /** The report of the attempt that won the task, as recorded when it was counted. */
   private async winningReport(taskId: string): Promise<TaskReport> {
-    const task = await this.db.task.findUniqueOrThrow({ where: { id: taskId }, select: { state: true, winningAttemptId: true } });
-    const attempt = task.winningAttemptId ? await this.db.attempt.findUnique({ where: { id: task.winningAttemptId }, select: { report: true } }) : null;
-    if (task.state !== 'succeeded' || !attempt?.report) throw new Error(`task ${taskId} has no recorded report yet (${task.state})`);
-    return taskReportSchema.parse(attempt.report);
+    const [report] = await winningReports(this.db, { id: { in: [taskId] } });
+    if (!report) throw new Error(`task ${taskId} does not exist`);
+    return report;
   }
 
   private async recordFailure(mediaId: string, jobId: string, taskId: string, reason: string): Promise<void> {

@@ -27,6 +27,11 @@ function walk(node: FlowNode): FlowNode[] {
   return [node, ...(node.children ?? []).flatMap(walk)];
 }
 
+/** The record steps under a verify, the early stage's included, in queue order. */
+function recordsUnder(verify: FlowNode): FlowNode[] {
+  return walk(verify).filter((n) => n.name === JobName.TaskRecord);
+}
+
 function onlyChild(node: FlowNode): FlowNode {
   expect(node.children).toHaveLength(1);
   return (node.children ?? [])[0];
@@ -74,7 +79,7 @@ describe('buildMediaFlow', () => {
     const verify = onlyChild(manifest);
     expect(verify.name).toBe(JobName.OutputsVerify);
 
-    const records = verify.children ?? [];
+    const records = recordsUnder(verify);
     expect(records).toHaveLength(input.tasks.length);
     records.forEach((record, i) => {
       expect(record.name).toBe(JobName.TaskRecord);
@@ -84,13 +89,35 @@ describe('buildMediaFlow', () => {
     });
   });
 
+  it('nests an early stage for the lowest rung and audio under the ladder verify, first of its children', () => {
+    const verify = onlyChild(onlyChild(root));
+    const [early, ...rest] = verify.children ?? [];
+    expect(early).toMatchObject({ name: JobName.EarlyPublish, queue: QueueName.Orchestrator, jobId: `early-publish__${JOB_ID}`, onFailure: 'fail-parent' });
+    expect(parsePayload(JobName.EarlyPublish, early.data)).toEqual({ mediaId: MEDIA_ID, jobId: JOB_ID, renditions: ['240p', AUDIO_RENDITION] });
+    const earlyManifest = onlyChild(early);
+    expect(parsePayload(JobName.ManifestWrite, earlyManifest.data).version).toBe(`${JOB_ID}-early`);
+    const earlyVerify = onlyChild(earlyManifest);
+    expect(earlyVerify.jobId).toBe(`early-verify__${JOB_ID}`);
+    expect(parsePayload(JobName.OutputsVerify, earlyVerify.data).expected).toEqual({ renditions: ['240p'], segments: plan.segments, audio: true, keyId: 'ab'.repeat(16) });
+    const renditionOf = (record: FlowNode) => input.tasks.find((t) => t.id === (record.data as { taskId: string }).taskId)?.rendition;
+    expect(recordsUnder(earlyVerify).map(renditionOf)).toEqual([AUDIO_RENDITION, '240p', '240p']);
+    expect(rest.map((n) => n.name)).toEqual(rest.map(() => JobName.TaskRecord));
+    expect(new Set(rest.map(renditionOf))).toEqual(new Set(['360p', '720p', '1080p']));
+  });
+
+  it('has no early stage when the ladder is a single rung, or only audio', () => {
+    const single = buildMediaFlow(flowInput(planOf(12, true, ['240p'])));
+    expect(walk(single).some((n) => n.name === JobName.EarlyPublish)).toBe(false);
+    expect(recordsUnder(single)).toHaveLength(3);
+  });
+
   it('routes each stage to its queue and work to the planned lane', () => {
     const manifest = onlyChild(root);
     const verify = onlyChild(manifest);
     expect(root.queue).toBe(QueueName.Orchestrator);
     expect(manifest.queue).toBe(QueueName.Manifest);
     expect(verify.queue).toBe(QueueName.Verify);
-    for (const record of verify.children ?? []) {
+    for (const record of recordsUnder(verify)) {
       expect(record.queue).toBe(QueueName.Orchestrator);
       expect(onlyChild(record).queue).toBe(QueueName.Short);
     }
@@ -110,7 +137,11 @@ describe('buildMediaFlow', () => {
     expect(root.onFailure).toBeUndefined();
     expect(manifest.onFailure).toBe('report-to-parent');
     expect(verify.onFailure).toBe('fail-parent');
-    for (const record of verify.children ?? []) {
+    const early = (verify.children ?? [])[0];
+    expect(early.onFailure).toBe('fail-parent');
+    expect(onlyChild(early).onFailure).toBe('report-to-parent');
+    expect(onlyChild(onlyChild(early)).onFailure).toBe('fail-parent');
+    for (const record of recordsUnder(verify)) {
       expect(record.onFailure).toBe('fail-parent');
       const work = onlyChild(record);
       expect(work.onFailure).toBe('report-to-parent');
@@ -132,16 +163,16 @@ describe('buildMediaFlow', () => {
     expect(again).toEqual(root);
 
     const audioTask = input.tasks[0];
-    const [audioRecord] = onlyChild(onlyChild(root)).children ?? [];
+    const [audioRecord] = recordsUnder(root);
     expect(audioRecord.jobId).toBe(`record__${audioTask.id}`);
     expect(onlyChild(audioRecord).jobId).toBe(`audio__${audioTask.id}`);
     const videoTask = input.tasks[1];
-    const videoRecord = (onlyChild(onlyChild(root)).children ?? [])[1];
+    const videoRecord = recordsUnder(root)[1];
     expect(onlyChild(videoRecord).jobId).toBe(`transcode__${videoTask.id}`);
   });
 
   it('puts the audio task first', () => {
-    const [first] = onlyChild(onlyChild(root)).children ?? [];
+    const [first] = recordsUnder(root);
     expect(onlyChild(first).name).toBe(JobName.AudioTranscode);
   });
 
@@ -185,6 +216,7 @@ describe('buildMediaFlow', () => {
     const flow = buildMediaFlow(flowInput(audioOnly));
     const works = walk(flow).filter((n) => n.name === JobName.AudioTranscode || n.name === JobName.SegmentTranscode);
     expect(works.map((n) => n.name)).toEqual([JobName.AudioTranscode]);
+    expect(walk(flow).some((n) => n.name === JobName.EarlyPublish)).toBe(false);
   });
 });
 
@@ -205,7 +237,7 @@ describe('toFlowJob on the media flow', () => {
     expect(manifest.opts?.failParentOnFailure).toBeUndefined();
     expect(verify.opts).toMatchObject({ failParentOnFailure: true });
     expect(verify.opts?.ignoreDependencyOnFailure).toBeUndefined();
-    for (const record of verify.children ?? []) {
+    for (const record of walkJobs(verify).filter((j) => j.name === JobName.TaskRecord)) {
       expect(record.opts).toMatchObject({ failParentOnFailure: true });
       const [work] = record.children ?? [];
       expect(work.opts).toMatchObject({ ignoreDependencyOnFailure: true, attempts: 4 });

@@ -61,19 +61,52 @@ export function tasksOf(plan: MediaPlan, newId: () => string): PlannedTask[] {
  *   publish (orchestrator)
  *    `- manifest (manifester)            report-to-parent: publish records any failure
  *        `- verify (verifier)            fail-parent: no manifest from unverified output
+ *            |- early publish (orchestrator)   fail-parent; the early stage: the same steps over
+ *            |   `- manifest - verify - record - work    the lowest rung and audio, published first
  *            `- record task (orchestrator)   fail-parent: a failed task fails verification
  *                `- transcode / audio (worker lane)  report-to-parent: record learns every outcome
+ *
+ * The early stage answers the ladder's verify with its tasks' reports, so the ladder is still
+ * verified whole. It comes first among the verify's children: its work reaches the lane first.
  */
 export function buildMediaFlow(input: FlowInput): FlowNode {
   const { mediaId, jobId, plan } = input;
   const tasks = input.tasks.filter((t) => !isPreviewRendition(t.rendition));
+  const early = earlyRenditionsOf(plan);
+  const isEarly = (t: PlannedTask) => early.includes(t.rendition);
+  const earlyStage = early.length > 0 ? [earlyOf(input, early, tasks.filter(isEarly))] : [];
   const expected = { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId, files: plan.files.map((f) => f.name) };
+  const children = [...earlyStage, ...tasks.filter((t) => !isEarly(t)).map((t) => recordOf(input, t))];
   return {
     name: JobName.MediaPublish,
     queue: QueueName.Orchestrator,
     jobId: idOf(input, 'publish', jobId),
     data: { mediaId, jobId },
-    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, tasks))],
+    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, children))],
+  };
+}
+
+/**
+ * The renditions published ahead of the ladder: its lowest rung and audio, the whole length,
+ * so a recipient can play all of it at low quality while the higher rungs encode. None when
+ * the ladder has a single rung: that rung is the ladder.
+ */
+export function earlyRenditionsOf(plan: Pick<MediaPlan, 'renditions' | 'audio'>): string[] {
+  if (plan.renditions.length < 2) return [];
+  const lowest = plan.renditions.reduce((low, r) => (r.height < low.height ? r : low));
+  return [lowest.name, ...(plan.audio ? [AUDIO_RENDITION] : [])];
+}
+
+function earlyOf(input: FlowInput, renditions: string[], tasks: readonly PlannedTask[]): FlowNode {
+  const { mediaId, jobId, plan } = input;
+  const expected = { renditions: renditions.filter((r) => r !== AUDIO_RENDITION), segments: plan.segments, audio: renditions.includes(AUDIO_RENDITION), keyId: input.outputKeyId };
+  return {
+    name: JobName.EarlyPublish,
+    queue: QueueName.Orchestrator,
+    jobId: idOf(input, 'early-publish', jobId),
+    data: { mediaId, jobId, renditions },
+    onFailure: 'fail-parent',
+    children: [manifestOf(input, `${jobId}-early`, verifyOf(input, idOf(input, 'early-verify', jobId), expected, tasks.map((t) => recordOf(input, t))))],
   };
 }
 
@@ -91,7 +124,7 @@ export function buildPreviewFlow(input: FlowInput): FlowNode | undefined {
     queue: QueueName.Orchestrator,
     jobId: idOf(input, 'preview-publish', jobId),
     data: { mediaId, jobId },
-    children: [manifestOf(input, `${jobId}-preview`, verifyOf(input, idOf(input, 'preview-verify', jobId), expected, tasks))],
+    children: [manifestOf(input, `${jobId}-preview`, verifyOf(input, idOf(input, 'preview-verify', jobId), expected, tasks.map((t) => recordOf(input, t))))],
   };
 }
 
@@ -106,14 +139,14 @@ function manifestOf(input: FlowInput, version: string, verify: FlowNode): FlowNo
   };
 }
 
-function verifyOf(input: FlowInput, verifyJobId: string, expected: PayloadOf<typeof JobName.OutputsVerify>['expected'], tasks: readonly PlannedTask[]): FlowNode {
+function verifyOf(input: FlowInput, verifyJobId: string, expected: PayloadOf<typeof JobName.OutputsVerify>['expected'], children: FlowNode[]): FlowNode {
   return {
     name: JobName.OutputsVerify,
     queue: QueueName.Verify,
     jobId: verifyJobId,
     data: { mediaId: input.mediaId, jobId: input.jobId, expected },
     onFailure: 'fail-parent',
-    children: tasks.map((task) => recordOf(input, task)),
+    children,
   };
 }
 

@@ -57,6 +57,8 @@ export interface MediaView {
   manifests?: { hls: string; dash: string };
   /** Chat files (poster, animated preview, MP4) when ready: sealed blobs, opened with the output key. */
   files?: { name: string; url: string; sha256: string; sizeBytes: number; contentType: string }[];
+  /** The lowest rung and audio, whole length: verified and playable before the rest of the ladder. */
+  early?: { renditions: string[]; hls: string; dash: string };
   /** The muted preview (first seconds, 360p), available from `preview_ready` on. */
   preview?: { hls: string; dash: string };
   failure?: { code: string; message: string };

@@ -19,6 +19,8 @@ export const JobName = {
   MediaPublish: 'media.publish',
   /** The preview sub-flow's last step: the media becomes `preview_ready`. */
   PreviewPublish: 'media.preview',
+  /** The early stage's last step: the lowest rung and audio become playable; answers the ladder's verify with its reports. */
+  EarlyPublish: 'media.early',
   SweepRun: 'sweep.run',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
@@ -108,6 +110,7 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal(JobName.ManifestWrite), data: z.object({ ...ref, version: z.string() }) }),
   z.object({ name: z.literal(JobName.MediaPublish), data: z.object(ref) }),
   z.object({ name: z.literal(JobName.PreviewPublish), data: z.object(ref) }),
+  z.object({ name: z.literal(JobName.EarlyPublish), data: z.object({ ...ref, renditions: z.array(z.string()).min(1) }) }),
   z.object({ name: z.literal(JobName.SweepRun), data: z.object({}) }),
 ]);
 export type JobPayload = z.infer<typeof jobPayloadSchema>;

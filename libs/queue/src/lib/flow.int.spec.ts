@@ -47,6 +47,7 @@ const defaults: Record<JobName, Behaviour> = {
   [JobName.ManifestWrite]: async (d, ctx) => ({ version: d['version'], verification: (await ctx.childrenValues())[0] }),
   [JobName.MediaPublish]: async (_d, ctx) => ({ published: (await ctx.childrenValues())[0] }),
   [JobName.PreviewPublish]: async (_d, ctx) => ({ previewed: (await ctx.childrenValues())[0] }),
+  [JobName.EarlyPublish]: async (_d, ctx) => ({ early: (await ctx.childrenValues())[0] }),
   [JobName.SweepRun]: async () => ({ swept: true }),
 };
 
@@ -86,6 +87,7 @@ const handlers = {
     [JobName.TaskRecord]: handler(JobName.TaskRecord),
     [JobName.MediaPublish]: handler(JobName.MediaPublish),
     [JobName.PreviewPublish]: handler(JobName.PreviewPublish),
+    [JobName.EarlyPublish]: handler(JobName.EarlyPublish),
     [JobName.SweepRun]: handler(JobName.SweepRun),
   } satisfies HandlerMap<'orchestrator'>,
   gpuWorker: {

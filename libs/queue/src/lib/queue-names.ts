@@ -20,7 +20,7 @@ export type LaneQueue = typeof QueueName.Short | typeof QueueName.Long | typeof 
 
 /** Which service handles which job. Boot fails when a service lacks a handler for one of its jobs. */
 export const SERVICE_JOBS = {
-  orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.MediaPublish, JobName.PreviewPublish, JobName.SweepRun],
+  orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.MediaPublish, JobName.PreviewPublish, JobName.EarlyPublish, JobName.SweepRun],
   'gpu-worker': [JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode, JobName.FileTranscode],
   verifier: [JobName.OutputsVerify],
   manifester: [JobName.ManifestWrite],
@@ -43,6 +43,7 @@ export function queueFor(name: JobName, lane?: LaneQueue): QueueName {
     case JobName.TaskRecord:
     case JobName.MediaPublish:
     case JobName.PreviewPublish:
+    case JobName.EarlyPublish:
     case JobName.SweepRun:
       return QueueName.Orchestrator;
     case JobName.OutputsVerify:
