@@ -5,7 +5,9 @@
 // and the CLI's sender path (bench/lib/transcode.mjs, the same code as bench/ready-latency.mjs).
 // Targets: preview under 3 s for the 10 s clip, preview under 25 % of ready for the 60 s one.
 // Needs Postgres, Redis and a build (`NX_DAEMON=false npx nx run-many -t build`).
-//   node bench/first-playable.mjs [--smoke] [--runs 1] [--only 10] [--worker-concurrency 1]
+//   node bench/first-playable.mjs [--smoke] [--runs 1] [--only 10] [--worker-concurrency 1] [--trace]
+// --trace: the services write spans to files, and the table of where each task's time goes
+// (grant exchange, source fetch, ffmpeg, packaging, uploads) is printed for preview and ladder tasks.
 // --smoke: 4 s and 8 s 360p clips with preview_360p + 240p. Prints the table and where the time
 // to preview goes (probe, preview encodes, publish), from the media's events and attempts in
 // Postgres; writes bench/results/first-playable-<timestamp>.{json,svg}.
@@ -13,11 +15,14 @@
 // Times: the CLI's (a poll every 200 ms from just before upload-complete) and the server's
 // (Postgres event times: `uploaded` at upload-complete -> `preview_ready` / `ready`); the table
 // shows the server's, the JSON both.
-import { statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testClip } from './lib/clips.mjs';
 import { machine, printTable, round, writeResults } from './lib/report.mjs';
 import { requireBuild, startStack, stateTimes } from './lib/stack.mjs';
+import { taskSpanSummary } from './lib/task-spans.mjs';
 import { transcode } from './lib/transcode.mjs';
 
 const { values } = parseArgs({
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     // Experiments: one clip only (its name's first number, e.g. 10), the worker's concurrency.
     only: { type: 'string' },
     'worker-concurrency': { type: 'string' },
+    trace: { type: 'boolean', default: false },
   },
 });
 const smoke = values.smoke;
@@ -77,7 +83,8 @@ async function breakdown(db, mediaId, times) {
 }
 
 const results = [];
-const stack = await startStack('firstplay', {}, workerEnv);
+const traceDir = values.trace ? mkdtempSync(join(tmpdir(), 'firstplay-spans-')) : undefined;
+const stack = await startStack('firstplay', traceDir ? { TRACES_EXPORTER: 'file', TRACE_DIR: traceDir } : {}, workerEnv);
 try {
   for (const c of cases) {
     for (let i = 0; i < runs; i++) {
@@ -134,9 +141,16 @@ printTable([
   ]),
 ]);
 
+const taskSteps = traceDir ? taskSpanSummary(traceDir, (profile) => (profile === 'preview_360p' ? 'preview' : profile ? 'ladder' : undefined)) : undefined;
+if (taskSteps) {
+  const names = [...new Set(taskSteps.flatMap((g) => Object.keys(g.steps)))];
+  console.log('\nwhere a task\'s time goes (median ms per task, every run; spans from TRACES_EXPORTER=file):');
+  printTable([['tasks', 'n', ...names], ...taskSteps.map((g) => [g.group, g.tasks, ...names.map((n) => g.steps[n]?.medianMs ?? 0)])]);
+}
+
 writeResults(
   'first-playable',
-  { smoke, runs, workerConcurrency: values['worker-concurrency'] ?? 'default (2)', summary, results, machine: machineAtStart },
+  { smoke, runs, workerConcurrency: values['worker-concurrency'] ?? 'default (2)', summary, results, taskSteps, machine: machineAtStart },
   {
     title: `Time to first playable (${smoke ? 'smoke' : 'default profiles'}), s after upload-complete`,
     subtitle: `${machineAtStart.cpus} cores, load ${machineAtStart.loadavg.join(' ')}; median of ${runs} run(s)`,

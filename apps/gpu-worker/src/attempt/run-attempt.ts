@@ -1,4 +1,5 @@
 import { JobContext, TerminalError } from '@airlock/queue';
+import { withSpan } from '@airlock/telemetry';
 import { WorkerDeps } from '../handlers/worker-deps';
 import { AttemptGrant } from '../grants/grant-client';
 import { SourceRejected } from '../grants/secure-source';
@@ -27,10 +28,8 @@ export async function runAttempt<T>(
   work: (ws: AttemptWorkspace, grant: AttemptGrant, signal: AbortSignal) => Promise<T>,
 ): Promise<AttemptRun<T>> {
   const attempt = beginAttempt(deps.workerId, ctx);
-  const grant = await deps.grants.acquire(
-    { attemptId: attempt.attemptId, mediaId: ids.mediaId, jobId: ids.jobId, taskId: ids.taskId },
-    ids.keyTtlSec,
-    { queue: ctx.queue, id: ctx.jobId },
+  const grant = await withSpan('grant.acquire', {}, () =>
+    deps.grants.acquire({ attemptId: attempt.attemptId, mediaId: ids.mediaId, jobId: ids.jobId, taskId: ids.taskId }, ids.keyTtlSec, { queue: ctx.queue, id: ctx.jobId }),
   );
   const heartbeat = startHeartbeat(grant, deps.heartbeatMs);
   // The api's "stop" and the end of the shutdown grace period both kill the attempt's processes.
@@ -43,7 +42,7 @@ export async function runAttempt<T>(
     heartbeat.stop();
     receipt = await ws.cleanup();
     grant.wipe();
-    return { attempt: { ...attempt, inputSha256: grant.source.sha256 }, result, cleanup: { ...receipt, grantReleased: await grant.release({ ok: true }) } };
+    return { attempt: { ...attempt, inputSha256: grant.source.sha256 }, result, cleanup: { ...receipt, grantReleased: await withSpan('grant.release', {}, () => grant.release({ ok: true })) } };
   } catch (e) {
     if (heartbeat.stopReason) throw new TerminalError(heartbeat.stopReason, `the api stopped this attempt: ${heartbeat.stopReason}`);
     if (e instanceof SourceRejected) throw new TerminalError(e.code, e.message);

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CipherFormatError, decryptChunks } from '@airlock/crypto';
+import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from './grant-client';
 
 export class SourceRejected extends Error {
@@ -28,7 +29,11 @@ async function* hashing(source: AsyncIterable<Uint8Array>, hash: ReturnType<type
  * streaming pass, into the attempt's private directory. Ciphertext never touches the disk; the
  * plaintext is removed again if the bytes are not the ones the sender declared.
  */
-export async function fetchDecryptedSource(grant: AttemptGrant, path: string): Promise<void> {
+export function fetchDecryptedSource(grant: AttemptGrant, path: string): Promise<void> {
+  return withSpan('source.fetch', {}, () => fetchAndDecrypt(grant, path));
+}
+
+async function fetchAndDecrypt(grant: AttemptGrant, path: string): Promise<void> {
   const res = await fetch(grant.source.url);
   if (!res.ok || !res.body) throw new Error(`source download failed with ${res.status}`);
   const hash = createHash('sha256');

@@ -26,7 +26,7 @@ export class SegmentHandler {
       const initPath = ws.path('init.mp4');
       const segPath = ws.path('segment.m4s');
       const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
-      await packageVideoChunk({ input: chunk, initOut: initPath, segmentOut: segPath, encryption });
+      await withSpan('package', {}, () => packageVideoChunk({ input: chunk, initOut: initPath, segmentOut: segPath, encryption }));
       const initFacts = readInitFacts(await readFile(initPath));
       const outputs = await this.deps.uploader.upload(grant, [
         { kind: 'init', rendition: rendition.name, segmentIndex: -1, path: initPath },

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { OutputFact } from '@airlock/contracts';
 import { readInitFacts, readSegmentFacts } from '@airlock/media';
 import { sha256File } from '@airlock/storage';
+import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from '../grants/grant-client';
 
 export interface ProducedFile {
@@ -22,7 +23,11 @@ export interface ProducedFile {
  * storage credentials: it can write nowhere else.
  */
 export class OutputUploader {
-  async upload(grant: AttemptGrant, files: readonly ProducedFile[]): Promise<OutputFact[]> {
+  upload(grant: AttemptGrant, files: readonly ProducedFile[]): Promise<OutputFact[]> {
+    return withSpan('outputs.upload', { 'airlock.files': files.length }, () => this.hashAndPut(grant, files));
+  }
+
+  private async hashAndPut(grant: AttemptGrant, files: readonly ProducedFile[]): Promise<OutputFact[]> {
     const timescales = new Map<string, number>();
     const facts: Omit<OutputFact, 'key'>[] = [];
     for (const f of files) {
