@@ -8,6 +8,7 @@ import { runAttempt } from '../attempt/run-attempt';
 import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
+import { BACKGROUND_NICENESS } from './cpu-priority';
 import { WorkerDeps } from './worker-deps';
 
 /** Audio is encoded once for the whole file (no clicks at chunk joins), then cut into encrypted segments. */
@@ -23,7 +24,7 @@ export class AudioHandler {
       const encoded = ws.path('audio.mp4');
       const span = { 'airlock.profile': AUDIO_RENDITION, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
       await measureFfmpeg<unknown>({ profile: AUDIO_RENDITION, mediaSec: data.durationSec, workerClass: classOf(this.deps) }, () =>
-        this.deps.nullEncoder ? this.deps.nullEncoder.audio(data.durationSec, encoded) : withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal })),
+        this.deps.nullEncoder ? this.deps.nullEncoder.audio(data.durationSec, encoded) : withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: BACKGROUND_NICENESS })),
       );
       const encryption = segmentEncryption(grant, data.mediaId, AUDIO_RENDITION);
       const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC, encryption });

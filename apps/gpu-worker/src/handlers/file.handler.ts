@@ -7,6 +7,7 @@ import { runAttempt } from '../attempt/run-attempt';
 import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { sealBlob } from '../output/blob-seal';
+import { BACKGROUND_NICENESS } from './cpu-priority';
 import { WorkerDeps } from './worker-deps';
 
 /** One chat file (poster, animated preview, normalized MP4): decrypt, render on the CPU, seal as a blob, upload by content hash. */
@@ -23,7 +24,7 @@ export class FileHandler {
       const args = buildFileOutputArgs({ input: source, output: plain, profile, width: data.width, height: data.height, fps: data.fps, durationSec: data.durationSec, sourceHdr: data.sourceHdr });
       const span = { 'airlock.profile': profile.name, 'airlock.duration_class': durationClass(data.durationSec), 'airlock.encoder_path': 'cpu' };
       await measureFfmpeg<unknown>({ profile: profile.name, mediaSec: data.durationSec, workerClass: classOf(this.deps) }, () =>
-        this.deps.nullEncoder ? this.deps.nullEncoder.file(profile.kind, plain) : withSpan('ffmpeg.file', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal })),
+        this.deps.nullEncoder ? this.deps.nullEncoder.file(profile.kind, plain) : withSpan('ffmpeg.file', span, () => runProcess('ffmpeg', args, { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: BACKGROUND_NICENESS })),
       );
       const sealed = ws.path(`${profile.name}.sealed`);
       await sealBlob(plain, sealed, grant.outputKey);

@@ -8,6 +8,7 @@ import { runAttempt } from '../attempt/run-attempt';
 import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
+import { nicenessFor } from './cpu-priority';
 import { WorkerDeps } from './worker-deps';
 
 /** One segment x one rendition: decrypt, encode the chunk on the CPU, package it as encrypted CMAF, upload by content hash. */
@@ -65,7 +66,7 @@ export class SegmentHandler {
   private async cut(data: PayloadOf<typeof JobName.SegmentTranscode>, source: string, chunk: string, cwd: string, signal: AbortSignal): Promise<string> {
     const { rendition, segment } = data;
     if (this.deps.nullEncoder) return this.deps.nullEncoder.segment(data, chunk);
-    const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal });
+    const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: nicenessFor(rendition.name) });
     const span = (path: string) => ({ 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
     if (rendition.streamCopy) {
       await withSpan('ffmpeg.copy', span('copy'), () => run(buildSegmentCopyArgs({ input: source, output: chunk, segment })));

@@ -267,11 +267,11 @@ describe('buildPreviewFlow', () => {
   const plan = planOf(40, true, DEFAULT_PROFILES);
   const input = flowInput(plan);
 
-  it('plans a muted 360p preview on its own grid of short chunks over the first 15 s, at the fastest preset, its tasks first', () => {
+  it('plans a muted 360p preview on its own grid of short chunks over the first 6 s, at the fastest preset, its tasks first', () => {
     expect(plan.preview?.rendition).toEqual({ name: 'preview_360p', codec: 'h264', bitrateKbps: 600, hdr: false, speed: 'fastest', width: 640, height: 360 });
     const chunks = plan.preview?.segments ?? [];
     expect(chunks[0]?.startSec).toBe(0);
-    expect(chunks.reduce((sum, c) => sum + c.durationSec, 0)).toBeCloseTo(15, 5);
+    expect(chunks.reduce((sum, c) => sum + c.durationSec, 0)).toBeCloseTo(6, 5);
     expect(chunks.every((c) => c.durationSec >= 1 && c.durationSec <= 3)).toBe(true);
     const previewTasks = input.tasks.filter((t) => t.rendition === 'preview_360p');
     expect(input.tasks.slice(0, previewTasks.length)).toEqual(previewTasks);

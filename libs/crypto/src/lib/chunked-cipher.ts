@@ -59,18 +59,12 @@ function aadFor(head: Uint8Array, index: number, final: boolean): Uint8Array {
 
 /** Re-chunks an arbitrary byte stream into fixed-size pieces, keeping one piece of look-ahead. */
 async function* fixedChunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let buf = new Uint8Array(0);
-  for await (const part of source) {
-    const merged = new Uint8Array(buf.length + part.length);
-    merged.set(buf, 0);
-    merged.set(part, buf.length);
-    buf = merged;
-    while (buf.length >= size) {
-      yield buf.slice(0, size);
-      buf = buf.slice(size);
-    }
+  const reader = byteReader(source);
+  for (;;) {
+    const chunk = await reader.read(size);
+    if (chunk.length > 0) yield chunk;
+    if (chunk.length < size) return;
   }
-  if (buf.length > 0) yield buf;
 }
 
 /** Pairs each item with whether it is the last one (needs one item of look-ahead). */
@@ -144,28 +138,43 @@ export async function* decryptChunks(rawKey: Uint8Array, ciphertext: AsyncIterab
   }
 }
 
-/** Reads exact byte counts from an async stream of arbitrary pieces. */
+/**
+ * Reads exact byte counts from an async stream of arbitrary pieces. Pieces are gathered and
+ * joined once per read (not re-copied per piece), so a read costs one copy of its bytes.
+ */
 function byteReader(source: AsyncIterable<Uint8Array>) {
   const it = source[Symbol.asyncIterator]();
-  let buf = new Uint8Array(0);
+  let pieces: Uint8Array[] = [];
+  let buffered = 0;
   let done = false;
   return {
     async read(n: number): Promise<Uint8Array> {
-      while (buf.length < n && !done) {
+      while (buffered < n && !done) {
         const r = await it.next();
         if (r.done) done = true;
-        else {
-          const merged = new Uint8Array(buf.length + r.value.length);
-          merged.set(buf, 0);
-          merged.set(r.value, buf.length);
-          buf = merged;
+        else if (r.value.length > 0) {
+          pieces.push(r.value);
+          buffered += r.value.length;
         }
       }
-      const out = buf.slice(0, n);
-      buf = buf.slice(out.length);
+      const all = pieces.length === 1 ? pieces[0] : join(pieces, buffered);
+      const out = all.slice(0, n);
+      const rest = all.subarray(out.length);
+      pieces = rest.length > 0 ? [rest] : [];
+      buffered = rest.length;
       return out;
     },
   };
+}
+
+function join(pieces: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Size of the ciphertext for a plaintext size (to declare uploads up front). */

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { ProcessError, redactArgs, redactSecrets, runProcess } from './process-runner';
 
 // Node itself is the child: always present, and scripts make exit codes and output exact.
@@ -18,6 +19,13 @@ describe('runProcess', () => {
   it('returns stdout and stderr of a successful run', async () => {
     const result = await runProcess(node, script('process.stdout.write("out"); process.stderr.write("err\\n")'), { timeoutMs: 10_000 });
     expect(result).toEqual({ stdout: 'out', stderr: 'err\n' });
+  });
+
+  it('runs the child at the nice value asked for, and its own children with it', async () => {
+    // Field 19 of /proc/<pid>/stat is the nice value; cut, a child of the shell, reads its own.
+    const probe = ['-c', 'sleep 0.3; cut -d" " -f19 /proc/self/stat'];
+    expect((await runProcess('sh', probe, { timeoutMs: 5000, niceness: 10 })).stdout.trim()).toBe('10');
+    expect((await runProcess('sh', probe, { timeoutMs: 5000 })).stdout.trim()).toBe(String(getPriority()));
   });
 
   it('runs in the given cwd', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { basename } from 'node:path';
 
 /**
@@ -20,6 +21,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Upper bound on collected stdout; a child that prints more is killed (protects worker memory). */
   readonly maxStdoutBytes?: number;
+  /** The child's nice value (0 normal, up to 19 lowest): background work yields the CPU to urgent work. */
+  readonly niceness?: number;
 }
 
 export interface RunResult {
@@ -157,6 +160,14 @@ export function runProcess(cmd: string, args: readonly string[], options: RunOpt
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    if (options.niceness && child.pid !== undefined) {
+      // Lowering one's own child's priority is always allowed; a failure only leaves it at normal.
+      try {
+        setPriority(child.pid, options.niceness);
+      } catch {
+        /* left at the normal priority */
+      }
+    }
 
     const kill = (why: ProcessFailureKind) => {
       failure ??= why;
