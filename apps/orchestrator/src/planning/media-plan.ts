@@ -107,10 +107,13 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
 }
 
 /**
- * The preview is about time to first play, not size: 2 s chunks (encoded in parallel on every
- * free worker slot, each a quick seek into the source) at the encoder's fastest preset.
+ * The preview is about time to first play, not size: chunks of about 3 s (encoded in parallel
+ * on free worker slots, each a quick seek into the source) at the encoder's fastest preset.
+ * Few chunks: each task costs about 0.35 s besides its encode (grant, fetch, package, upload),
+ * so the 6 s preview of a 10 s 1080p clip is two tasks, one round on a 2-slot worker
+ * (preview_ready 2.7 s with 2 s chunks, 2.2 s with 3 s: `node bench/first-playable.mjs --only 10 --runs 3`).
  */
-const PREVIEW_SEGMENT_RULES: SegmentRules = { minSec: 1, maxSec: 3, targetSec: 2 };
+const PREVIEW_SEGMENT_RULES: SegmentRules = { minSec: 1, maxSec: 4, targetSec: 3 };
 
 function previewOf(displayed: { width: number; height: number }, segments: SegmentSpec[]): PreviewPlan {
   const p = PREVIEW_PROFILE;
