@@ -7,6 +7,7 @@ import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { PlanHandler } from './handlers/plan.handler';
 import { PreviewHandler } from './handlers/preview.handler';
 import { EarlyHandler } from './handlers/early.handler';
+import { EarlyStage } from './handlers/early-stage';
 import { PublishHandler } from './handlers/publish.handler';
 import { RecordHandler } from './handlers/record.handler';
 import { StartHandler } from './handlers/start.handler';
@@ -27,7 +28,7 @@ async function main() {
   const rebuilder = new FlowRebuilder(db, queues, { taskAttempts: config.TASK_ATTEMPTS });
   const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE), rebuilder);
   const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, gpuLane: config.GPU_LANE, taskAttempts: config.TASK_ATTEMPTS });
-  const record = new RecordHandler(db);
+  const record = new RecordHandler(db, new EarlyStage(db, queues));
   const publish = new PublishHandler(db, store, rebuilder);
   const preview = new PreviewHandler(db);
   const early = new EarlyHandler(db);

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ManifestResult, manifestResultSchema, OutputFact, TaskReport } from '@airlock/contracts';
+import { ManifestResult, manifestResultSchema, OutputFact } from '@airlock/contracts';
 import { MediaState, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
@@ -232,73 +232,34 @@ describe('PublishHandler on a real database', () => {
   });
 
   describe('the early stage', () => {
-    /** Each seeded task won by an attempt whose report is stored, as the record step leaves it. */
-    async function withReports(seeded: Seeded): Promise<TaskReport[]> {
-      const tasks = [{ id: seeded.audioTaskId, rendition: AUDIO_RENDITION, index: 0 }, ...seeded.videoTaskIds.map((id, index) => ({ id, rendition: '360p', index }))];
-      const reports: TaskReport[] = [];
-      for (const task of tasks) {
-        const attemptId = randomUUID();
-        const report: TaskReport = {
-          taskId: task.id,
-          attemptId,
-          attemptNumber: 1,
-          workerId: 'worker-a',
-          encoderPath: 'cpu',
-          encoderBuild: 'ffmpeg test',
-          startedAt: new Date().toISOString(),
-          finishedAt: new Date().toISOString(),
-          stream: { rendition: task.rendition, type: task.rendition === AUDIO_RENDITION ? 'audio' : 'video', codecs: 'avc1.64001e', bitrateKbps: 800 },
-          outputs: [fact(seeded.mediaId, task.rendition, task.index)],
-        };
-        await db.attempt.create({ data: { id: attemptId, taskId: task.id, number: 1, workerId: 'worker-a', state: 'succeeded', startedAt: new Date(), report } });
-        await db.task.update({ where: { id: task.id }, data: { winningAttemptId: attemptId } });
-        reports.push(report);
-      }
-      return reports;
-    }
+    const renditions = ['360p', AUDIO_RENDITION];
 
-    it('points at the early manifests once verified, and hands the ladder verify every report of its tasks', async () => {
-      const seeded = await seed('preview_ready');
-      const reports = await withReports(seeded);
-      const manifest = manifestFor(seeded.mediaId, `${seeded.jobId}-early`);
+    it('points at the early manifests once verified, and a repeat changes nothing', async () => {
+      const { mediaId, jobId } = await seed('preview_ready');
+      const manifest = manifestFor(mediaId, `${jobId}-early`);
       const early = new EarlyHandler(db);
-      const payload = { mediaId: seeded.mediaId, jobId: seeded.jobId, renditions: ['360p', AUDIO_RENDITION] };
-
-      const answer = await early.handle(payload, contextOf([manifest]));
-      expect(answer.outcome).toBe('early_published');
-      expect(answer.reports.map((r) => r.taskId).sort()).toEqual(reports.map((r) => r.taskId).sort());
-      // A repeat changes nothing: the same pointers, one row per output.
-      await expect(early.handle(payload, contextOf([manifest]))).resolves.toMatchObject({ outcome: 'early_published' });
-      const media = await db.media.findUniqueOrThrow({ where: { id: seeded.mediaId } });
-      expect(media).toMatchObject({ state: 'preview_ready', earlyHlsKey: manifest.ok ? manifest.hlsKey : '', earlyRenditions: ['360p', AUDIO_RENDITION], manifestHlsKey: null });
-      expect(await db.output.count({ where: { mediaId: seeded.mediaId } })).toBe(5);
-      expect(await db.event.count({ where: { mediaId: seeded.mediaId, type: 'early_published' } })).toBe(2);
+      await expect(early.handle({ mediaId, jobId, renditions }, contextOf([manifest]))).resolves.toEqual({ outcome: 'early_published' });
+      await expect(early.handle({ mediaId, jobId, renditions }, contextOf([manifest]))).resolves.toEqual({ outcome: 'early_published' });
+      const media = await db.media.findUniqueOrThrow({ where: { id: mediaId } });
+      expect(media).toMatchObject({ state: 'preview_ready', earlyHlsKey: manifest.ok ? manifest.hlsKey : '', earlyRenditions: renditions, manifestHlsKey: null });
+      expect(await db.output.count({ where: { mediaId } })).toBe(5);
     });
 
-    it('records a refused early stage and still hands its reports on, for the ladder verify to refuse', async () => {
-      const seeded = await seed('processing');
-      const reports = await withReports(seeded);
+    it('records a refused early stage and leaves the media to the ladder', async () => {
+      const { mediaId, jobId } = await seed('processing');
       const refused: ManifestResult = { ok: false, code: 'outputs_rejected', message: '1 check(s) failed', rejected: [] };
-      const answer = await new EarlyHandler(db).handle({ mediaId: seeded.mediaId, jobId: seeded.jobId, renditions: ['360p', AUDIO_RENDITION] }, contextOf([refused]));
-      expect(answer).toMatchObject({ outcome: 'early_failed' });
-      expect(answer.reports).toHaveLength(reports.length);
-      expect(await db.media.findUniqueOrThrow({ where: { id: seeded.mediaId } })).toMatchObject({ state: 'processing', earlyHlsKey: null });
-      expect(await db.event.count({ where: { mediaId: seeded.mediaId, type: 'early_failed', reason: 'outputs_rejected' } })).toBe(1);
+      await expect(new EarlyHandler(db).handle({ mediaId, jobId, renditions }, contextOf([refused]))).resolves.toEqual({ outcome: 'early_failed' });
+      expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'processing', earlyHlsKey: null });
+      expect(await db.event.count({ where: { mediaId, type: 'early_failed', reason: 'outputs_rejected' } })).toBe(1);
     });
 
-    it('fails the ladder when one of its tasks has no recorded report, and never points a deleted media at it', async () => {
-      const unfinished = await seed('processing');
-      await db.task.update({ where: { id: unfinished.audioTaskId }, data: { state: 'failed' } });
-      await expect(new EarlyHandler(db).handle({ mediaId: unfinished.mediaId, jobId: unfinished.jobId, renditions: [AUDIO_RENDITION] }, contextOf([], { 'manifest:1': 'failed' }))).rejects.toThrow(
-        'the early stage has a task without a recorded report',
-      );
-
-      const deleted = await seed('deleted');
-      await withReports(deleted);
-      const answer = await new EarlyHandler(db).handle({ mediaId: deleted.mediaId, jobId: deleted.jobId, renditions: ['360p', AUDIO_RENDITION] }, contextOf([manifestFor(deleted.mediaId, deleted.jobId)]));
-      expect(answer.outcome).toBe('not_published');
-      expect(await db.media.findUniqueOrThrow({ where: { id: deleted.mediaId } })).toMatchObject({ earlyHlsKey: null });
-      expect(await db.output.count({ where: { mediaId: deleted.mediaId } })).toBe(0);
+    it('never points a deleted or already ready media at it', async () => {
+      for (const state of ['deleted', 'ready'] as const) {
+        const { mediaId, jobId } = await seed(state);
+        await expect(new EarlyHandler(db).handle({ mediaId, jobId, renditions }, contextOf([manifestFor(mediaId, jobId)]))).resolves.toEqual({ outcome: 'not_published' });
+        expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ earlyHlsKey: null });
+        expect(await db.output.count({ where: { mediaId } })).toBe(0);
+      }
     });
   });
 });

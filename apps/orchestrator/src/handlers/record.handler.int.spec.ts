@@ -207,6 +207,39 @@ describe('RecordHandler on a real database', () => {
     }
   });
 
+  it('queues the early stage once, when the last of its tasks (the lowest rung and audio) is counted, whatever the order', async () => {
+    const other = createPrismaClient({ databaseUrl: env.databaseUrl, schema: env.schema, poolSize: 4 });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const queued: string[] = [];
+        const early = { queue: async (jobId: string) => void queued.push(jobId) };
+        const replicas = [new RecordHandler(db, early), new RecordHandler(other, early)];
+        const { mediaId, jobId, tasks } = await seed();
+        const plan = { renditions: RENDITIONS.map((name) => ({ name, height: Number.parseInt(name, 10) })), audio: true };
+        await db.job.update({ where: { id: jobId }, data: { plan } });
+        const isEarly = (t: SeededTask) => t.rendition === '360p' || t.rendition === AUDIO_RENDITION;
+        // A higher rung first: nothing yet.
+        const higher = tasks.filter((t) => !isEarly(t));
+        await replicas[0].handle({ mediaId, jobId, taskId: higher[0].id }, contextOf([reportFor(mediaId, higher[0])]));
+        expect(queued).toEqual([]);
+        // The early tasks on both replicas at once, each also redelivered: queued exactly once.
+        await Promise.all(
+          tasks.filter(isEarly).flatMap((t, i) => {
+            const report = reportFor(mediaId, t);
+            return [deliver(replicas[i % 2], { mediaId, jobId, taskId: t.id }, report), deliver(replicas[(i + 1) % 2], { mediaId, jobId, taskId: t.id }, report)];
+          }),
+        );
+        expect(queued).toEqual([jobId]);
+        // The rest of the ladder: still once.
+        for (const t of higher.slice(1)) await replicas[1].handle({ mediaId, jobId, taskId: t.id }, contextOf([reportFor(mediaId, t)]));
+        expect(queued).toEqual([jobId]);
+        expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('packaging');
+      }
+    } finally {
+      await other.$disconnect();
+    }
+  });
+
   // Concurrent deliveries of the same report, forced to interleave by holding the task row (the
   // attempts FK target) until every delivery is blocked in its insert: all must resolve as no-ops.
   it('treats concurrent duplicate callbacks of one attempt as no-ops, not errors', async () => {

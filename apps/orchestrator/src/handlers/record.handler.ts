@@ -2,15 +2,21 @@ import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contr
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
+import { earlyRenditionsOf } from '../planning/media-flow.builder';
+import { MediaPlan } from '../planning/media-plan';
 import { winningReports } from './winning-reports';
 
 /**
  * A worker attempt finished a task: record the attempt and the task's success once,
  * count it once, and let exactly one caller move the job from transcoding to packaging.
- * Returns the report so the verifier (the parent) sees exactly what was recorded.
+ * Returns the report so the verifier (the parent) sees exactly what was recorded. The caller
+ * that counts the last task of the early stage (the lowest rung and audio) queues that stage.
  */
 export class RecordHandler {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly early?: { queue(jobId: string): Promise<void> },
+  ) {}
 
   async handle({ mediaId, jobId, taskId }: PayloadOf<typeof JobName.TaskRecord>, ctx: JobContext): Promise<TaskReport> {
     const failures = Object.values(await ctx.failedChildren());
@@ -24,6 +30,7 @@ export class RecordHandler {
     const report = taskReportSchema.parse(value);
     if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
 
+    let earlyDone = false;
     const winner = await this.db.$transaction(async (tx) => {
       // Counted once: only the move into `succeeded` increments the job's counter.
       const won = await tx.task.updateMany({
@@ -41,6 +48,7 @@ export class RecordHandler {
       // The preview's tasks are the preview sub-flow's business: the ladder's count leaves them out.
       if (won.count !== 1 || isPreviewRendition(task.rendition)) return report.attemptId;
       const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } } });
+      earlyDone = await lastOfEarlyStage(tx, jobId, task.rendition, job.plan as unknown as MediaPlan | null);
       if (job.tasksSucceeded < job.tasksTotal) return report.attemptId;
       // Completion guard: the conditional update admits exactly one caller.
       const moved = await tx.job.updateMany({
@@ -50,6 +58,7 @@ export class RecordHandler {
       if (moved.count === 1) await transitionMediaIn(tx, { mediaId, jobId, to: 'verifying', reason: 'all_tasks_done' });
       return report.attemptId;
     });
+    if (earlyDone) await this.early?.queue(jobId);
     // The verifier always sees the canonical outputs: the winner's, whoever called last.
     return winner === report.attemptId ? report : this.winningReport(taskId);
   }
@@ -103,4 +112,15 @@ async function closeAttempt(tx: Prisma.TransactionClient, report: TaskReport, st
     data: [{ id: report.attemptId, taskId: report.taskId, number: report.attemptNumber, workerId: report.workerId, startedAt: new Date(report.startedAt), ...closing }],
     skipDuplicates: true,
   });
+}
+
+/**
+ * Whether this counted task was the last of the early stage's. The increment before it locks the
+ * job row until commit, so counts are taken one at a time and exactly one caller sees none left.
+ */
+async function lastOfEarlyStage(tx: Prisma.TransactionClient, jobId: string, rendition: string, plan: MediaPlan | null): Promise<boolean> {
+  const early = plan ? earlyRenditionsOf(plan) : [];
+  if (!early.includes(rendition)) return false;
+  const left = await tx.task.count({ where: { jobId, rendition: { in: early }, state: { not: 'succeeded' } } });
+  return left === 0;
 }

@@ -2,7 +2,7 @@ import type { FlowJob } from 'bullmq';
 import { JobName, parsePayload } from '@airlock/contracts';
 import { AUDIO_RENDITION, DEFAULT_LADDER, DEFAULT_PROFILES } from '@airlock/domain';
 import { FlowNode, QueueName, toFlowJob } from '@airlock/queue';
-import { buildMediaFlow, buildPreviewFlow, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
+import { buildEarlyFlow, buildMediaFlow, buildPreviewFlow, earlyRenditionsOf, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
 import { MediaPlan, planMedia } from './media-plan';
 import { buildProbe } from './probe.fixture';
 
@@ -89,28 +89,6 @@ describe('buildMediaFlow', () => {
     });
   });
 
-  it('nests an early stage for the lowest rung and audio under the ladder verify, first of its children', () => {
-    const verify = onlyChild(onlyChild(root));
-    const [early, ...rest] = verify.children ?? [];
-    expect(early).toMatchObject({ name: JobName.EarlyPublish, queue: QueueName.Orchestrator, jobId: `early-publish__${JOB_ID}`, onFailure: 'fail-parent' });
-    expect(parsePayload(JobName.EarlyPublish, early.data)).toEqual({ mediaId: MEDIA_ID, jobId: JOB_ID, renditions: ['240p', AUDIO_RENDITION] });
-    const earlyManifest = onlyChild(early);
-    expect(parsePayload(JobName.ManifestWrite, earlyManifest.data).version).toBe(`${JOB_ID}-early`);
-    const earlyVerify = onlyChild(earlyManifest);
-    expect(earlyVerify.jobId).toBe(`early-verify__${JOB_ID}`);
-    expect(parsePayload(JobName.OutputsVerify, earlyVerify.data).expected).toEqual({ renditions: ['240p'], segments: plan.segments, audio: true, keyId: 'ab'.repeat(16) });
-    const renditionOf = (record: FlowNode) => input.tasks.find((t) => t.id === (record.data as { taskId: string }).taskId)?.rendition;
-    expect(recordsUnder(earlyVerify).map(renditionOf)).toEqual([AUDIO_RENDITION, '240p', '240p']);
-    expect(rest.map((n) => n.name)).toEqual(rest.map(() => JobName.TaskRecord));
-    expect(new Set(rest.map(renditionOf))).toEqual(new Set(['360p', '720p', '1080p']));
-  });
-
-  it('has no early stage when the ladder is a single rung, or only audio', () => {
-    const single = buildMediaFlow(flowInput(planOf(12, true, ['240p'])));
-    expect(walk(single).some((n) => n.name === JobName.EarlyPublish)).toBe(false);
-    expect(recordsUnder(single)).toHaveLength(3);
-  });
-
   it('routes each stage to its queue and work to the planned lane', () => {
     const manifest = onlyChild(root);
     const verify = onlyChild(manifest);
@@ -137,10 +115,6 @@ describe('buildMediaFlow', () => {
     expect(root.onFailure).toBeUndefined();
     expect(manifest.onFailure).toBe('report-to-parent');
     expect(verify.onFailure).toBe('fail-parent');
-    const early = (verify.children ?? [])[0];
-    expect(early.onFailure).toBe('fail-parent');
-    expect(onlyChild(early).onFailure).toBe('report-to-parent');
-    expect(onlyChild(onlyChild(early)).onFailure).toBe('fail-parent');
     for (const record of recordsUnder(verify)) {
       expect(record.onFailure).toBe('fail-parent');
       const work = onlyChild(record);
@@ -216,7 +190,6 @@ describe('buildMediaFlow', () => {
     const flow = buildMediaFlow(flowInput(audioOnly));
     const works = walk(flow).filter((n) => n.name === JobName.AudioTranscode || n.name === JobName.SegmentTranscode);
     expect(works.map((n) => n.name)).toEqual([JobName.AudioTranscode]);
-    expect(walk(flow).some((n) => n.name === JobName.EarlyPublish)).toBe(false);
   });
 });
 
@@ -260,6 +233,40 @@ describe('toFlowJob on the media flow', () => {
   it('rejects a node with an invalid payload before anything is enqueued', () => {
     const bad: FlowNode = { ...root, data: { mediaId: 'not-a-uuid', jobId: JOB_ID } };
     expect(() => toFlowJob(bad)).toThrow();
+  });
+});
+
+describe('buildEarlyFlow', () => {
+  const plan = planOf();
+  const input = flowInput(plan);
+
+  it('publishes the lowest rung and audio from their recorded reports, in their own stages', () => {
+    expect(earlyRenditionsOf(plan)).toEqual(['240p', AUDIO_RENDITION]);
+    const root = buildEarlyFlow(input) as FlowNode;
+    expect(root).toMatchObject({ name: JobName.EarlyPublish, queue: QueueName.Orchestrator, jobId: `early-publish__${JOB_ID}` });
+    expect(root.onFailure).toBeUndefined();
+    expect(parsePayload(JobName.EarlyPublish, root.data)).toEqual({ mediaId: MEDIA_ID, jobId: JOB_ID, renditions: ['240p', AUDIO_RENDITION] });
+    const manifest = onlyChild(root);
+    expect(manifest).toMatchObject({ name: JobName.ManifestWrite, data: { version: `${JOB_ID}-early` }, onFailure: 'report-to-parent' });
+    const verify = onlyChild(manifest);
+    expect(verify).toMatchObject({ jobId: `early-verify__${JOB_ID}`, onFailure: 'fail-parent' });
+    expect(parsePayload(JobName.OutputsVerify, verify.data).expected).toEqual({ renditions: ['240p'], segments: plan.segments, audio: true, keyId: 'ab'.repeat(16) });
+    // Its records run no work (they answer with the stored report) and never clash with the ladder's.
+    const early = input.tasks.filter((t) => t.rendition === '240p' || t.rendition === AUDIO_RENDITION);
+    expect((verify.children ?? []).map((r) => [r.name, r.jobId, r.children])).toEqual(early.map((t) => [JobName.TaskRecord, `early-record__${t.id}`, []]));
+    for (const node of walk(root)) expect(() => parsePayload(node.name, node.data)).not.toThrow();
+  });
+
+  it('whose work the ladder queues first: audio, then the lowest rung, then the higher rungs', () => {
+    const renditions = recordsUnder(buildMediaFlow(input)).map((r) => input.tasks.find((t) => t.id === (r.data as { taskId: string }).taskId)?.rendition);
+    expect(renditions.slice(0, 3)).toEqual([AUDIO_RENDITION, '240p', '240p']);
+  });
+
+  it('has none when the ladder is a single rung, or only audio', () => {
+    expect(buildEarlyFlow(flowInput(planOf(12, true, ['240p'])))).toBeUndefined();
+    const audioOnly = planMedia({ ...buildProbe(12), video: undefined }, [], { shortLaneMaxSec: 60 });
+    expect(buildEarlyFlow(flowInput(audioOnly))).toBeUndefined();
+    expect(earlyRenditionsOf({ renditions: plan.renditions, audio: false })).toEqual(['240p']);
   });
 });
 

@@ -61,28 +61,19 @@ export function tasksOf(plan: MediaPlan, newId: () => string): PlannedTask[] {
  *   publish (orchestrator)
  *    `- manifest (manifester)            report-to-parent: publish records any failure
  *        `- verify (verifier)            fail-parent: no manifest from unverified output
- *            |- early publish (orchestrator)   fail-parent; the early stage: the same steps over
- *            |   `- manifest - verify - record - work    the lowest rung and audio, published first
  *            `- record task (orchestrator)   fail-parent: a failed task fails verification
  *                `- transcode / audio (worker lane)  report-to-parent: record learns every outcome
- *
- * The early stage answers the ladder's verify with its tasks' reports, so the ladder is still
- * verified whole. It comes first among the verify's children: its work reaches the lane first.
  */
 export function buildMediaFlow(input: FlowInput): FlowNode {
   const { mediaId, jobId, plan } = input;
   const tasks = input.tasks.filter((t) => !isPreviewRendition(t.rendition));
-  const early = earlyRenditionsOf(plan);
-  const isEarly = (t: PlannedTask) => early.includes(t.rendition);
-  const earlyStage = early.length > 0 ? [earlyOf(input, early, tasks.filter(isEarly))] : [];
   const expected = { renditions: plan.renditions.map((r) => r.name), segments: plan.segments, audio: plan.audio, keyId: input.outputKeyId, files: plan.files.map((f) => f.name) };
-  const children = [...earlyStage, ...tasks.filter((t) => !isEarly(t)).map((t) => recordOf(input, t))];
   return {
     name: JobName.MediaPublish,
     queue: QueueName.Orchestrator,
     jobId: idOf(input, 'publish', jobId),
     data: { mediaId, jobId },
-    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, children))],
+    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, tasks.map((t) => recordOf(input, t))))],
   };
 }
 
@@ -97,16 +88,25 @@ export function earlyRenditionsOf(plan: Pick<MediaPlan, 'renditions' | 'audio'>)
   return [lowest.name, ...(plan.audio ? [AUDIO_RENDITION] : [])];
 }
 
-function earlyOf(input: FlowInput, renditions: string[], tasks: readonly PlannedTask[]): FlowNode {
+/**
+ * The early stage, queued by the record step that counts the last of its tasks (their work
+ * ran first: tasksOf puts audio and the lowest rung ahead of the higher rungs). The same
+ * stages over those tasks' recorded reports, ending in its own publish (`media.early`). Its
+ * records have no work: they answer with the winner's stored report. The ladder's verify
+ * checks these outputs again with the rest before anything reaches `ready`.
+ */
+export function buildEarlyFlow(input: FlowInput): FlowNode | undefined {
   const { mediaId, jobId, plan } = input;
+  const renditions = earlyRenditionsOf(plan);
+  if (renditions.length === 0) return undefined;
+  const tasks = input.tasks.filter((t) => renditions.includes(t.rendition));
   const expected = { renditions: renditions.filter((r) => r !== AUDIO_RENDITION), segments: plan.segments, audio: renditions.includes(AUDIO_RENDITION), keyId: input.outputKeyId };
   return {
     name: JobName.EarlyPublish,
     queue: QueueName.Orchestrator,
     jobId: idOf(input, 'early-publish', jobId),
     data: { mediaId, jobId, renditions },
-    onFailure: 'fail-parent',
-    children: [manifestOf(input, `${jobId}-early`, verifyOf(input, idOf(input, 'early-verify', jobId), expected, tasks.map((t) => recordOf(input, t))))],
+    children: [manifestOf(input, `${jobId}-early`, verifyOf(input, idOf(input, 'early-verify', jobId), expected, tasks.map((t) => recordOf(input, { ...t, done: true }, 'early-record'))))],
   };
 }
 
@@ -150,11 +150,11 @@ function verifyOf(input: FlowInput, verifyJobId: string, expected: PayloadOf<typ
   };
 }
 
-function recordOf(input: FlowInput, task: PlannedTask): FlowNode {
+function recordOf(input: FlowInput, task: PlannedTask, kind = 'record'): FlowNode {
   return {
     name: JobName.TaskRecord,
     queue: QueueName.Orchestrator,
-    jobId: idOf(input, 'record', task.id),
+    jobId: idOf(input, kind, task.id),
     data: { mediaId: input.mediaId, jobId: input.jobId, taskId: task.id },
     onFailure: 'fail-parent',
     children: task.done ? [] : [workOf(input, task)],

@@ -1,8 +1,7 @@
 import { appendEvent, PrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
-import { buildMediaFlow, buildPreviewFlow, FlowInput, PlannedTask } from '../planning/media-flow.builder';
-import { policyOf } from '../planning/job-policy';
-import { MediaPlan } from '../planning/media-plan';
+import { buildEarlyFlow, buildMediaFlow, buildPreviewFlow, earlyRenditionsOf } from '../planning/media-flow.builder';
+import { loadFlowInput } from '../planning/flow-input';
 
 /**
  * Postgres is the source of truth; Redis holds only the flows in motion. This puts a planned
@@ -21,33 +20,24 @@ export class FlowRebuilder {
   async rebuild(jobId: string, fromGeneration: number, reason: string): Promise<boolean> {
     const { count } = await this.db.job.updateMany({ where: { id: jobId, generation: fromGeneration }, data: { generation: { increment: 1 } } });
     if (count !== 1) return false;
-    const job = await this.db.job.findUniqueOrThrow({ where: { id: jobId }, include: { media: true, tasks: true } });
-    const plan = job.plan as unknown as MediaPlan;
-    const tasks: PlannedTask[] = job.tasks
-      .filter((t) => t.kind !== 'probe')
-      .map((t) => ({ id: t.id, kind: t.kind as PlannedTask['kind'], segmentIndex: t.segmentIndex, rendition: t.rendition, role: t.role, done: t.state === 'succeeded' }));
-    const input: FlowInput = {
-      mediaId: job.mediaId,
-      jobId,
-      sourceKey: job.media.sourceKey,
-      durationSec: (job.probe as { durationSec: number }).durationSec,
-      plan,
-      tasks,
-      taskAttempts: this.settings.taskAttempts,
-      keyTtlSec: policyOf(job).worker_key_ttl_seconds,
-      outputKeyId: job.media.outputKeyId,
-      generation: job.generation,
-    };
+    const { input, previewPublished, earlyPublished } = await loadFlowInput(this.db, jobId, this.settings.taskAttempts);
+    const tasks = input.tasks;
     // The preview again only while it has not been published.
-    const preview = job.media.previewHlsKey ? undefined : buildPreviewFlow(input);
+    const preview = previewPublished ? undefined : buildPreviewFlow(input);
     if (preview) await this.queues.addFlow(preview);
+    // The early stage now when its tasks are all done but it was never published (its flow was lost);
+    // otherwise the record step that counts its last task queues it, as in the first flow.
+    const early = earlyRenditionsOf(input.plan);
+    const earlyReady = !earlyPublished && early.length > 0 && tasks.filter((t) => early.includes(t.rendition)).every((t) => t.done);
+    const earlyFlow = earlyReady ? buildEarlyFlow(input) : undefined;
+    if (earlyFlow) await this.queues.addFlow(earlyFlow);
     await this.queues.addFlow(buildMediaFlow(input));
     await appendEvent(this.db, {
-      mediaId: job.mediaId,
+      mediaId: input.mediaId,
       jobId,
       type: 'flow_rebuilt',
       reason,
-      data: { generation: job.generation, tasksDone: tasks.filter((t) => t.done).length, tasksToRun: tasks.filter((t) => !t.done).length, preview: preview !== undefined },
+      data: { generation: input.generation, tasksDone: tasks.filter((t) => t.done).length, tasksToRun: tasks.filter((t) => !t.done).length, preview: preview !== undefined, early: earlyFlow !== undefined },
     });
     return true;
   }

@@ -19,7 +19,7 @@ export const JobName = {
   MediaPublish: 'media.publish',
   /** The preview sub-flow's last step: the media becomes `preview_ready`. */
   PreviewPublish: 'media.preview',
-  /** The early stage's last step: the lowest rung and audio become playable; answers the ladder's verify with its reports. */
+  /** The early stage's last step: the lowest rung and audio become playable ahead of the ladder. */
   EarlyPublish: 'media.early',
   SweepRun: 'sweep.run',
 } as const;

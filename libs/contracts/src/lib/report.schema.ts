@@ -71,21 +71,6 @@ export const taskReportSchema = z.object({
 });
 export type TaskReport = z.infer<typeof taskReportSchema>;
 
-/**
- * What the early stage (the lowest rung and audio, published ahead of the ladder) hands the
- * ladder's verify: its tasks' recorded reports, verified again with the rest.
- */
-export const stageReportsSchema = z.object({ outcome: z.string(), reports: z.array(taskReportSchema) });
-export type StageReports = z.infer<typeof stageReportsSchema>;
-
-/** The reports under a verify step: a task's record step gives one, a nested stage gives its own. */
-export function reportsOfChildren(values: readonly unknown[]): TaskReport[] {
-  return values.flatMap((v) => {
-    const stage = stageReportsSchema.safeParse(v);
-    return stage.success ? stage.data.reports : [taskReportSchema.parse(v)];
-  });
-}
-
 /** Outputs the verifier refused, by the attempt that produced them: those tasks run again elsewhere. */
 export const rejectedTaskSchema = z.object({
   taskId: z.string(),
