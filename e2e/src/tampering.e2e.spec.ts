@@ -186,6 +186,8 @@ describe('tampering', () => {
     expect(timeline.verification.refusals).toContainEqual(expect.objectContaining({ reason, workerId: rogueId }));
     const events = await env.db.event.findMany({ where: { mediaId }, orderBy: { id: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['verification_failed', 'worker_quarantined', 'tasks_rejected']));
+    // The early stage (the lowest rung, where the rogue lied) published nothing of it either.
+    expect(events.map((e) => e.type)).not.toContain('early_published');
 
     // Redone: an honest worker takes the refused tasks; the media is ready with honest outputs only.
     await stack.restart('gpu-worker');
