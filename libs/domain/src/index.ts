@@ -10,3 +10,4 @@ export * from './lib/storage-keys';
 export * from './lib/media-policy';
 export * from './lib/webhook-events';
 export * from './lib/duplicate-sample';
+export * from './lib/source-ranges';

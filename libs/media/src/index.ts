@@ -2,6 +2,7 @@ export * from './lib/process-runner';
 export * from './lib/codec-support';
 export * from './lib/probe-parse';
 export * from './lib/ffprobe.adapter';
+export * from './lib/source-byte-map';
 export * from './lib/mp4-boxes';
 export * from './lib/video-encoder.types';
 export * from './lib/x264.encoder';

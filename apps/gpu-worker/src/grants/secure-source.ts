@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { CipherFormatError, decryptChunks } from '@airlock/crypto';
+import { chunkRunsFor, CipherFormatError, decryptChunkRun, decryptChunks, HEADER_BYTES, sealedChunkOffset, sealedLayout } from '@airlock/crypto';
 import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from './grant-client';
 
@@ -28,9 +28,50 @@ async function* hashing(source: AsyncIterable<Uint8Array>, hash: ReturnType<type
  * Download the encrypted source through the grant's presigned GET and decrypt it, in one
  * streaming pass, into the attempt's private directory. Ciphertext never touches the disk; the
  * plaintext is removed again if the bytes are not the ones the sender declared.
+ *
+ * With `ranges` (the plaintext bytes a segment needs, from the probe's byte map), only the
+ * sealed chunks holding them are fetched (HTTP ranges) and decrypted, each written where it
+ * belongs in a sparse file of the source's size. The whole-file sha256 was checked by the
+ * probe; each chunk read here is authenticated (AES-GCM under the content key, bound to its
+ * index, the stream's header and whether it is the last), so it can only be the sender's.
  */
-export function fetchDecryptedSource(grant: AttemptGrant, path: string): Promise<void> {
-  return withSpan('source.fetch', {}, () => fetchAndDecrypt(grant, path));
+export function fetchDecryptedSource(grant: AttemptGrant, path: string, ranges?: readonly (readonly [number, number])[]): Promise<void> {
+  return withSpan('source.fetch', { 'airlock.ranged': ranges !== undefined }, () => (ranges ? fetchRanges(grant, path, ranges) : fetchAndDecrypt(grant, path)));
+}
+
+async function fetchRanges(grant: AttemptGrant, path: string, ranges: readonly (readonly [number, number])[]): Promise<void> {
+  const head = await getRange(grant.source.url, 0, HEADER_BYTES - 1);
+  const header = new Uint8Array(await head.res.arrayBuffer());
+  const file = await open(path, 'wx', 0o600);
+  try {
+    const { chunkSize, chunks, plaintextBytes } = sealedLayout(header, head.total);
+    await file.truncate(plaintextBytes);
+    for (const [first, last] of chunkRunsFor(ranges, chunkSize, chunks)) {
+      const end = Math.min(head.total, sealedChunkOffset(chunkSize, last + 1)) - 1;
+      const { res } = await getRange(grant.source.url, sealedChunkOffset(chunkSize, first), end);
+      const sealed = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+      let next = first;
+      for await (const { index, plaintext } of decryptChunkRun(grant.contentKey, header, first, chunks - 1, sealed)) {
+        await file.write(plaintext, 0, plaintext.length, index * chunkSize);
+        next = index + 1;
+      }
+      if (next !== last + 1) throw new CipherFormatError(`truncated: chunks ${next}-${last} missing from the range`);
+    }
+  } catch (e) {
+    await file.close();
+    await rm(path, { force: true });
+    if (e instanceof CipherFormatError) throw new SourceRejected('source_undecryptable', 'The source cannot be decrypted with its content key.');
+    throw e;
+  }
+  await file.close();
+}
+
+/** One HTTP range of the sealed source, and the source's total size (from Content-Range). */
+async function getRange(url: string, start: number, end: number): Promise<{ res: Response; total: number }> {
+  const res = await fetch(url, { headers: { Range: `bytes=${start}-${end}` } });
+  const total = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]);
+  if (res.status !== 206 || !res.body || !Number.isFinite(total)) throw new Error(`source range download failed with ${res.status}`);
+  return { res, total };
 }
 
 async function fetchAndDecrypt(grant: AttemptGrant, path: string): Promise<void> {

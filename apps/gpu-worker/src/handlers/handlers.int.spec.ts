@@ -11,7 +11,7 @@ import {
   parsePayload,
   taskReportSchema,
 } from '@airlock/contracts';
-import { AUDIO_RENDITION, storageKeys } from '@airlock/domain';
+import { AUDIO_RENDITION, segmentByteRanges, storageKeys } from '@airlock/domain';
 import {
   ProcessError,
   TrackProtection,
@@ -21,6 +21,7 @@ import {
   encoderBuild,
   encodePaths,
   packageVideoChunk,
+  probeFile,
   readSampleCryptoInfo,
   readSegmentFacts,
   readTrackProtection,
@@ -460,6 +461,19 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       const fellBack = await nvencWorker.handle(payload, jobContext({ attempt: 3 }));
       expect(fellBack.encoderPath).toMatch(/^cpu\/sw-decode:libx264 after nvenc\/hw-decode \((exit \d+|signal)\), nvenc\/sw-decode \((exit \d+|signal)\)$/);
       expect(fellBack.outputs).toEqual(report.outputs);
+      await expectTempRootEmpty();
+    });
+
+    it('reads only the sealed chunks its segment needs (HTTP ranges into a sparse source) and still matches byte for byte', async () => {
+      const probed = await probeFile(clipPath);
+      const byteMap = probed.ok ? probed.probe.byteMap : undefined;
+      if (!byteMap) throw new Error('the clip has no byte map');
+      expect(byteMap.keyframes.map(([t]) => t)).toEqual([0, 2, 4, 6]);
+      const sourceRanges = segmentByteRanges(byteMap, SEG1.startSec, SEG1.startSec + SEG1.durationSec);
+      const needed = sourceRanges.reduce((sum, [a, b]) => sum + b - a, 0);
+      expect(needed).toBeLessThan(clipSize * 0.75);
+      const ranged = await segment.handle(parsePayload(JobName.SegmentTranscode, { ...payload, sourceRanges }), jobContext({ attempt: 4 }));
+      expect(ranged.outputs).toEqual(report.outputs);
       await expectTempRootEmpty();
     });
 

@@ -19,7 +19,7 @@ export class SegmentHandler {
     const { rendition, segment } = data;
     const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant, signal) => {
       const source = ws.path('source');
-      await fetchDecryptedSource(grant, source);
+      await fetchDecryptedSource(grant, source, data.sourceRanges);
       const chunk = ws.path('chunk.mp4');
       const encoderPath = await measureFfmpeg({ profile: rendition.name, mediaSec: segment.durationSec, workerClass: classOf(this.deps) }, () =>
         this.cut(data, source, chunk, ws.dir, signal),

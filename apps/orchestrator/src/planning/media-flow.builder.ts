@@ -1,5 +1,5 @@
 import { JobName, PayloadOf, SegmentSpec } from '@airlock/contracts';
-import { AUDIO_RENDITION, findFileProfile, isPreviewRendition, WorkLane, workLaneFor } from '@airlock/domain';
+import { AUDIO_RENDITION, findFileProfile, isPreviewRendition, segmentByteRanges, WorkLane, workLaneFor } from '@airlock/domain';
 import { FlowNode, jobIdOf, LaneQueue, QueueName } from '@airlock/queue';
 import { MediaPlan } from './media-plan';
 
@@ -196,6 +196,7 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
   const renditions = [...plan.renditions, ...(plan.preview ? [plan.preview.rendition] : [])];
   // The preview has its own chunk grid.
   const segments = plan.preview && task.rendition === plan.preview.rendition.name ? plan.preview.segments : plan.segments;
+  const segment = required(segments.find((s) => s.index === task.segmentIndex), `segment ${task.segmentIndex}`);
   return {
     name: JobName.SegmentTranscode,
     queue: lane,
@@ -203,9 +204,11 @@ function workOf(input: FlowInput, task: PlannedTask): FlowNode {
     data: {
       ...common,
       fps: plan.fps,
-      segment: required(segments.find((s) => s.index === task.segmentIndex), `segment ${task.segmentIndex}`),
+      segment,
       rendition: required(renditions.find((r) => r.name === task.rendition), `rendition ${task.rendition}`),
       ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}),
+      // Only the bytes of this segment: the sealed source is read by range, not whole.
+      ...(plan.byteMap ? { sourceRanges: segmentByteRanges(plan.byteMap, segment.startSec, segment.startSec + segment.durationSec) } : {}),
     },
     attempts: input.taskAttempts,
     onFailure: 'report-to-parent',

@@ -15,6 +15,7 @@ import {
   PREVIEW_PROFILE,
   renditionSize,
   SegmentRules,
+  type ByteMap,
 } from '@airlock/domain';
 
 export interface MediaPlan {
@@ -32,6 +33,8 @@ export interface MediaPlan {
   readonly files: FileSpec[];
   /** Heavy rungs go to the gpu lane (GPU_LANE at planning time; kept with the plan so rebuilt flows route alike). */
   readonly gpuLane?: true;
+  /** Where the source's bytes are (ISO BMFF sources): each segment task fetches only its own (segmentByteRanges). */
+  readonly byteMap?: ByteMap;
 }
 
 export interface FileSpec {
@@ -103,6 +106,7 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
     ...(video.hdr === 'none' ? {} : { sourceHdr: video.hdr }),
     ...(preview ? { preview } : {}),
     ...(settings.gpuLane ? { gpuLane: true as const } : {}),
+    ...(probe.byteMap ? { byteMap: probe.byteMap } : {}),
   };
 }
 

@@ -69,6 +69,8 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
       rendition: renditionSchema,
       /** The source's HDR transfer: HDR rungs signal it, SDR rungs are tone-mapped from it. */
       sourceHdr: z.enum(['pq', 'hlg']).optional(),
+      /** The plaintext source bytes this segment needs ([start, end), from the probe's byte map); absent: the whole source. */
+      sourceRanges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
     }),
   }),
   z.object({

@@ -28,6 +28,14 @@ export const audioProbeSchema = z.object({
   durationSec: z.number().nonnegative(),
 });
 
+/** Where the source's bytes are (ISO BMFF only): what lets a task fetch just its segment's (libs/media source-byte-map.ts). */
+export const byteMapSchema = z.object({
+  header: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+  keyframes: z.array(z.tuple([z.number(), z.number().int().nonnegative()])),
+  videoEnd: z.number().int().nonnegative(),
+});
+export type ByteMap = z.infer<typeof byteMapSchema>;
+
 export const probeSchema = z.object({
   formatName: z.string(),
   durationSec: z.number().nonnegative(),
@@ -35,6 +43,7 @@ export const probeSchema = z.object({
   bitRate: z.number().int().nonnegative().optional(),
   video: videoProbeSchema.optional(),
   audio: audioProbeSchema.optional(),
+  byteMap: byteMapSchema.optional(),
 });
 export type Probe = z.infer<typeof probeSchema>;
 export type VideoProbe = z.infer<typeof videoProbeSchema>;

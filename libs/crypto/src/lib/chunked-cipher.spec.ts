@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CipherFormatError, decryptChunks, encryptChunks, encryptedSize, generateContentKey, HEADER_BYTES } from './chunked-cipher';
+import { chunkRunsFor, CipherFormatError, decryptChunkRun, decryptChunks, encryptChunks, encryptedSize, generateContentKey, HEADER_BYTES, sealedChunkOffset, sealedLayout } from './chunked-cipher';
 
 async function* pieces(buf: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
@@ -55,5 +55,53 @@ describe('chunked AES-256-GCM', () => {
     await expect(open(key, sealed.subarray(0, HEADER_BYTES + 2 * chunk))).rejects.toThrow(CipherFormatError);
     await expect(open(key, sealed.subarray(0, HEADER_BYTES))).rejects.toThrow(/truncated/);
     await expect(open(key, Buffer.from('not encrypted at all, just text'))).rejects.toThrow(/bad header/);
+  });
+});
+
+describe('ranged reads of a sealed stream', () => {
+  const CHUNK = 64;
+  async function sealed(plain: Uint8Array): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const p of encryptChunks(KEY_FOR_RANGES, (async function* () { yield plain; })(), CHUNK)) parts.push(p);
+    return Uint8Array.from(Buffer.concat(parts));
+  }
+  const KEY_FOR_RANGES = new Uint8Array(32).fill(7);
+  const plain = Uint8Array.from({ length: CHUNK * 5 + 10 }, (_, i) => (i * 31) & 255);
+  async function* once(bytes: Uint8Array) {
+    yield bytes;
+  }
+  async function run(stream: Uint8Array, first: number, last: number, final: number) {
+    const out: { index: number; plaintext: Uint8Array }[] = [];
+    const from = sealedChunkOffset(CHUNK, first);
+    const to = Math.min(stream.length, sealedChunkOffset(CHUNK, last + 1));
+    for await (const c of decryptChunkRun(KEY_FOR_RANGES, stream.slice(0, HEADER_BYTES), first, final, once(stream.slice(from, to)))) out.push(c);
+    return out;
+  }
+
+  it('knows the layout from the header and the size, and which chunks hold a plaintext range', async () => {
+    const stream = await sealed(plain);
+    expect(sealedLayout(stream.slice(0, HEADER_BYTES), stream.length)).toEqual({ chunkSize: CHUNK, chunks: 6, plaintextBytes: plain.length });
+    expect(chunkRunsFor([[0, 10], [70, 130], [300, 320]], CHUNK, 6)).toEqual([[0, 2], [4, 4]]);
+    expect(chunkRunsFor([[129, 1000]], CHUNK, 6)).toEqual([[2, 5]]);
+  });
+
+  it('decrypts a run from the middle and the final chunk, each where it belongs', async () => {
+    const stream = await sealed(plain);
+    const middle = await run(stream, 2, 3, 5);
+    expect(middle.map((c) => c.index)).toEqual([2, 3]);
+    expect(Buffer.concat(middle.map((c) => c.plaintext))).toEqual(Buffer.from(plain.slice(2 * CHUNK, 4 * CHUNK)));
+    const tail = await run(stream, 5, 5, 5);
+    expect(Buffer.from(tail[0].plaintext)).toEqual(Buffer.from(plain.slice(5 * CHUNK)));
+  });
+
+  it('refuses a chunk read as another index, a last chunk not marked final, and a bad header', async () => {
+    const stream = await sealed(plain);
+    const chunk2 = stream.slice(sealedChunkOffset(CHUNK, 2), sealedChunkOffset(CHUNK, 3));
+    const asThird = async () => {
+      for await (const _ of decryptChunkRun(KEY_FOR_RANGES, stream.slice(0, HEADER_BYTES), 3, 5, once(chunk2))) void _;
+    };
+    await expect(asThird()).rejects.toThrow(CipherFormatError);
+    await expect(run(stream, 5, 5, 6)).rejects.toThrow(CipherFormatError);
+    expect(() => sealedLayout(new Uint8Array(HEADER_BYTES), stream.length)).toThrow(CipherFormatError);
   });
 });

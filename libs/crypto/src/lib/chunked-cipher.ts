@@ -110,10 +110,7 @@ export async function* decryptChunks(rawKey: Uint8Array, ciphertext: AsyncIterab
   const key = await importKey(rawKey, 'decrypt');
   const reader = byteReader(ciphertext);
   const head = await reader.read(HEADER_BYTES);
-  if (head.length < HEADER_BYTES || !MAGIC.every((b, i) => head[i] === b) || head[4] !== VERSION) {
-    throw new CipherFormatError('not an Airlock encrypted stream (bad header)');
-  }
-  const chunkSize = new DataView(head.buffer, head.byteOffset).getUint32(5);
+  const chunkSize = chunkSizeOf(head);
   const prefix = head.slice(9, 17);
   const sealedSize = chunkSize + TAG_BYTES;
   let index = 0;
@@ -135,6 +132,84 @@ export async function* decryptChunks(rawKey: Uint8Array, ciphertext: AsyncIterab
     if (final) return;
     index++;
     current = next;
+  }
+}
+
+/** Where sealed chunk `index` starts in a stream of `chunkSize` chunks. */
+export function sealedChunkOffset(chunkSize: number, index: number): number {
+  return HEADER_BYTES + index * (chunkSize + TAG_BYTES);
+}
+
+/** The chunk size a sealed stream's header declares (magic and version checked). */
+function chunkSizeOf(head: Uint8Array): number {
+  if (head.length < HEADER_BYTES || !MAGIC.every((b, i) => head[i] === b) || head[4] !== VERSION) {
+    throw new CipherFormatError('not an Airlock encrypted stream (bad header)');
+  }
+  const chunkSize = new DataView(head.buffer, head.byteOffset).getUint32(5);
+  if (chunkSize === 0) throw new CipherFormatError('not an Airlock encrypted stream (chunk size 0)');
+  return chunkSize;
+}
+
+/**
+ * A sealed stream's layout from its header and total size: the chunk size, how many chunks
+ * (the last is final) and the plaintext size. What a reader of byte ranges needs to know which
+ * chunks to fetch.
+ */
+export function sealedLayout(head: Uint8Array, sealedBytes: number): { chunkSize: number; chunks: number; plaintextBytes: number } {
+  const chunkSize = chunkSizeOf(head);
+  const chunks = Math.max(1, Math.ceil((sealedBytes - HEADER_BYTES) / (chunkSize + TAG_BYTES)));
+  const plaintextBytes = sealedBytes - HEADER_BYTES - chunks * TAG_BYTES;
+  if (plaintextBytes < 0) throw new CipherFormatError('truncated: the stream is shorter than its chunks');
+  return { chunkSize, chunks, plaintextBytes };
+}
+
+/** The runs of consecutive chunks ([first, last] indices) that hold these plaintext [start, end) ranges. */
+export function chunkRunsFor(ranges: readonly (readonly [number, number])[], chunkSize: number, chunks: number): [number, number][] {
+  const wanted = ranges
+    .filter(([s, e]) => e > s)
+    .map(([s, e]) => [Math.floor(s / chunkSize), Math.min(chunks - 1, Math.floor((e - 1) / chunkSize))] as [number, number])
+    .filter(([a, b]) => a <= b)
+    .sort((x, y) => x[0] - y[0]);
+  const runs: [number, number][] = [];
+  for (const [a, b] of wanted) {
+    const last = runs[runs.length - 1];
+    if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+    else runs.push([a, b]);
+  }
+  return runs;
+}
+
+/**
+ * Decrypts a run of consecutive sealed chunks (a byte range of the stream, from the start of
+ * chunk `firstIndex`), each bound to its index, the header and whether it is the stream's last
+ * (`finalIndex`): a chunk moved, swapped or taken from another stream fails authentication.
+ */
+export async function* decryptChunkRun(
+  rawKey: Uint8Array,
+  head: Uint8Array,
+  firstIndex: number,
+  finalIndex: number,
+  sealed: AsyncIterable<Uint8Array>,
+): AsyncGenerator<{ index: number; plaintext: Uint8Array }> {
+  const chunkSize = chunkSizeOf(head);
+  const key = await importKey(rawKey, 'decrypt');
+  const header = head.slice(0, HEADER_BYTES);
+  const prefix = header.slice(9, 17);
+  const reader = byteReader(sealed);
+  for (let index = firstIndex; index <= finalIndex; index++) {
+    const chunk = await reader.read(chunkSize + TAG_BYTES);
+    if (chunk.length === 0) return;
+    if (chunk.length < TAG_BYTES) throw new CipherFormatError(`truncated: chunk ${index} is cut short`);
+    try {
+      const pt = await subtle().decrypt(
+        { name: 'AES-GCM', iv: nonceFor(prefix, index) as BufferSource, additionalData: aadFor(header, index, index === finalIndex) as BufferSource },
+        key,
+        chunk as BufferSource,
+      );
+      yield { index, plaintext: new Uint8Array(pt) };
+    } catch {
+      throw new CipherFormatError(`chunk ${index} failed authentication (wrong key, tampered or truncated)`);
+    }
   }
 }
 

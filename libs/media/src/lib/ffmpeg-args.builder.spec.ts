@@ -395,9 +395,9 @@ describe('ffprobe argument builders', () => {
       '-select_streams',
       'v:0',
       '-show_entries',
-      'packet=pts_time,flags',
+      'packet=pts_time,size,pos,flags',
       '-of',
-      'csv=p=0',
+      'compact=p=0',
       '/w/s',
     ]);
     expect(buildCountFramesArgs('/w/s')).toEqual([

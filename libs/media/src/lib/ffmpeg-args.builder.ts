@@ -196,7 +196,7 @@ export function buildProbeArgs(input: string): string[] {
  */
 export function buildKeyframeArgs(input: string, stream: 'v:0' | 'a:0' = 'v:0'): string[] {
   assertArg(input, 'input');
-  return ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', input];
+  return ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,size,pos,flags', '-of', 'compact=p=0', input];
 }
 
 /** ffprobe: decode the first video stream and count frames (verification; slow on long files). */

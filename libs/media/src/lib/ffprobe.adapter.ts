@@ -3,7 +3,8 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildCountFramesArgs, buildKeyframeArgs, buildProbeArgs } from './ffmpeg-args.builder';
 import { ProcessError, runProcess } from './process-runner';
-import { errorLinesOf, parseKeyframeCsv, parseProbe } from './probe-parse';
+import { errorLinesOf, parseProbe } from './probe-parse';
+import { parsePacketIndex, SourceByteMap, sourceByteMap } from './source-byte-map';
 
 export interface ProbeOptions {
   /** ffprobe executable; defaults to the one in PATH. */
@@ -61,11 +62,16 @@ export async function probeFile(file: string, options: ProbeOptions = {}): Promi
   const errorLines = errorLinesOf(headers.stderr);
 
   let keyframeTimes: number[] = [];
+  let byteMap: SourceByteMap | undefined;
   const scanned = hasStream(json, 'video') ? 'v:0' : hasStream(json, 'audio') ? 'a:0' : undefined;
   if (scanned) {
     try {
       const packets = await run(buildKeyframeArgs(path, scanned));
-      if (scanned === 'v:0') keyframeTimes = parseKeyframeCsv(packets.stdout);
+      if (scanned === 'v:0') {
+        const index = parsePacketIndex(packets.stdout);
+        keyframeTimes = index.keyframeTimes;
+        byteMap = await sourceByteMap(path, index, startTimeOf(json));
+      }
       errorLines.push(...errorLinesOf(packets.stderr));
     } catch (err) {
       if (!(err instanceof ProcessError && err.exitedWithError)) throw err;
@@ -73,7 +79,12 @@ export async function probeFile(file: string, options: ProbeOptions = {}): Promi
     }
   }
 
-  return parseProbe({ sizeBytes, ffprobe: json, errorLines, keyframeTimes, head });
+  return parseProbe({ sizeBytes, ffprobe: json, errorLines, keyframeTimes, head, ...(byteMap ? { byteMap } : {}) });
+}
+
+function startTimeOf(json: unknown): number | undefined {
+  const start = Number((json as { format?: { start_time?: string } } | null)?.format?.start_time);
+  return Number.isFinite(start) ? start : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   TEXT_HEAD,
   videoStream,
 } from './ffprobe.fixtures';
-import { normalizeRotation, parseKeyframeCsv, parseProbe, parseRate, rebaseKeyframes } from './probe-parse';
+import { normalizeRotation, parseProbe, parseRate, rebaseKeyframes } from './probe-parse';
 
 function ok(outcome: ProbeOutcome) {
   if (!outcome.ok) throw new Error(`expected ok, got ${outcome.code}: ${outcome.message}`);
@@ -214,9 +214,6 @@ describe('probe parsing helpers', () => {
     expect(parseRate(undefined)).toBeUndefined();
   });
 
-  it('keeps only K-flagged packets from the csv listing', () => {
-    expect(parseKeyframeCsv('0.000000,K_\n0.033333,__\n2.000000,K_\nN/A,K_\n\n4.000000,K__\n')).toEqual([0, 2, 4]);
-  });
 
   it('rebases, dedupes, sorts and drops pre-roll keyframes', () => {
     expect(rebaseKeyframes([10.5, 10, 9.9, 12], 10)).toEqual([0, 0.5, 2]);

@@ -7,6 +7,7 @@ import {
   isSupportedAudioCodec,
   isSupportedVideoCodec,
 } from './codec-support';
+import type { SourceByteMap } from './source-byte-map';
 
 /**
  * Pure interpretation of ffprobe output. The adapter (ffprobe.adapter.ts) only runs the
@@ -74,6 +75,8 @@ export interface ProbeEvidence {
    * (ftyp box) be told apart from a file that never was media: the former is a cut-off upload.
    */
   readonly head?: Uint8Array;
+  /** Where the bytes are, when the container lets a segment be read on its own (source-byte-map.ts). */
+  readonly byteMap?: SourceByteMap;
 }
 
 type Rejection = Extract<ProbeOutcome, { ok: false }>;
@@ -150,6 +153,7 @@ export function parseProbe(evidence: ProbeEvidence): ProbeOutcome {
     ...optional('bitRate', positive(toInt(format.bit_rate))),
     ...(video ? { video } : {}),
     ...(audio ? { audio } : {}),
+    ...(video && evidence.byteMap ? { byteMap: { header: evidence.byteMap.header.map(([s, e]) => [s, e] as [number, number]), keyframes: evidence.byteMap.keyframes.map(([t, p]) => [t, p] as [number, number]), videoEnd: evidence.byteMap.videoEnd } } : {}),
   };
 
   // Last line of defence: what leaves here must satisfy the contract the planner parses.
@@ -267,18 +271,6 @@ export function rebaseKeyframes(times: readonly number[], startSec: number | und
     if (rebased >= 0) out.add(rebased);
   }
   return [...out].sort((a, b) => a - b);
-}
-
-/** Reads ffprobe's `packet=pts_time,flags` CSV and keeps the pts of packets flagged K (keyframe). */
-export function parseKeyframeCsv(csv: string): number[] {
-  const times: number[] = [];
-  for (const raw of csv.split('\n')) {
-    const [pts, flags] = raw.trim().split(',');
-    if (!pts || !flags || !flags.includes('K')) continue;
-    const t = Number(pts);
-    if (Number.isFinite(t)) times.push(t);
-  }
-  return times;
 }
 
 /** Keeps lines ffprobe printed to stderr; at -v error every non-empty line is an error. */
