@@ -3,8 +3,8 @@ import { appendEvent, PrismaClient } from '@airlock/db';
 import { JobContext } from '@airlock/queue';
 import { writeOutputPointers } from './output-pointers';
 
-/** States in which the early rungs are worth pointing at: before ready, not failed, expired or deleted. */
-const LIVE = ['processing', 'preview_ready', 'verifying'] as const;
+/** States in which the early rungs are worth pointing at: not failed, expired or deleted (a quick ladder may be ready first). */
+const LIVE = ['processing', 'preview_ready', 'verifying', 'ready'] as const;
 
 /**
  * The early stage's last step: point at the verified manifests of the lowest rung and audio,

@@ -253,13 +253,15 @@ describe('PublishHandler on a real database', () => {
       expect(await db.event.count({ where: { mediaId, type: 'early_failed', reason: 'outputs_rejected' } })).toBe(1);
     });
 
-    it('never points a deleted or already ready media at it', async () => {
-      for (const state of ['deleted', 'ready'] as const) {
-        const { mediaId, jobId } = await seed(state);
-        await expect(new EarlyHandler(db).handle({ mediaId, jobId, renditions }, contextOf([manifestFor(mediaId, jobId)]))).resolves.toEqual({ outcome: 'not_published' });
-        expect(await db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ earlyHlsKey: null });
-        expect(await db.output.count({ where: { mediaId } })).toBe(0);
-      }
+    it('never points a deleted media at it, and still points a media whose quick ladder was ready first', async () => {
+      const deleted = await seed('deleted');
+      await expect(new EarlyHandler(db).handle({ mediaId: deleted.mediaId, jobId: deleted.jobId, renditions }, contextOf([manifestFor(deleted.mediaId, deleted.jobId)]))).resolves.toEqual({ outcome: 'not_published' });
+      expect(await db.media.findUniqueOrThrow({ where: { id: deleted.mediaId } })).toMatchObject({ earlyHlsKey: null });
+      expect(await db.output.count({ where: { mediaId: deleted.mediaId } })).toBe(0);
+
+      const ready = await seed('ready');
+      await expect(new EarlyHandler(db).handle({ mediaId: ready.mediaId, jobId: ready.jobId, renditions }, contextOf([manifestFor(ready.mediaId, ready.jobId)]))).resolves.toEqual({ outcome: 'early_published' });
+      expect(await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } })).toMatchObject({ state: 'ready', earlyHlsKey: expect.stringContaining('master.m3u8') });
     });
   });
 });
