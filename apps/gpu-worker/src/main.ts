@@ -54,6 +54,7 @@ async function main() {
     handlers: {
       'media.probe': (d, ctx) => probe.handle(d, ctx),
       'segment.transcode': (d, ctx) => segment.handle(d, ctx).then(seal),
+      'segment.transcode-group': (d, ctx) => segment.handleGroup(d, ctx).then(async ({ reports }) => ({ reports: await Promise.all(reports.map(seal)) })),
       'audio.transcode': (d, ctx) => audio.handle(d, ctx).then(seal),
       'file.transcode': (d, ctx) => file.handle(d, ctx).then(seal),
     },

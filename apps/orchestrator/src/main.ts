@@ -27,7 +27,7 @@ async function main() {
 
   const rebuilder = new FlowRebuilder(db, queues, { taskAttempts: config.TASK_ATTEMPTS });
   const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE), rebuilder);
-  const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, gpuLane: config.GPU_LANE, taskAttempts: config.TASK_ATTEMPTS });
+  const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, gpuLane: config.GPU_LANE, groupRungs: config.GROUP_RUNGS, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db, new EarlyStage(db, queues));
   const publish = new PublishHandler(db, store, rebuilder);
   const preview = new PreviewHandler(db);
@@ -47,6 +47,7 @@ async function main() {
       'media.start': (d) => start.handle(d),
       'media.plan': (d, ctx) => plan.handle(d, ctx),
       'task.record': (d, ctx) => record.handle(d, ctx),
+      'tasks.record': (d, ctx) => record.handleGroup(d, ctx),
       'media.publish': (d, ctx) => publish.handle(d, ctx),
       'media.preview': (d, ctx) => preview.handle(d, ctx),
       'media.early': (d, ctx) => early.handle(d, ctx),

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { JobName, PayloadOf, RejectedTask, TaskReport, taskReportSchema, Verification } from '@airlock/contracts';
+import { JobName, PayloadOf, RejectedTask, reportsOfChildren, TaskReport, Verification } from '@airlock/contracts';
 import { checkReportSignature } from '@airlock/crypto/node';
 import { appendEvent, PrismaClient } from '@airlock/db';
 import { isPreviewRendition, storageKeys } from '@airlock/domain';
@@ -38,7 +38,7 @@ export class VerifyHandler {
   ) {}
 
   async handle(data: PayloadOf<typeof JobName.OutputsVerify>, ctx: JobContext): Promise<Verification> {
-    const reports = (await ctx.childrenValues()).map((v) => taskReportSchema.parse(v));
+    const reports = reportsOfChildren(await ctx.childrenValues());
     const job = await this.db.job.findUniqueOrThrow({ where: { id: data.jobId }, select: { probe: true, policy: true, media: { select: { sourceSha256: true } } } });
     const tasks = await this.db.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) } } });
     const attempts = await this.db.attempt.findMany({ where: { id: { in: reports.map((r) => r.attemptId) } }, select: { id: true, taskId: true, workerId: true, state: true } });

@@ -61,3 +61,40 @@ export async function runAttempt<T>(
     }
   }
 }
+
+/** One attempt's workspace and grant, inside runAttempts. */
+export interface HeldAttempt {
+  readonly ws: AttemptWorkspace;
+  readonly grant: AttemptGrant;
+}
+
+/**
+ * Several tasks worked on together (a segment's rungs in one FFmpeg run), each still its own
+ * attempt: its own grant, heartbeats, private directory, cleanup receipt and release, exactly
+ * as runAttempt gives one task. The attempts are opened one inside the other, so the work runs
+ * with every grant held and a failure anywhere closes them all. `work` returns one result per
+ * task, in order; a "stop" for any one of them aborts the shared work.
+ */
+export async function runAttempts<T>(
+  deps: WorkerDeps,
+  ctx: JobContext,
+  ids: readonly { mediaId: string; jobId: string; taskId: string; keyTtlSec: number }[],
+  work: (held: readonly HeldAttempt[], signal: AbortSignal) => Promise<T[]>,
+): Promise<AttemptRun<T>[]> {
+  interface Opened {
+    readonly results: T[];
+    readonly runs: AttemptRun<T>[];
+  }
+  const open = async (i: number, held: HeldAttempt[], signals: AbortSignal[]): Promise<Opened> => {
+    const run = await runAttempt(deps, ctx, ids[i], async (ws, grant, signal): Promise<Opened> => {
+      const now = [...held, { ws, grant }];
+      const all = [...signals, signal];
+      if (i < ids.length - 1) return open(i + 1, now, all);
+      const results = await work(now, AbortSignal.any(all));
+      if (results.length !== ids.length) throw new Error(`the work returned ${results.length} results for ${ids.length} tasks`);
+      return { results, runs: [] };
+    });
+    return { results: run.result.results, runs: [{ attempt: run.attempt, result: run.result.results[i], cleanup: run.cleanup }, ...run.result.runs] };
+  };
+  return (await open(0, [], [])).runs;
+}

@@ -477,6 +477,25 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       await expectTempRootEmpty();
     });
 
+    it('encodes a segment group (two rungs, one FFmpeg run) byte for byte as each rung alone, each its own attempt and grant', async () => {
+      const R360: RenditionSpec = { name: '360p', codec: 'h264', width: 640, height: 360, bitrateKbps: 800, hdr: false };
+      const tasks = [
+        { taskId: randomUUID(), rendition: R240 },
+        { taskId: randomUUID(), rendition: R360 },
+      ];
+      const group = parsePayload(JobName.SegmentGroupTranscode, { mediaId: media.clip.mediaId, jobId, keyTtlSec: 600, sourceKey: media.clip.source.key, fps: FPS, segment: SEG1, tasks });
+      const { reports } = await segment.handleGroup(group, jobContext());
+      expect(reports.map((r) => [r.taskId, r.stream.rendition])).toEqual(tasks.map((t) => [t.taskId, t.rendition.name]));
+      expect(new Set(reports.map((r) => r.attemptId)).size).toBe(2);
+      for (const r of reports) expect(taskReportSchema.parse(r)).toEqual(r);
+      expect(reports[0].outputs).toEqual(report.outputs);
+      const alone360 = await segment.handle(segmentPayload(media.clip, SEG1, R360), jobContext());
+      expect(reports[1].outputs).toEqual(alone360.outputs);
+      await expectStored(reports.flatMap((r) => r.outputs));
+      for (const [i, t] of tasks.entries()) expectGrantClosed(t.taskId, reports[i].attemptId);
+      await expectTempRootEmpty();
+    });
+
     it('runs two chunks concurrently in one temp root; they share the init segment', async () => {
       const p0 = segmentPayload(media.clip, SEG0);
       const p1 = segmentPayload(media.clip, SEG1);

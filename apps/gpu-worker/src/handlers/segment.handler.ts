@@ -1,61 +1,112 @@
 import { readFile } from 'node:fs/promises';
-import { JobName, PayloadOf, TaskReport } from '@airlock/contracts';
-import { buildSegmentCopyArgs, buildSegmentEncodeArgs, describePathTaken, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
+import { JobName, PayloadOf, RenditionSpec, TaskReport, TaskReports } from '@airlock/contracts';
+import { buildSegmentCopyArgs, buildSegmentEncodeArgs, buildSegmentGroupEncodeArgs, describePathTaken, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
 import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
-import { runAttempt } from '../attempt/run-attempt';
+import { AttemptRun, runAttempt, runAttempts } from '../attempt/run-attempt';
+import { AttemptWorkspace } from '../attempt/attempt-workspace';
+import { AttemptGrant } from '../grants/grant-client';
 import { classOf, measureFfmpeg } from '../metrics/ffmpeg-metrics';
 import { fetchDecryptedSource } from '../grants/secure-source';
 import { segmentEncryption } from '../output/segment-encryption';
-import { nicenessFor } from './cpu-priority';
+import { BACKGROUND_NICENESS, nicenessFor } from './cpu-priority';
 import { WorkerDeps } from './worker-deps';
 
-/** One segment x one rendition: decrypt, encode the chunk on the CPU, package it as encrypted CMAF, upload by content hash. */
+type SegmentTask = PayloadOf<typeof JobName.SegmentTranscode>;
+type SegmentGroup = PayloadOf<typeof JobName.SegmentGroupTranscode>;
+
+/**
+ * One segment x one rendition: decrypt, encode the chunk on the CPU, package it as encrypted
+ * CMAF, upload by content hash. A group is several rungs of one segment from one FFmpeg run
+ * (the source fetched and decoded once), each rung still its own task, attempt and report.
+ */
 export class SegmentHandler {
   constructor(private readonly deps: WorkerDeps) {}
 
-  async handle(data: PayloadOf<typeof JobName.SegmentTranscode>, ctx: JobContext): Promise<TaskReport> {
+  async handle(data: SegmentTask, ctx: JobContext): Promise<TaskReport> {
     const { rendition, segment } = data;
-    const { attempt, result, cleanup } = await runAttempt(this.deps, ctx, data, async (ws, grant, signal) => {
+    const run = await runAttempt(this.deps, ctx, data, async (ws, grant, signal) => {
       const source = ws.path('source');
       await fetchDecryptedSource(grant, source, data.sourceRanges);
       const chunk = ws.path('chunk.mp4');
       const encoderPath = await measureFfmpeg({ profile: rendition.name, mediaSec: segment.durationSec, workerClass: classOf(this.deps) }, () =>
         this.cut(data, source, chunk, ws.dir, signal),
       );
-      const initPath = ws.path('init.mp4');
-      const segPath = ws.path('segment.m4s');
-      const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
-      await withSpan('package', {}, () => packageVideoChunk({ input: chunk, initOut: initPath, segmentOut: segPath, encryption }));
-      const initFacts = readInitFacts(await readFile(initPath));
-      const outputs = await this.deps.uploader.upload(grant, [
-        { kind: 'init', rendition: rendition.name, segmentIndex: -1, path: initPath },
-        { kind: 'media', rendition: rendition.name, segmentIndex: segment.index, path: segPath },
-      ]);
-      return {
-        outputs,
-        encoderPath,
-        stream: {
-          rendition: rendition.name,
-          type: 'video' as const,
-          codecs: initFacts.codecs,
-          width: rendition.width,
-          height: rendition.height,
-          fps: data.fps,
-          bitrateKbps: rendition.bitrateKbps,
-          encryption: { scheme: 'cbcs' as const, keyId: grant.outputKeyId },
-        },
-      };
+      return this.deliver(data, rendition, grant, ws, chunk, encoderPath);
     });
+    return this.reportOf(data.taskId, run);
+  }
+
+  async handleGroup(data: SegmentGroup, ctx: JobContext): Promise<TaskReports> {
+    const { segment } = data;
+    const ids = data.tasks.map((t) => ({ mediaId: data.mediaId, jobId: data.jobId, taskId: t.taskId, keyTtlSec: data.keyTtlSec }));
+    const runs = await runAttempts(this.deps, ctx, ids, async (held, signal) => {
+      const source = held[0].ws.path('source');
+      await fetchDecryptedSource(held[0].grant, source, data.sourceRanges);
+      const chunks = held.map((h) => h.ws.path('chunk.mp4'));
+      const profile = data.tasks.map((t) => t.rendition.name).join('+');
+      const encoderPath = await measureFfmpeg({ profile, mediaSec: segment.durationSec * data.tasks.length, workerClass: classOf(this.deps) }, () =>
+        this.cutGroup(data, source, chunks, held[0].ws.dir, signal),
+      );
+      return Promise.all(held.map((h, i) => this.deliver(data, data.tasks[i].rendition, h.grant, h.ws, chunks[i], encoderPath)));
+    });
+    return { reports: runs.map((run, i) => this.reportOf(data.tasks[i].taskId, run)) };
+  }
+
+  /** Package one chunk as encrypted CMAF under the grant's output key, and upload it by content hash. */
+  private async deliver(data: Pick<SegmentTask, 'mediaId' | 'fps' | 'segment'>, rendition: RenditionSpec, grant: AttemptGrant, ws: AttemptWorkspace, chunk: string, encoderPath: string) {
+    const initPath = ws.path('init.mp4');
+    const segPath = ws.path('segment.m4s');
+    const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
+    await withSpan('package', {}, () => packageVideoChunk({ input: chunk, initOut: initPath, segmentOut: segPath, encryption }));
+    const initFacts = readInitFacts(await readFile(initPath));
+    const outputs = await this.deps.uploader.upload(grant, [
+      { kind: 'init', rendition: rendition.name, segmentIndex: -1, path: initPath },
+      { kind: 'media', rendition: rendition.name, segmentIndex: data.segment.index, path: segPath },
+    ]);
     return {
-      taskId: data.taskId,
-      ...attempt,
+      outputs,
+      encoderPath,
+      stream: {
+        rendition: rendition.name,
+        type: 'video' as const,
+        codecs: initFacts.codecs,
+        width: rendition.width,
+        height: rendition.height,
+        fps: data.fps,
+        bitrateKbps: rendition.bitrateKbps,
+        encryption: { scheme: 'cbcs' as const, keyId: grant.outputKeyId },
+      },
+    };
+  }
+
+  private reportOf(taskId: string, run: AttemptRun<Awaited<ReturnType<SegmentHandler['deliver']>>>): TaskReport {
+    return {
+      taskId,
+      ...run.attempt,
       encoderBuild: this.deps.encoderBuild,
       finishedAt: new Date().toISOString(),
-      ...result,
-      cleanup,
+      ...run.result,
+      cleanup: run.cleanup,
     };
+  }
+
+  /** A group's chunks from one run: decoded once, split to each rung; the same fallback ladder as one chunk. */
+  private async cutGroup(data: SegmentGroup, source: string, chunks: readonly string[], cwd: string, signal: AbortSignal): Promise<string> {
+    const { segment } = data;
+    if (this.deps.nullEncoder) {
+      const nullEncoder = this.deps.nullEncoder;
+      const paths = await Promise.all(data.tasks.map((t, i) => nullEncoder.segment({ ...data, rendition: t.rendition }, chunks[i])));
+      return paths[0];
+    }
+    const outputs = data.tasks.map((t, i) => ({ rendition: t.rendition, output: chunks[i] }));
+    const span = (path: string) => ({ 'airlock.profile': outputs.map((o) => o.rendition.name).join('+'), 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
+    const taken = await withEncoderFallback(this.deps.encodePaths, (path) => {
+      const args = buildSegmentGroupEncodeArgs({ input: source, outputs, segment, fps: data.fps, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode });
+      return withSpan('ffmpeg.encode', span(pathLabel(path)), () => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: BACKGROUND_NICENESS }));
+    });
+    return describePathTaken(taken, encoderFor(data.tasks[0].rendition.codec, taken.path.accel).encoder);
   }
 
   /**
@@ -63,7 +114,7 @@ export class SegmentHandler {
    * conforming (stream copy), else an encode down hw -> sw decode -> sw encode. Returns the
    * path taken, as recorded on the attempt.
    */
-  private async cut(data: PayloadOf<typeof JobName.SegmentTranscode>, source: string, chunk: string, cwd: string, signal: AbortSignal): Promise<string> {
+  private async cut(data: SegmentTask, source: string, chunk: string, cwd: string, signal: AbortSignal): Promise<string> {
     const { rendition, segment } = data;
     if (this.deps.nullEncoder) return this.deps.nullEncoder.segment(data, chunk);
     const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: nicenessFor(rendition.name) });

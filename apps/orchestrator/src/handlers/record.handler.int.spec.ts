@@ -240,6 +240,30 @@ describe('RecordHandler on a real database', () => {
     }
   });
 
+  it("records a segment group's reports one task at a time: counted once each, repeated deliveries change nothing", async () => {
+    const { mediaId, jobId, tasks } = await seed();
+    const handler = new RecordHandler(db);
+    const group = tasks.filter((t) => t.kind === 'video' && t.segmentIndex === 0);
+    const reports = group.map((t) => reportFor(mediaId, t));
+    const payload = { mediaId, jobId, taskIds: group.map((t) => t.id) };
+    for (let i = 0; i < 2; i++) {
+      const answer = await handler.handleGroup(payload, contextOf([{ reports }]));
+      expect(answer.reports.map((r) => r.attemptId)).toEqual(reports.map((r) => r.attemptId));
+    }
+    expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).tasksSucceeded).toBe(group.length);
+    for (const [i, t] of group.entries()) expect(await db.task.findUniqueOrThrow({ where: { id: t.id } })).toMatchObject({ state: 'succeeded', winningAttemptId: reports[i].attemptId });
+
+    // Reports that are not the group's tasks': refused for good, nothing recorded.
+    const other = tasks.filter((t) => t.kind === 'video' && t.segmentIndex === 1);
+    await expect(handler.handleGroup({ mediaId, jobId, taskIds: other.map((t) => t.id) }, contextOf([{ reports: [reportFor(mediaId, other[0])] }]))).rejects.toMatchObject({ code: 'report_mismatch' });
+    expect(await db.task.count({ where: { id: { in: other.map((t) => t.id) }, state: 'succeeded' } })).toBe(0);
+
+    // The group's work failed for good: every task of it fails, and the media with them.
+    await expect(handler.handleGroup({ mediaId, jobId, taskIds: other.map((t) => t.id) }, contextOf([], { k: 'ffmpeg exited 1' }))).rejects.toBeInstanceOf(TerminalError);
+    expect(await db.task.count({ where: { id: { in: other.map((t) => t.id) }, state: 'failed' } })).toBe(other.length);
+    expect((await db.media.findUniqueOrThrow({ where: { id: mediaId } })).state).toMatch(/^failed_/);
+  });
+
   // Concurrent deliveries of the same report, forced to interleave by holding the task row (the
   // attempts FK target) until every delivery is blocked in its insert: all must resolve as no-ops.
   it('treats concurrent duplicate callbacks of one attempt as no-ops, not errors', async () => {

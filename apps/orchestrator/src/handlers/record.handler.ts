@@ -1,4 +1,4 @@
-import { JobName, PayloadOf, TaskReport, taskReportSchema } from '@airlock/contracts';
+import { JobName, PayloadOf, TaskReport, TaskReports, taskReportSchema, taskReportsSchema } from '@airlock/contracts';
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
@@ -29,7 +29,29 @@ export class RecordHandler {
     if (value === undefined) return this.winningReport(taskId);
     const report = taskReportSchema.parse(value);
     if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
+    return this.record(mediaId, jobId, taskId, report);
+  }
 
+  /** A segment group's record step: each task's report recorded and counted on its own, as above. */
+  async handleGroup({ mediaId, jobId, taskIds }: PayloadOf<typeof JobName.TaskGroupRecord>, ctx: JobContext): Promise<TaskReports> {
+    const failures = Object.values(await ctx.failedChildren());
+    if (failures.length > 0) {
+      for (const taskId of taskIds) await this.recordFailure(mediaId, jobId, taskId, failures[0]);
+      throw new TerminalError('task_failed', `tasks ${taskIds.join(', ')} failed after all retries`);
+    }
+    const [value] = await ctx.childrenValues();
+    if (value === undefined) return { reports: await winningReports(this.db, { id: { in: [...taskIds] } }) };
+    const { reports } = taskReportsSchema.parse(value);
+    const recorded: TaskReport[] = [];
+    for (const taskId of taskIds) {
+      const report = reports.find((r) => r.taskId === taskId);
+      if (!report || reports.length !== taskIds.length) throw new TerminalError('report_mismatch', `the group's reports do not match its tasks (${taskId})`);
+      recorded.push(await this.record(mediaId, jobId, taskId, report));
+    }
+    return { reports: recorded };
+  }
+
+  private async record(mediaId: string, jobId: string, taskId: string, report: TaskReport): Promise<TaskReport> {
     let earlyDone = false;
     const winner = await this.db.$transaction(async (tx) => {
       // Counted once: only the move into `succeeded` increments the job's counter.

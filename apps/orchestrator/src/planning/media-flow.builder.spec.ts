@@ -2,7 +2,7 @@ import type { FlowJob } from 'bullmq';
 import { JobName, parsePayload } from '@airlock/contracts';
 import { AUDIO_RENDITION, DEFAULT_LADDER, DEFAULT_PROFILES } from '@airlock/domain';
 import { FlowNode, QueueName, toFlowJob } from '@airlock/queue';
-import { buildEarlyFlow, buildMediaFlow, buildPreviewFlow, earlyRenditionsOf, FlowInput, PlannedTask, tasksOf } from './media-flow.builder';
+import { buildEarlyFlow, buildMediaFlow, buildPreviewFlow, earlyRenditionsOf, FlowInput, PlannedTask, rungGroups, tasksOf } from './media-flow.builder';
 import { MediaPlan, planMedia } from './media-plan';
 import { buildProbe } from './probe.fixture';
 
@@ -233,6 +233,48 @@ describe('toFlowJob on the media flow', () => {
   it('rejects a node with an invalid payload before anything is enqueued', () => {
     const bad: FlowNode = { ...root, data: { mediaId: 'not-a-uuid', jobId: JOB_ID } };
     expect(() => toFlowJob(bad)).toThrow();
+  });
+});
+
+describe('rung groups (GROUP_RUNGS)', () => {
+  const plan = planMedia(buildProbe(12, true), DEFAULT_LADDER, { shortLaneMaxSec: 60, groupRungs: true });
+  const input = flowInput(plan);
+  const root = buildMediaFlow(input);
+  const verify = onlyChild(onlyChild(root));
+  const renditionOf = (id: string) => input.tasks.find((t) => t.id === id)?.rendition;
+
+  it("encodes each segment's rungs above the lowest in one work job, each rung still its own task", () => {
+    expect(plan.groupRungs).toBe(true);
+    const groups = (verify.children ?? []).filter((n) => n.name === JobName.TaskGroupRecord);
+    expect(groups).toHaveLength(plan.segments.length);
+    for (const [s, group] of groups.entries()) {
+      const { taskIds } = parsePayload(JobName.TaskGroupRecord, group.data);
+      expect(taskIds.map(renditionOf)).toEqual(['360p', '720p', '1080p']);
+      expect(group.onFailure).toBe('fail-parent');
+      const work = onlyChild(group);
+      expect(work).toMatchObject({ name: JobName.SegmentGroupTranscode, queue: QueueName.Short, onFailure: 'report-to-parent', attempts: 4 });
+      const data = parsePayload(JobName.SegmentGroupTranscode, work.data);
+      expect(data.segment).toEqual(plan.segments[s]);
+      expect(data.tasks.map((t) => [t.taskId, t.rendition.name])).toEqual(taskIds.map((id) => [id, renditionOf(id)]));
+    }
+  });
+
+  it('keeps audio and the lowest rung on their own, first in the queue, and every task under the verify exactly once', () => {
+    const order = (verify.children ?? []).map((n) => (n.name === JobName.TaskRecord ? renditionOf((n.data as { taskId: string }).taskId) : 'group'));
+    expect(order).toEqual([AUDIO_RENDITION, '240p', '240p', 'group', 'group']);
+    const covered = (verify.children ?? []).flatMap((n) => (n.name === JobName.TaskGroupRecord ? (n.data as { taskIds: string[] }).taskIds : [(n.data as { taskId: string }).taskId]));
+    expect([...covered].sort()).toEqual(input.tasks.map((t) => t.id).sort());
+  });
+
+  it('leaves out duplicates and the slots they sample, done tasks, and a plan without GROUP_RUNGS', () => {
+    const tasks = input.tasks.map((t) => (t.rendition === '720p' && t.segmentIndex === 0 ? { ...t, done: true } : t));
+    const twin: PlannedTask = { id: '00000000-0000-4000-8000-0000000000aa', kind: 'video', segmentIndex: 1, rendition: '1080p', role: 'duplicate' };
+    const groups = rungGroups(plan, [...tasks, twin]);
+    expect(groups.map((g) => g.map((t) => `${t.segmentIndex}/${t.rendition}`))).toEqual([
+      ['0/360p', '0/1080p'],
+      ['1/360p', '1/720p'],
+    ]);
+    expect(rungGroups(planOf(), input.tasks)).toEqual([]);
   });
 });
 

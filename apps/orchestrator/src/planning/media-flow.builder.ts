@@ -73,7 +73,71 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
     queue: QueueName.Orchestrator,
     jobId: idOf(input, 'publish', jobId),
     data: { mediaId, jobId },
-    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, tasks.map((t) => recordOf(input, t))))],
+    children: [manifestOf(input, jobId, verifyOf(input, idOf(input, 'verify', jobId), expected, ladderRecords(input, tasks)))],
+  };
+}
+
+/** The ladder's record steps in queue order: a rung group's where its first task would be. */
+function ladderRecords(input: FlowInput, tasks: readonly PlannedTask[]): FlowNode[] {
+  const groups = rungGroups(input.plan, tasks);
+  const groupOf = new Map(groups.flatMap((g) => g.map((t) => [t.id, g] as const)));
+  return tasks.flatMap((t) => {
+    const group = groupOf.get(t.id);
+    if (!group) return [recordOf(input, t)];
+    return group[0] === t ? [groupRecordOf(input, group)] : [];
+  });
+}
+
+/**
+ * A segment's rungs that one FFmpeg run encodes together (GROUP_RUNGS): the source is fetched
+ * and decoded once instead of once per rung. Each stays its own task, attempt and report. Left
+ * out: the early stage's lowest rung (it runs first, on its own), stream copies, HEVC and HDR
+ * rungs (their own lane and encoder), duplicates and the slots they sample (twins must encode
+ * alike), and tasks already done.
+ */
+export function rungGroups(plan: MediaPlan, tasks: readonly PlannedTask[]): PlannedTask[][] {
+  if (!plan.groupRungs) return [];
+  const early = earlyRenditionsOf(plan);
+  const sampled = new Set(tasks.filter((t) => t.role === 'duplicate').map((t) => `${t.segmentIndex}/${t.rendition}`));
+  const groupable = (t: PlannedTask) => {
+    const spec = plan.renditions.find((r) => r.name === t.rendition);
+    return t.kind === 'video' && t.role !== 'duplicate' && !t.done && !early.includes(t.rendition) && !sampled.has(`${t.segmentIndex}/${t.rendition}`) && spec?.codec === 'h264' && !spec.hdr && !spec.streamCopy;
+  };
+  const bySegment = new Map<number, PlannedTask[]>();
+  for (const t of tasks.filter(groupable)) bySegment.set(t.segmentIndex, [...(bySegment.get(t.segmentIndex) ?? []), t]);
+  return [...bySegment.values()].filter((g) => g.length > 1);
+}
+
+function groupRecordOf(input: FlowInput, group: readonly PlannedTask[]): FlowNode {
+  const { mediaId, jobId, plan } = input;
+  const [first] = group;
+  const segment = required(plan.segments.find((s) => s.index === first.segmentIndex), `segment ${first.segmentIndex}`);
+  return {
+    name: JobName.TaskGroupRecord,
+    queue: QueueName.Orchestrator,
+    jobId: idOf(input, 'record-group', first.id),
+    data: { mediaId, jobId, taskIds: group.map((t) => t.id) },
+    onFailure: 'fail-parent',
+    children: [
+      {
+        name: JobName.SegmentGroupTranscode,
+        queue: laneQueueOf(plan, first.rendition),
+        jobId: idOf(input, 'transcode-group', first.id),
+        data: {
+          mediaId,
+          jobId,
+          sourceKey: input.sourceKey,
+          keyTtlSec: input.keyTtlSec,
+          fps: plan.fps,
+          segment,
+          tasks: group.map((t) => ({ taskId: t.id, rendition: required(plan.renditions.find((r) => r.name === t.rendition), `rendition ${t.rendition}`) })),
+          ...(plan.sourceHdr ? { sourceHdr: plan.sourceHdr } : {}),
+          ...(plan.byteMap ? { sourceRanges: segmentByteRanges(plan.byteMap, segment.startSec, segment.startSec + segment.durationSec) } : {}),
+        },
+        attempts: input.taskAttempts,
+        onFailure: 'report-to-parent',
+      },
+    ],
   };
 }
 

@@ -35,6 +35,8 @@ export interface MediaPlan {
   readonly gpuLane?: true;
   /** Where the source's bytes are (ISO BMFF sources): each segment task fetches only its own (segmentByteRanges). */
   readonly byteMap?: ByteMap;
+  /** A segment's rungs share one FFmpeg run where they can (GROUP_RUNGS; kept with the plan so rebuilt flows group alike). */
+  readonly groupRungs?: true;
 }
 
 export interface FileSpec {
@@ -54,6 +56,8 @@ export interface PlanSettings {
   readonly segmentRules?: SegmentRules;
   /** GPU_LANE: route heavy rungs to the gpu lane (lanes.ts `workLaneFor`). */
   readonly gpuLane?: boolean;
+  /** GROUP_RUNGS: encode a segment's rungs in one FFmpeg run (media-flow.builder.ts `rungGroups`). */
+  readonly groupRungs?: boolean;
 }
 
 /**
@@ -107,6 +111,7 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
     ...(preview ? { preview } : {}),
     ...(settings.gpuLane ? { gpuLane: true as const } : {}),
     ...(probe.byteMap ? { byteMap: probe.byteMap } : {}),
+    ...(settings.groupRungs ? { groupRungs: true as const } : {}),
   };
 }
 

@@ -107,6 +107,11 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
    * on only where nvenc/qsv/vaapi workers run (or cpu workers list `gpu` in WORKER_LANES).
    */
   GPU_LANE: bool(false),
+  /**
+   * A segment's H.264 rungs above the lowest are encoded in one FFmpeg run (the source fetched
+   * and decoded once; each rung still its own task, attempt and report). Off: one run per rung.
+   */
+  GROUP_RUNGS: bool(true),
   TASK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   SWEEP_EVERY_SEC: z.coerce.number().int().min(1).default(300),
   /** How far back the sweeper looks at ended media (presigned URLs live at most an hour). */

@@ -10,10 +10,14 @@ export const JobName = {
   MediaProbe: 'media.probe',
   MediaPlan: 'media.plan',
   SegmentTranscode: 'segment.transcode',
+  /** Several rungs of one segment in one FFmpeg run (the source decoded once), each rung still its own task and attempt. */
+  SegmentGroupTranscode: 'segment.transcode-group',
   AudioTranscode: 'audio.transcode',
   /** One chat file (poster, animated preview, normalized MP4) from the whole source. */
   FileTranscode: 'file.transcode',
   TaskRecord: 'task.record',
+  /** The record step of a segment group: each task recorded and counted on its own. */
+  TaskGroupRecord: 'tasks.record',
   OutputsVerify: 'outputs.verify',
   ManifestWrite: 'manifest.write',
   MediaPublish: 'media.publish',
@@ -74,6 +78,20 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
     }),
   }),
   z.object({
+    name: z.literal(JobName.SegmentGroupTranscode),
+    data: z.object({
+      ...ref,
+      ...attemptPolicy,
+      sourceKey: z.string(),
+      fps: frameRateSchema,
+      segment: segmentSpecSchema,
+      sourceHdr: z.enum(['pq', 'hlg']).optional(),
+      sourceRanges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).optional(),
+      /** The segment's tasks, one rung each (at least two; one is a plain segment.transcode). */
+      tasks: z.array(z.object({ taskId: z.string().uuid(), rendition: renditionSchema })).min(2),
+    }),
+  }),
+  z.object({
     name: z.literal(JobName.AudioTranscode),
     data: z.object({ ...ref, ...attemptPolicy, taskId: z.string().uuid(), sourceKey: z.string(), durationSec: z.number().positive() }),
   }),
@@ -94,6 +112,7 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
     }),
   }),
   z.object({ name: z.literal(JobName.TaskRecord), data: z.object({ ...ref, taskId: z.string().uuid() }) }),
+  z.object({ name: z.literal(JobName.TaskGroupRecord), data: z.object({ ...ref, taskIds: z.array(z.string().uuid()).min(2) }) }),
   z.object({
     name: z.literal(JobName.OutputsVerify),
     data: z.object({

@@ -71,6 +71,18 @@ export const taskReportSchema = z.object({
 });
 export type TaskReport = z.infer<typeof taskReportSchema>;
 
+/** What a segment group's work (and its record step) returns: one report per task. */
+export const taskReportsSchema = z.object({ reports: z.array(taskReportSchema).min(1) });
+export type TaskReports = z.infer<typeof taskReportsSchema>;
+
+/** The reports under a verify step: a task's record step gives one, a group's record step one per task. */
+export function reportsOfChildren(values: readonly unknown[]): TaskReport[] {
+  return values.flatMap((v) => {
+    const group = taskReportsSchema.safeParse(v);
+    return group.success ? group.data.reports : [taskReportSchema.parse(v)];
+  });
+}
+
 /** Outputs the verifier refused, by the attempt that produced them: those tasks run again elsewhere. */
 export const rejectedTaskSchema = z.object({
   taskId: z.string(),

@@ -52,31 +52,8 @@ export function formatSeconds(sec: number): string {
 export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
   assertArg(p.input, 'input');
   assertArg(p.output, 'output');
-  assertPositiveInt(p.segment.frameCount, 'segment.frameCount');
-  assertPositiveInt(p.fps.num, 'fps.num');
-  assertPositiveInt(p.fps.den, 'fps.den');
-  assertEvenSize(p.rendition);
-  assertPositiveInt(p.rendition.bitrateKbps, 'rendition.bitrateKbps');
-  if (!(p.segment.startSec >= 0)) throw new RangeError('segment.startSec must be >= 0');
-  if (p.rendition.hdr && p.rendition.codec !== 'hevc') {
-    throw new RangeError(`HDR rendition "${p.rendition.name}" must use hevc (h264 has no 10-bit player support)`);
-  }
-  if (p.rendition.hdr && !p.sourceHdr) throw new RangeError(`HDR rendition "${p.rendition.name}" needs an HDR source`);
-  const toneMap = !p.rendition.hdr && p.sourceHdr !== undefined;
-
+  const rung = rungOf(p, p.rendition);
   const encoder = encoderFor(p.rendition.codec, p.accel, p.encoderOptions);
-  const target = { rendition: p.rendition, hdrTransfer: p.sourceHdr ?? 'pq' };
-
-  const filters = [
-    // fps before scale: the frame grid is fixed first (dropping/duplicating on the source's
-    // timestamps), so every chunk sees the same frames whatever the seek position.
-    `fps=${p.fps.num}/${p.fps.den}`,
-    // Bit-exact, accurately rounded scaling: swscale's SIMD paths otherwise vary by CPU.
-    `scale=${p.rendition.width}:${p.rendition.height}:flags=bicubic+accurate_rnd+bitexact`,
-    ...(toneMap ? TONE_MAP_TO_SDR : []),
-    ...encoder.outputFilters(target),
-  ];
-
   return [
     ...COMMON_PREFIX,
     ...encoder.deviceArgs(),
@@ -89,21 +66,88 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
     // the exact start, so the chunk begins on the planned frame; exactly the planned frames,
     // so chunks tile the timeline with no overlap or gap.
     ...chunkInput(p.input, p.segment),
+    // fps before scale: the frame grid is fixed first (dropping/duplicating on the source's
+    // timestamps), so every chunk sees the same frames whatever the seek position.
     '-vf',
-    filters.join(','),
-    ...encoder.codecArgs(target),
-    ...(toneMap ? SDR_COLOR_ARGS : []),
-    ...BITEXACT,
+    [`fps=${p.fps.num}/${p.fps.den}`, ...rung.filters].join(','),
+    ...rung.output,
     ...chunkOutput(p.segment, p.output),
   ];
 }
+
+export interface SegmentGroupEncodeInput extends Omit<SegmentEncodeInput, 'output' | 'rendition'> {
+  /** One chunk per rung, each its own file. */
+  readonly outputs: readonly { readonly rendition: RenditionSpec; readonly output: string }[];
+}
+
+/**
+ * Several rungs of one chunk in one run: the source is sought and decoded once, put on the frame
+ * grid once, then split to each rung's scaler and encoder. Each output gets exactly the frames,
+ * filters and encoder arguments buildSegmentEncodeArgs gives it alone, so the bytes are the same.
+ */
+export function buildSegmentGroupEncodeArgs(p: SegmentGroupEncodeInput): string[] {
+  assertArg(p.input, 'input');
+  if (p.outputs.length < 2) throw new RangeError('a group encodes at least two rungs');
+  const rungs = p.outputs.map((o) => {
+    assertArg(o.output, 'output');
+    return rungOf(p, o.rendition);
+  });
+  const encoder = encoderFor(p.outputs[0].rendition.codec, p.accel, p.encoderOptions);
+  const graph = [
+    `[0:v:0]fps=${p.fps.num}/${p.fps.den},split=${rungs.length}${rungs.map((_, i) => `[in${i}]`).join('')}`,
+    ...rungs.map((r, i) => `[in${i}]${r.filters.join(',')}[out${i}]`),
+  ].join(';');
+  return [
+    ...COMMON_PREFIX,
+    ...encoder.deviceArgs(),
+    ...(p.decode === 'hw' ? encoder.hwDecodeArgs() : []),
+    '-threads',
+    '1',
+    '-ss',
+    formatSeconds(p.segment.startSec),
+    '-i',
+    p.input,
+    '-filter_complex',
+    graph,
+    ...p.outputs.flatMap((o, i) => ['-map', `[out${i}]`, ...CHUNK_STREAMS, '-frames:v', String(p.segment.frameCount), ...rungs[i].output, ...chunkOutput(p.segment, o.output)]),
+  ];
+}
+
+/** One rung's checks, its filters after the frame grid, and its encoder's output arguments. */
+function rungOf(p: Omit<SegmentEncodeInput, 'output' | 'rendition'>, rendition: RenditionSpec): { filters: string[]; output: string[] } {
+  assertPositiveInt(p.segment.frameCount, 'segment.frameCount');
+  assertPositiveInt(p.fps.num, 'fps.num');
+  assertPositiveInt(p.fps.den, 'fps.den');
+  assertEvenSize(rendition);
+  assertPositiveInt(rendition.bitrateKbps, 'rendition.bitrateKbps');
+  if (!(p.segment.startSec >= 0)) throw new RangeError('segment.startSec must be >= 0');
+  if (rendition.hdr && rendition.codec !== 'hevc') {
+    throw new RangeError(`HDR rendition "${rendition.name}" must use hevc (h264 has no 10-bit player support)`);
+  }
+  if (rendition.hdr && !p.sourceHdr) throw new RangeError(`HDR rendition "${rendition.name}" needs an HDR source`);
+  const toneMap = !rendition.hdr && p.sourceHdr !== undefined;
+  const encoder = encoderFor(rendition.codec, p.accel, p.encoderOptions);
+  const target = { rendition, hdrTransfer: p.sourceHdr ?? 'pq' };
+  return {
+    filters: [
+      // Bit-exact, accurately rounded scaling: swscale's SIMD paths otherwise vary by CPU.
+      `scale=${rendition.width}:${rendition.height}:flags=bicubic+accurate_rnd+bitexact`,
+      ...(toneMap ? TONE_MAP_TO_SDR : []),
+      ...encoder.outputFilters(target),
+    ],
+    output: [...encoder.codecArgs(target), ...(toneMap ? SDR_COLOR_ARGS : []), ...BITEXACT],
+  };
+}
+
+/** Only the chosen video stream, no audio, subtitle or data tracks, no source metadata. */
+const CHUNK_STREAMS = ['-an', '-sn', '-dn', '-map_metadata', '-1'];
 
 /**
  * Seek to the chunk start and take exactly its frames of the first video stream. No audio,
  * subtitle or data tracks and no source metadata (titles, dates) reach the output.
  */
 function chunkInput(input: string, segment: SegmentSpec): string[] {
-  return ['-ss', formatSeconds(segment.startSec), '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn', '-map_metadata', '-1', '-frames:v', String(segment.frameCount)];
+  return ['-ss', formatSeconds(segment.startSec), '-i', input, '-map', '0:v:0', ...CHUNK_STREAMS, '-frames:v', String(segment.frameCount)];
 }
 
 /**

@@ -38,9 +38,11 @@ const defaults: Record<JobName, Behaviour> = {
   [JobName.MediaProbe]: async (d) => ({ probed: d['taskId'] }),
   [JobName.MediaPlan]: async (_d, ctx) => ({ planned: await ctx.childrenValues() }),
   [JobName.SegmentTranscode]: async (d) => ({ kind: 'video', taskId: d['taskId'] }),
+  [JobName.SegmentGroupTranscode]: async (d) => ({ kind: 'group', tasks: d['tasks'] }),
   [JobName.AudioTranscode]: async (d) => ({ kind: 'audio', taskId: d['taskId'] }),
   [JobName.FileTranscode]: async (d) => ({ kind: 'file', taskId: d['taskId'] }),
   [JobName.TaskRecord]: async (d, ctx) => ({ recorded: d['taskId'], report: (await ctx.childrenValues())[0] }),
+  [JobName.TaskGroupRecord]: async (d, ctx) => ({ recorded: d['taskIds'], report: (await ctx.childrenValues())[0] }),
   [JobName.OutputsVerify]: async (_d, ctx) => ({
     verified: (await ctx.childrenValues<{ recorded: string }>()).sort((a, b) => a.recorded.localeCompare(b.recorded)),
   }),
@@ -85,6 +87,7 @@ const handlers = {
     [JobName.MediaStart]: handler(JobName.MediaStart),
     [JobName.MediaPlan]: handler(JobName.MediaPlan),
     [JobName.TaskRecord]: handler(JobName.TaskRecord),
+    [JobName.TaskGroupRecord]: handler(JobName.TaskGroupRecord),
     [JobName.MediaPublish]: handler(JobName.MediaPublish),
     [JobName.PreviewPublish]: handler(JobName.PreviewPublish),
     [JobName.EarlyPublish]: handler(JobName.EarlyPublish),
@@ -93,6 +96,7 @@ const handlers = {
   gpuWorker: {
     [JobName.MediaProbe]: handler(JobName.MediaProbe),
     [JobName.SegmentTranscode]: handler(JobName.SegmentTranscode),
+    [JobName.SegmentGroupTranscode]: handler(JobName.SegmentGroupTranscode),
     [JobName.AudioTranscode]: handler(JobName.AudioTranscode),
     [JobName.FileTranscode]: handler(JobName.FileTranscode),
   } satisfies HandlerMap<'gpu-worker'>,

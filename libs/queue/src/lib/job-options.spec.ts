@@ -1,7 +1,7 @@
 import { JobName } from '@airlock/contracts';
 import { jobIdOf, jobOptions } from './job-options';
 
-const WORKER_JOBS: JobName[] = [JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode, JobName.FileTranscode];
+const WORKER_JOBS: JobName[] = [JobName.MediaProbe, JobName.SegmentTranscode, JobName.SegmentGroupTranscode, JobName.AudioTranscode, JobName.FileTranscode];
 const OTHER_JOBS: JobName[] = Object.values(JobName).filter((n) => !WORKER_JOBS.includes(n));
 
 describe('jobOptions', () => {

@@ -10,7 +10,7 @@ export interface JobOptionsInput {
   readonly attempts?: number;
 }
 
-const WORKER_JOBS: ReadonlySet<JobName> = new Set([JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode, JobName.FileTranscode]);
+const WORKER_JOBS: ReadonlySet<JobName> = new Set([JobName.MediaProbe, JobName.SegmentTranscode, JobName.SegmentGroupTranscode, JobName.AudioTranscode, JobName.FileTranscode]);
 
 export function jobOptions(name: JobName, input: JobOptionsInput): JobsOptions {
   const worker = WORKER_JOBS.has(name);

@@ -20,8 +20,8 @@ export type LaneQueue = typeof QueueName.Short | typeof QueueName.Long | typeof 
 
 /** Which service handles which job. Boot fails when a service lacks a handler for one of its jobs. */
 export const SERVICE_JOBS = {
-  orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.MediaPublish, JobName.PreviewPublish, JobName.EarlyPublish, JobName.SweepRun],
-  'gpu-worker': [JobName.MediaProbe, JobName.SegmentTranscode, JobName.AudioTranscode, JobName.FileTranscode],
+  orchestrator: [JobName.MediaStart, JobName.MediaPlan, JobName.TaskRecord, JobName.TaskGroupRecord, JobName.MediaPublish, JobName.PreviewPublish, JobName.EarlyPublish, JobName.SweepRun],
+  'gpu-worker': [JobName.MediaProbe, JobName.SegmentTranscode, JobName.SegmentGroupTranscode, JobName.AudioTranscode, JobName.FileTranscode],
   verifier: [JobName.OutputsVerify],
   manifester: [JobName.ManifestWrite],
 } as const satisfies Record<string, readonly JobName[]>;
@@ -41,6 +41,7 @@ export function queueFor(name: JobName, lane?: LaneQueue): QueueName {
     case JobName.MediaStart:
     case JobName.MediaPlan:
     case JobName.TaskRecord:
+    case JobName.TaskGroupRecord:
     case JobName.MediaPublish:
     case JobName.PreviewPublish:
     case JobName.EarlyPublish:
@@ -53,6 +54,7 @@ export function queueFor(name: JobName, lane?: LaneQueue): QueueName {
     case JobName.MediaProbe:
       return QueueName.Short;
     case JobName.SegmentTranscode:
+    case JobName.SegmentGroupTranscode:
     case JobName.AudioTranscode:
     case JobName.FileTranscode:
       if (!lane) throw new Error(`${name} needs a lane`);

@@ -40,6 +40,7 @@ function workerHandlers(name: string, runs: Run[], behaviour: Behaviour): Handle
   return {
     [JobName.MediaProbe]: idle,
     [JobName.SegmentTranscode]: idle,
+    [JobName.SegmentGroupTranscode]: idle,
     [JobName.FileTranscode]: idle,
     [JobName.AudioTranscode]: (data, ctx) => {
       runs.push({ host: name, taskId: data.taskId, attempt: ctx.attempt });
