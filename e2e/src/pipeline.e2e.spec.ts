@@ -185,22 +185,25 @@ describe('one media through all five services', () => {
     expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['api', 'orchestrator', 'gpu-worker', 'verifier', 'manifester']));
 
     const jobs = trace.filter((s) => s.kind === 'CONSUMER').map((s) => String(s.attributes['bullmq.job.name']));
-    for (const name of ['media.start', 'media.probe', 'media.plan', 'segment.transcode', 'audio.transcode', 'task.record', 'outputs.verify', 'manifest.write', 'media.preview', 'media.publish']) {
+    for (const name of ['media.start', 'media.probe', 'media.plan', 'segment.transcode', 'segment.transcode-group', 'audio.transcode', 'task.record', 'tasks.record', 'outputs.verify', 'manifest.write', 'media.preview', 'media.early', 'media.publish']) {
       expect(jobs).toContain(name);
     }
     const lastJob = trace.filter((s) => s.kind === 'CONSUMER').sort((a, b) => a.startMs + a.durationMs - (b.startMs + b.durationMs)).pop();
     expect(lastJob?.attributes['bullmq.job.name']).toBe('media.publish');
 
-    // Every FFmpeg run: a span with its profile and duration class, under its task's job.
+    // Every FFmpeg run: a span with its profile (a segment group's rungs joined by +) and duration class, under its task's job.
     const encodes = trace.filter((s) => s.name === 'ffmpeg.encode');
-    expect(encodes.length).toBe(jobs.filter((j) => j === 'segment.transcode' || j === 'audio.transcode').length);
+    expect(encodes.length).toBe(jobs.filter((j) => j === 'segment.transcode' || j === 'segment.transcode-group' || j === 'audio.transcode').length);
+    const groupTasks = encodes.map((e) => String(e.attributes['airlock.profile']).split('+')).filter((p) => p.length > 1);
+    expect(groupTasks.map((p) => p.join('+'))).toEqual(['360p+720p+1080p', '360p+720p+1080p']);
     for (const e of encodes) {
-      expect(['preview_360p', '240p', '360p', '720p', '1080p', 'audio']).toContain(e.attributes['airlock.profile']);
+      for (const profile of String(e.attributes['airlock.profile']).split('+')) expect(['preview_360p', '240p', '360p', '720p', '1080p', 'audio']).toContain(profile);
       expect(e.attributes['airlock.duration_class']).toMatch(/^(xs|s|m|l|xl)$/);
       expect(byId.get(e.parentSpanId ?? '')?.kind).toBe('CONSUMER');
     }
-    // The workers' grant exchanges join the attempt's trace.
-    expect(trace.filter((s) => s.name === 'POST /v1/grants').length).toBe(jobs.filter((j) => j.endsWith('.transcode') || j === 'media.probe').length);
+    // The workers' grant exchanges join the attempt's trace: one per task, a group's tasks included.
+    const singles = jobs.filter((j) => j.endsWith('.transcode') || j === 'media.probe').length;
+    expect(trace.filter((s) => s.name === 'POST /v1/grants').length).toBe(singles + groupTasks.flat().length);
   });
 
   it('hides a media from another tenant and answers a repeated upload-complete without a second job', async () => {
