@@ -151,7 +151,9 @@ export async function startStack(name, env = {}, perService = {}) {
     if (stopped) return;
     stopped = true;
     await stopProcesses([...procs.values()]);
-    await cleanup(schema, prefix).catch((e) => console.error(`cleanup of ${schema}/${prefix}: ${e.message}`));
+    // BENCH_KEEP=1 leaves the schema and the Redis keys for a post-mortem.
+    if (process.env.BENCH_KEEP === '1') console.error(`kept schema ${schema} and Redis prefix ${prefix}`);
+    else await cleanup(schema, prefix).catch((e) => console.error(`cleanup of ${schema}/${prefix}: ${e.message}`));
     rmSync(workerTmp, { recursive: true, force: true });
     if (keepLogs) console.error(`service logs kept in ${logDir}`);
     else rmSync(tmp, { recursive: true, force: true });

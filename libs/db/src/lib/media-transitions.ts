@@ -26,15 +26,27 @@ export async function transitionMedia(db: PrismaClient, input: TransitionInput):
   return db.$transaction((tx) => transitionMediaIn(tx, input));
 }
 
+/**
+ * A concurrent transition can commit between the read and the guarded write (the preview
+ * published while the last task is counted): the write then matches nothing, and the state is
+ * read again and judged again rather than the move being lost. Each retry sees a newer state,
+ * and the state machine only moves forward, so a few suffice.
+ */
+const RACED_TRANSITION_RETRIES = 5;
+
 export async function transitionMediaIn(tx: Prisma.TransactionClient, input: TransitionInput): Promise<boolean> {
   const from = sourcesOf(input.to);
-  const current = await tx.media.findUnique({ where: { id: input.mediaId }, select: { state: true } });
-  if (!current || !from.includes(current.state)) return false;
-  const { count } = await tx.media.updateMany({
-    where: { id: input.mediaId, state: current.state },
-    data: { ...input.set, state: input.to },
-  });
-  if (count !== 1) return false;
+  let current: { state: MediaState } | null = null;
+  for (let attempt = 0; attempt < RACED_TRANSITION_RETRIES && !current; attempt++) {
+    const seen = await tx.media.findUnique({ where: { id: input.mediaId }, select: { state: true } });
+    if (!seen || !from.includes(seen.state)) return false;
+    const { count } = await tx.media.updateMany({
+      where: { id: input.mediaId, state: seen.state },
+      data: { ...input.set, state: input.to },
+    });
+    if (count === 1) current = seen;
+  }
+  if (!current) return false;
   if (GRANTS_END_AT.has(input.to)) {
     // The media's processing is over: no attempt may read its source or write outputs any more.
     await tx.grant.updateMany({ where: { mediaId: input.mediaId, revokedAt: null }, data: { revokedAt: new Date() } });

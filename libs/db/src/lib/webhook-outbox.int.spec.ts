@@ -94,4 +94,37 @@ describe('webhook outbox (transitionMediaIn)', () => {
     expect(written.map((e) => e.seq)).toEqual(written.map((_, i) => i + 1));
     expect(written).toHaveLength(results.filter(Boolean).length);
   });
+
+  it('does not lose a transition raced by another: the preview published while the last task is counted', async () => {
+    const id = await media('processing');
+    const other = createPrismaClient({ databaseUrl: TEST_DATABASE_URL, schema, poolSize: 2 });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let previewWrote!: () => void;
+      const wrote = new Promise<void>((r) => (previewWrote = r));
+      // The preview's transaction moves processing -> preview_ready and holds the row uncommitted...
+      const preview = db.$transaction(async (tx) => {
+        const moved = await transitionMediaIn(tx, { mediaId: id, to: 'preview_ready', reason: 'preview_published' });
+        previewWrote();
+        await held;
+        return moved;
+      });
+      await wrote;
+      // ...while the last task's transaction reads processing and blocks on the row.
+      const verifying = other.$transaction((tx) => transitionMediaIn(tx, { mediaId: id, to: 'verifying', reason: 'all_tasks_done' }));
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      expect(await preview).toBe(true);
+      expect(await verifying).toBe(true);
+      const changes = await db.event.findMany({ where: { mediaId: id, type: 'state_changed' }, orderBy: { id: 'asc' } });
+      expect(changes.map((e) => [e.fromState, e.toState])).toEqual([
+        ['processing', 'preview_ready'],
+        ['preview_ready', 'verifying'],
+      ]);
+      expect((await db.media.findUniqueOrThrow({ where: { id } })).state).toBe('verifying');
+    } finally {
+      await other.$disconnect();
+    }
+  });
 });
