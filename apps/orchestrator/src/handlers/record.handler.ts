@@ -40,7 +40,7 @@ export class RecordHandler {
       throw new TerminalError('task_failed', `tasks ${taskIds.join(', ')} failed after all retries`);
     }
     const [value] = await ctx.childrenValues();
-    if (value === undefined) return { reports: await winningReports(this.db, { id: { in: [...taskIds] } }) };
+    if (value === undefined) return { reports: await winningReports(this.db, taskIds) };
     const { reports } = taskReportsSchema.parse(value);
     const recorded: TaskReport[] = [];
     for (const taskId of taskIds) {
@@ -87,7 +87,7 @@ export class RecordHandler {
 
   /** The report of the attempt that won the task, as recorded when it was counted. */
   private async winningReport(taskId: string): Promise<TaskReport> {
-    const [report] = await winningReports(this.db, { id: { in: [taskId] } });
+    const [report] = await winningReports(this.db, [taskId]);
     if (!report) throw new Error(`task ${taskId} does not exist`);
     return report;
   }
