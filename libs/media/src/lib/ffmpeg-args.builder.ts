@@ -55,17 +55,8 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
   const rung = rungOf(p, p.rendition);
   const encoder = encoderFor(p.rendition.codec, p.accel, p.encoderOptions);
   return [
-    ...COMMON_PREFIX,
-    ...encoder.deviceArgs(),
-    ...(p.decode === 'hw' ? encoder.hwDecodeArgs() : []),
-    // One decoder thread: frame-threaded decoding can deliver different frames around the
-    // seek point; single-threaded is repeatable.
-    '-threads',
-    '1',
-    // Input seek (before -i): fast keyframe seek, then ffmpeg decodes and discards up to
-    // the exact start, so the chunk begins on the planned frame; exactly the planned frames,
-    // so chunks tile the timeline with no overlap or gap.
-    ...chunkInput(p.input, p.segment),
+    ...decodedInput(p, encoder),
+    ...chunkStreams('0:v:0', p.segment),
     // fps before scale: the frame grid is fixed first (dropping/duplicating on the source's
     // timestamps), so every chunk sees the same frames whatever the seek position.
     '-vf',
@@ -98,18 +89,24 @@ export function buildSegmentGroupEncodeArgs(p: SegmentGroupEncodeInput): string[
     ...rungs.map((r, i) => `[in${i}]${r.filters.join(',')}[out${i}]`),
   ].join(';');
   return [
+    ...decodedInput(p, encoder),
+    '-filter_complex',
+    graph,
+    ...p.outputs.flatMap((o, i) => [...chunkStreams(`[out${i}]`, p.segment), ...rungs[i].output, ...chunkOutput(p.segment, o.output)]),
+  ];
+}
+
+/** The source, decoded on one thread from the seek point: the same for one rung or a group. */
+function decodedInput(p: Pick<SegmentEncodeInput, 'input' | 'segment' | 'decode'>, encoder: ReturnType<typeof encoderFor>): string[] {
+  return [
     ...COMMON_PREFIX,
     ...encoder.deviceArgs(),
     ...(p.decode === 'hw' ? encoder.hwDecodeArgs() : []),
+    // One decoder thread: frame-threaded decoding can deliver different frames around the
+    // seek point; single-threaded is repeatable.
     '-threads',
     '1',
-    '-ss',
-    formatSeconds(p.segment.startSec),
-    '-i',
-    p.input,
-    '-filter_complex',
-    graph,
-    ...p.outputs.flatMap((o, i) => ['-map', `[out${i}]`, ...CHUNK_STREAMS, '-frames:v', String(p.segment.frameCount), ...rungs[i].output, ...chunkOutput(p.segment, o.output)]),
+    ...seekInput(p.input, p.segment),
   ];
 }
 
@@ -143,11 +140,20 @@ function rungOf(p: Omit<SegmentEncodeInput, 'output' | 'rendition'>, rendition: 
 const CHUNK_STREAMS = ['-an', '-sn', '-dn', '-map_metadata', '-1'];
 
 /**
- * Seek to the chunk start and take exactly its frames of the first video stream. No audio,
- * subtitle or data tracks and no source metadata (titles, dates) reach the output.
+ * Input seek (before -i): fast keyframe seek, then ffmpeg decodes and discards up to the exact
+ * start, so the chunk begins on the planned frame.
  */
-function chunkInput(input: string, segment: SegmentSpec): string[] {
-  return ['-ss', formatSeconds(segment.startSec), '-i', input, '-map', '0:v:0', ...CHUNK_STREAMS, '-frames:v', String(segment.frameCount)];
+function seekInput(input: string, segment: SegmentSpec): string[] {
+  return ['-ss', formatSeconds(segment.startSec), '-i', input];
+}
+
+/**
+ * One output's stream: exactly the chunk's frames of the mapped video, so chunks tile the
+ * timeline with no overlap or gap. No audio, subtitle or data tracks and no source metadata
+ * (titles, dates) reach the output.
+ */
+function chunkStreams(map: string, segment: SegmentSpec): string[] {
+  return ['-map', map, ...CHUNK_STREAMS, '-frames:v', String(segment.frameCount)];
 }
 
 /**
@@ -188,7 +194,7 @@ export function buildSegmentCopyArgs(p: SegmentCopyInput): string[] {
   assertArg(p.output, 'output');
   assertPositiveInt(p.segment.frameCount, 'segment.frameCount');
   if (!p.segment.gopAligned) throw new RangeError(`segment ${p.segment.index} does not start on a keyframe: it cannot be stream-copied`);
-  return [...COMMON_PREFIX, ...chunkInput(p.input, p.segment), '-c:v', 'copy', ...BITEXACT, ...chunkOutput(p.segment, p.output)];
+  return [...COMMON_PREFIX, ...seekInput(p.input, p.segment), ...chunkStreams('0:v:0', p.segment), '-c:v', 'copy', ...BITEXACT, ...chunkOutput(p.segment, p.output)];
 }
 
 export interface AudioEncodeInput {
