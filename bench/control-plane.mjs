@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { testClip } from './lib/clips.mjs';
 import { addWorkers, percentile, pool, sealOnce, sendMedia, waitFinal } from './lib/cp-media.mjs';
 import { machine, printTable, round, writeResults } from './lib/report.mjs';
+import { serverRoots, treeCpu } from './lib/proc.mjs';
 import { requireBuild, startStack } from './lib/stack.mjs';
 
 const { values } = parseArgs({
@@ -91,12 +92,16 @@ async function fullPath() {
     // A light source (100 kb/s video): every task downloads and decrypts it, and that is not the control plane.
     const file = testClip({ seconds: SECONDS, width: 854, height: 480, videoKbps: 100 });
     const sealed = sealOnce(file, stack.apiUrl, dir);
+    const roots = { ...stack.pids, ...serverRoots() };
+    extra.pids.forEach((pid, i) => (roots[`gpu-worker-${i + 2}`] = pid));
+    const cpuBefore = treeCpu(roots);
     const t0 = Date.now();
     const sent = await pool(Array.from({ length: MEDIA }, (_, i) => i), 4, (i) => sendMedia(stack.apiUrl, sealed, { profiles: PROFILES, idempotencyKey: `cp-${i}` }));
     const ids = sent.map((s) => s.id);
     const sentSec = (Date.now() - t0) / 1000;
     log(`${MEDIA} media sent in ${sentSec.toFixed(1)} s`);
     const counts = await waitFinal(stack.db, ids, (smoke ? 120 : 1800) * 1000);
+    const cpuAfter = treeCpu(roots);
     const { rows: tasks } = await stack.db.query(
       `SELECT t.kind, t.state, a.started_at, a.finished_at, t.created_at
          FROM tasks t JOIN jobs j ON j.id = t.job_id
@@ -132,6 +137,16 @@ async function fullPath() {
       sendSec: sentSec,
       wallSec,
       tasksPerSec: succeeded.length / wallSec,
+      // CPU milliseconds per succeeded task, per process (own = the Node process, children = ffmpeg/packager it spawned).
+      cpuMsPerTask: Object.fromEntries(
+        Object.keys(roots).map((k) => [
+          k,
+          {
+            own: round((1000 * (cpuAfter[k].own - cpuBefore[k].own)) / succeeded.length, 1),
+            children: round((1000 * (cpuAfter[k].tree - cpuAfter[k].own - (cpuBefore[k].tree - cpuBefore[k].own))) / succeeded.length, 1),
+          },
+        ]),
+      ),
       steadyTasksPerSec: p90 > p10 ? steady / ((p90 - p10) / 1000) : undefined,
     };
   } finally {
@@ -165,6 +180,7 @@ printTable([
   ['null-encoder attempt, mean (s)', round(full.attemptAvgSec, 3)],
   ['full path tasks/s, upload-complete -> last ready', round(full.tasksPerSec, 1)],
   ['full path tasks/s, steady (p10-p90 finishes)', round(full.steadyTasksPerSec, 1)],
+  ...Object.entries(full.cpuMsPerTask).map(([k, v]) => [`CPU ms per task: ${k} (own + children)`, `${v.own} + ${v.children}`]),
   ['full path / raw BullMQ', `${round(100 * ratio, 2)} %`],
   ['target >= 25 %', figures.met ? 'met' : 'NOT met'],
 ]);

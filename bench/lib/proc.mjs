@@ -71,6 +71,24 @@ export function treeCpu(roots, children = childrenMap()) {
   return out;
 }
 
+/**
+ * The machine's own database and cache servers, as roots for treeCpu: the PostgreSQL
+ * postmaster (its backends are its children) and redis-server, found by name.
+ */
+export function serverRoots(children = childrenMap()) {
+  const roots = {};
+  for (const [ppid, pids] of children) {
+    for (const pid of pids) {
+      const f = readStat(pid);
+      if (!f) continue;
+      const parent = readStat(ppid);
+      if (f[2] === 'postgres' && parent?.[2] !== 'postgres') roots.postgres = pid;
+      if (f[2] === 'redis-server') roots.redis = pid;
+    }
+  }
+  return roots;
+}
+
 /** Reaped children's CPU seconds of this very process (cutime + cstime). */
 export function ownChildrenCpuSeconds() {
   const f = readStat('self');

@@ -110,7 +110,9 @@ export async function startStack(name, env = {}, perService = {}) {
   const procs = new Map();
   const spawnLogged = (label, args, extraEnv) => {
     const out = openSync(join(logDir, `${label}.log`), 'a');
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', out, out] });
+    // BENCH_CPU_PROF=dir writes a V8 CPU profile of each process there when it stops.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_CPU_PROF, label)}`] : [];
+    const child = spawn(process.execPath, [...prof, ...args], { env: { ...process.env, ...extraEnv }, stdio: ['ignore', out, out] });
     procs.set(label, child);
     return child;
   };

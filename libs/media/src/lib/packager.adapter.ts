@@ -78,8 +78,12 @@ function descriptorPath(path: string): string {
  * Flags shared by every packaging run:
  * --use_fake_clock_for_muxer: fixed creation/modification times, so output is byte-deterministic.
  * --quiet: errors only; progress would just fill the stderr buffer.
+ * --io_cache_size 1 MiB: the default threaded I/O cache (32 MiB per file) is allocated and
+ *   touched on every run, about 40 ms of system CPU and 70 MB of memory for a chunk the
+ *   packager otherwise packages in under 10 ms. Output bytes are the same. Not 0 (no threaded
+ *   I/O): spawned 8 at a time from Node, 33 of 160 runs hung for good; 1 MiB: 0 of 1,200.
  */
-const DETERMINISTIC = ['--use_fake_clock_for_muxer', '--quiet'];
+const COMMON_FLAGS = ['--use_fake_clock_for_muxer', '--quiet', '--io_cache_size', String(1 << 20)];
 
 /** Sample encryption for recipients: CMAF cbcs with one raw key per media (hex). */
 export interface SegmentEncryption {
@@ -148,7 +152,7 @@ export async function packageVideoChunk(job: VideoChunkPackaging, options: Packa
         '--segment_duration',
         '3600',
         ...encryptionArgs(job.encryption),
-        ...DETERMINISTIC,
+        ...COMMON_FLAGS,
       ],
       scratch,
       options,
@@ -190,7 +194,7 @@ export async function packageAudio(job: AudioPackaging, options: PackagerOptions
       '--segment_duration',
       String(job.segmentSec),
       ...encryptionArgs(job.encryption),
-      ...DETERMINISTIC,
+      ...COMMON_FLAGS,
     ],
     outDir,
     options,
