@@ -110,7 +110,7 @@ describe('chaos', () => {
     const sealedPath = join(env.tmp, `sealed-${i}`);
     const source = await sealFile(file, sealedPath, await client.pipelineKey());
     const created = await client.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source, profiles: PROFILES }, `chaos-${i}`);
-    await uploadFile(client, created.upload, sealedPath);
+    await uploadFile(created.upload, sealedPath);
     await client.uploadComplete(created.id);
     // A duplicate create and a duplicate upload-complete change nothing.
     expect((await client.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source, profiles: PROFILES }, `chaos-${i}`)).id).toBe(created.id);

@@ -113,7 +113,7 @@ describe('the media corpus', () => {
     const sealed = `${file}.sealed`;
     const source = await sealFile(file, sealed, await client.pipelineKey());
     const created = await client.createMedia({ recipients: [{ id: 'carol', publicJwk: recipient.publicJwk as never }], source, ...(profiles ? { profiles } : {}) });
-    await uploadFile(client, created.upload, sealed);
+    await uploadFile(created.upload, sealed);
     await client.uploadComplete(created.id);
     return client.waitFor(created.id, { timeoutMs: 900_000, intervalMs: 500 });
   }

@@ -64,7 +64,7 @@ describe('Prometheus metrics on every service', () => {
     const sealedPath = join(env.tmp, 'm.sealed');
     const source = await sealFile(clip, sealedPath, await client.pipelineKey());
     const created = await client.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source, profiles: ['240p'] });
-    await uploadFile(client, created.upload, sealedPath);
+    await uploadFile(created.upload, sealedPath);
     await client.uploadComplete(created.id);
     expect((await client.waitFor(created.id, { timeoutMs: 300_000, intervalMs: 250 })).state).toBe('ready');
     const media = await env.db.media.findUniqueOrThrow({ where: { id: created.id }, include: { jobs: { select: { id: true } } } });

@@ -62,7 +62,7 @@ describe('one media through all five services', () => {
     const source = await seal(file);
     const sealedPath = join(env.tmp, `sealed-${sent - 1}`);
     const created = await client.createMedia({ recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }], source }, idempotencyKey);
-    await uploadFile(client, created.upload, sealedPath);
+    await uploadFile(created.upload, sealedPath);
     await client.uploadComplete(created.id);
     return created.id;
   }
@@ -295,7 +295,7 @@ describe('one media through all five services', () => {
     await expect(otherTenant.createMedia({ ...bob, roomId: 'room-1', source })).rejects.toMatchObject({ status: 429, code: 'quota_exceeded' });
 
     const created = await otherTenant.createMedia({ ...bob, source });
-    await uploadFile(otherTenant, created.upload, join(env.tmp, `sealed-${sent - 1}`));
+    await uploadFile(created.upload, join(env.tmp, `sealed-${sent - 1}`));
     await otherTenant.uploadComplete(created.id);
     const media = await otherTenant.waitFor(created.id, { timeoutMs: 120_000, intervalMs: 250 });
     expect(media.state).toBe('failed_terminal');

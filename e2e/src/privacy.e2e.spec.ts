@@ -55,7 +55,7 @@ describe('the plaintext boundary', () => {
     const created = await client.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source });
     const signature = new URL(created.upload.url).searchParams.get('X-Amz-Signature');
     if (signature) needles.set(`upload URL signature of ${created.id}`, Buffer.from(signature));
-    await uploadFile(client, created.upload, sealedPath);
+    await uploadFile(created.upload, sealedPath);
     await client.uploadComplete(created.id);
     const media = await env.db.media.findUniqueOrThrow({ where: { id: created.id } });
     remember(`content key of ${created.id}`, Buffer.from(await unwrapKey(media.contentKeyJwe, env.keys.pipelinePrivateJwk)));

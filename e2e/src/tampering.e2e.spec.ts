@@ -66,7 +66,7 @@ describe('tampering', () => {
     const sealed = join(env.tmp, `sealed-${i}`);
     const source = await sealFile(clip, sealed, await as.pipelineKey());
     const created = await as.createMedia({ recipients: [{ id: 'bob', publicJwk: recipient.publicJwk as never }], source, profiles: [TARGET] }, `tamper-${i}`);
-    await uploadFile(as, created.upload, sealed);
+    await uploadFile(created.upload, sealed);
     await as.uploadComplete(created.id);
     return created.id;
   }

@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JWK } from 'jose';
-import { AirlockClient } from './lib/airlock-client';
+import { putFileToUrl, PutError } from '@airlock/storage';
+import { AirlockApiError } from './lib/airlock-client';
 import { sealSource } from './lib/sender';
 import type { CreateMediaResponse } from '@airlock/contracts';
 
@@ -22,10 +23,14 @@ export async function sealFile(file: string, sealedPath: string, pipelineJwk: JW
   return { sizeBytes: (await stat(sealedPath)).size, sha256: hash.digest('hex'), contentKeyJwe };
 }
 
-/** Node only: PUT a local file to the presigned upload target. */
-export async function uploadFile(client: AirlockClient, upload: CreateMediaResponse['upload'], path: string): Promise<void> {
-  const { size } = await stat(path);
-  await client.upload(upload, Readable.toWeb(createReadStream(path)) as ReadableStream, size);
+/** Node only: PUT a local file to the presigned upload target, streamed in bounded memory. */
+export async function uploadFile(upload: CreateMediaResponse['upload'], path: string): Promise<void> {
+  try {
+    await putFileToUrl(upload.url, path, upload.headers);
+  } catch (e) {
+    if (e instanceof PutError) throw new AirlockApiError(e.status, 'upload_failed', `storage answered ${e.status}`);
+    throw e;
+  }
 }
 
 export { verifyWebhook } from './lib/webhook-receiver';

@@ -1,3 +1,4 @@
 export * from './lib/object-store';
 export * from './lib/s3rver.launcher';
 export * from './lib/sigv4-verifier';
+export * from './lib/presigned-put';

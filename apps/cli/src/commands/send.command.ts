@@ -52,7 +52,7 @@ export async function send(opts: SendOptions, client = new AirlockClient({ baseU
     const sealedPath = join(scratch, 'source.sealed');
     const source = await sealFile(opts.file, sealedPath, await client.pipelineKey());
     const created = await client.createMedia({ profiles: opts.profiles, recipients: [{ id: recipientId, publicJwk: recipient.publicJwk }], source });
-    await uploadFile(client, created.upload, sealedPath);
+    await uploadFile(created.upload, sealedPath);
     await client.uploadComplete(created.id);
     return created.id;
   } finally {

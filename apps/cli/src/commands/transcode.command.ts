@@ -40,7 +40,7 @@ export async function transcode(opts: TranscodeOptions): Promise<MediaView> {
     const source = await sealFile(opts.file, sealedPath, await client.pipelineKey());
     created = await client.createMedia({ profiles: opts.profiles, recipients: [{ id: recipient.id, publicJwk: recipient.publicJwk as never }], source });
     process.stdout.write(`media ${created.id}: uploading ${(source.sizeBytes / 1e6).toFixed(1)} MB of ciphertext\n`);
-    await uploadFile(client, created.upload, sealedPath);
+    await uploadFile(created.upload, sealedPath);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

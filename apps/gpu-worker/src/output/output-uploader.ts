@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { OutputFact } from '@airlock/contracts';
 import { readInitFacts, readSegmentFacts } from '@airlock/media';
-import { sha256File } from '@airlock/storage';
+import { putFileToUrl, sha256File } from '@airlock/storage';
 import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from '../grants/grant-client';
 
@@ -64,18 +62,6 @@ export class OutputUploader {
 
   /** One presigned PUT (a seam for the verifier's tampering suite, which plays a dishonest worker). */
   protected put(url: string, path: string, _fact: Omit<OutputFact, 'key'>, _grant: AttemptGrant): Promise<void> {
-    return putFile(url, path);
+    return putFileToUrl(url, path);
   }
-}
-
-export async function putFile(url: string, path: string): Promise<void> {
-  const { size } = await stat(path);
-  const init: RequestInit & { duplex: 'half' } = {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
-    body: Readable.toWeb(createReadStream(path)) as ReadableStream,
-    duplex: 'half',
-  };
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`output upload failed with ${res.status}`);
 }

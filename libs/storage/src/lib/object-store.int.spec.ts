@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ObjectStore, sha256File } from './object-store';
+import { putFileToUrl, PutError } from './presigned-put';
 import { LOCAL_S3_CREDENTIALS, LocalS3, startLocalS3 } from './s3rver.launcher';
 
 describe('ObjectStore against s3rver', () => {
@@ -43,6 +44,19 @@ describe('ObjectStore against s3rver', () => {
 
     await store.putBuffer('seg/m2/0.m4s', 'ciphertext');
     expect(await (await fetch(store.publicUrl('seg/m2/0.m4s'))).text()).toBe('ciphertext');
+  });
+
+  it('putFileToUrl streams a file to a presigned PUT, and a refusal is a PutError with nothing written', async () => {
+    const file = join(dir, 'streamed.bin');
+    writeFileSync(file, Buffer.alloc(3_000_000, 9));
+    await putFileToUrl(await store.presignPut('src/m5/streamed', 60), file);
+    expect(await store.sha256('src/m5/streamed')).toBe(await sha256File(file));
+
+    const bent = (await store.presignPut('src/m5/a', 60)).replace('/src/m5/a', '/src/m5/b');
+    const refused = await putFileToUrl(bent, file).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PutError);
+    expect((refused as PutError).status).toBe(403);
+    expect(await store.stat('src/m5/b')).toBeUndefined();
   });
 
   describe('refuses what a grant does not cover, with a storage error and nothing written', () => {
