@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { JobName, PayloadOf, RenditionSpec, TaskReport, TaskReports } from '@airlock/contracts';
-import { buildSegmentCopyArgs, buildSegmentEncodeArgs, buildSegmentGroupEncodeArgs, describePathTaken, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
+import { buildSegmentCopyArgs, buildSegmentEncodeArgs, buildSegmentGroupEncodeArgs, describePathTaken, EncodePath, encoderFor, packageVideoChunk, pathLabel, readInitFacts, runProcess, withEncoderFallback } from '@airlock/media';
 import { durationClass } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
@@ -101,12 +101,10 @@ export class SegmentHandler {
       return paths[0];
     }
     const outputs = data.tasks.map((t, i) => ({ rendition: t.rendition, output: chunks[i] }));
-    const span = (path: string) => ({ 'airlock.profile': outputs.map((o) => o.rendition.name).join('+'), 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
-    const taken = await withEncoderFallback(this.deps.encodePaths, (path) => {
-      const args = buildSegmentGroupEncodeArgs({ input: source, outputs, segment, fps: data.fps, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode });
-      return withSpan('ffmpeg.encode', span(pathLabel(path)), () => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: BACKGROUND_NICENESS }));
-    });
-    return describePathTaken(taken, encoderFor(data.tasks[0].rendition.codec, taken.path.accel).encoder);
+    const run = this.ffmpeg({ profile: outputs.map((o) => o.rendition.name).join('+'), durationSec: segment.durationSec, niceness: BACKGROUND_NICENESS, cwd, signal });
+    return this.encode(data.tasks[0].rendition.codec, run, (path) =>
+      buildSegmentGroupEncodeArgs({ input: source, outputs, segment, fps: data.fps, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode }),
+    );
   }
 
   /**
@@ -117,16 +115,29 @@ export class SegmentHandler {
   private async cut(data: SegmentTask, source: string, chunk: string, cwd: string, signal: AbortSignal): Promise<string> {
     const { rendition, segment } = data;
     if (this.deps.nullEncoder) return this.deps.nullEncoder.segment(data, chunk);
-    const run = (args: string[]) => runProcess('ffmpeg', args, { cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: nicenessFor(rendition.name) });
-    const span = (path: string) => ({ 'airlock.profile': rendition.name, 'airlock.duration_class': durationClass(segment.durationSec), 'airlock.encoder_path': path });
+    const run = this.ffmpeg({ profile: rendition.name, durationSec: segment.durationSec, niceness: nicenessFor(rendition.name), cwd, signal });
     if (rendition.streamCopy) {
-      await withSpan('ffmpeg.copy', span('copy'), () => run(buildSegmentCopyArgs({ input: source, output: chunk, segment })));
+      await run('ffmpeg.copy', 'copy', buildSegmentCopyArgs({ input: source, output: chunk, segment }));
       return 'copy';
     }
-    const taken = await withEncoderFallback(this.deps.encodePaths, (path) => {
-      const args = buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode });
-      return withSpan('ffmpeg.encode', span(pathLabel(path)), () => run(args));
-    });
-    return describePathTaken(taken, encoderFor(rendition.codec, taken.path.accel).encoder);
+    return this.encode(rendition.codec, run, (path) =>
+      buildSegmentEncodeArgs({ input: source, output: chunk, segment, fps: data.fps, rendition, sourceHdr: data.sourceHdr, accel: path.accel, decode: path.decode }),
+    );
+  }
+
+  /** Down the fallback ladder, one span per try; returns the path taken, as recorded on the attempt. */
+  private async encode(codec: RenditionSpec['codec'], run: FfmpegRun, argsFor: (path: EncodePath) => string[]): Promise<string> {
+    const taken = await withEncoderFallback(this.deps.encodePaths, (path) => run('ffmpeg.encode', pathLabel(path), argsFor(path)));
+    return describePathTaken(taken, encoderFor(codec, taken.path.accel).encoder);
+  }
+
+  /** One FFmpeg run of this chunk (or group) in its span, under the worker's timeout and the rung's CPU priority. */
+  private ffmpeg(o: { profile: string; durationSec: number; niceness: number; cwd: string; signal: AbortSignal }): FfmpegRun {
+    return (spanName, encoderPath, args) =>
+      withSpan(spanName, { 'airlock.profile': o.profile, 'airlock.duration_class': durationClass(o.durationSec), 'airlock.encoder_path': encoderPath }, () =>
+        runProcess('ffmpeg', args, { cwd: o.cwd, timeoutMs: this.deps.ffmpegTimeoutMs, signal: o.signal, niceness: o.niceness }),
+      );
   }
 }
+
+type FfmpegRun = (spanName: string, encoderPath: string, args: string[]) => Promise<unknown>;

@@ -1,10 +1,7 @@
-import { JobName, manifestResultSchema, PayloadOf } from '@airlock/contracts';
+import { JobName, PayloadOf } from '@airlock/contracts';
 import { appendEvent, PrismaClient } from '@airlock/db';
 import { JobContext } from '@airlock/queue';
-import { writeOutputPointers } from './output-pointers';
-
-/** States in which the early rungs are worth pointing at: not failed, expired or deleted (a quick ladder may be ready first). */
-const LIVE = ['processing', 'preview_ready', 'verifying', 'ready'] as const;
+import { pointMediaAtStage, sideStageManifest } from './side-stage';
 
 /**
  * The early stage's last step: point at the verified manifests of the lowest rung and audio,
@@ -16,23 +13,15 @@ export class EarlyHandler {
   constructor(private readonly db: PrismaClient) {}
 
   async handle({ mediaId, jobId, renditions }: PayloadOf<typeof JobName.EarlyPublish>, ctx: JobContext): Promise<{ outcome: string }> {
-    const failed = Object.values(await ctx.failedChildren());
-    const parsed = manifestResultSchema.safeParse((await ctx.childrenValues())[0]);
-    const result = failed.length === 0 && parsed.success ? parsed.data : undefined;
-    if (!result?.ok) {
-      await appendEvent(this.db, { mediaId, jobId, type: 'early_failed', reason: result && !result.ok ? result.code : 'stage_failed' });
+    const stage = await sideStageManifest(ctx);
+    if ('reason' in stage) {
+      await appendEvent(this.db, { mediaId, jobId, type: 'early_failed', reason: stage.reason });
       return { outcome: 'early_failed' };
     }
-    const published = await this.db.$transaction(async (tx) => {
-      const { count } = await tx.media.updateMany({
-        where: { id: mediaId, state: { in: [...LIVE] } },
-        data: { earlyHlsKey: result.hlsKey, earlyDashKey: result.dashKey, earlyRenditions: renditions },
-      });
-      if (count !== 1) return false;
-      await writeOutputPointers(this.db, tx, mediaId, jobId, result);
-      await appendEvent(tx, { mediaId, jobId, type: 'early_published', reason: 'early_published', data: { renditions } });
-      return true;
-    });
+    const { hlsKey, dashKey } = stage.verified;
+    const published = await pointMediaAtStage(this.db, { mediaId, jobId }, stage.verified, { earlyHlsKey: hlsKey, earlyDashKey: dashKey, earlyRenditions: renditions }, (tx) =>
+      appendEvent(tx, { mediaId, jobId, type: 'early_published', reason: 'early_published', data: { renditions } }),
+    );
     return { outcome: published ? 'early_published' : 'not_published' };
   }
 }

@@ -1,10 +1,7 @@
-import { JobName, manifestResultSchema, PayloadOf } from '@airlock/contracts';
+import { JobName, PayloadOf } from '@airlock/contracts';
 import { appendEvent, PrismaClient, transitionMediaIn } from '@airlock/db';
 import { JobContext } from '@airlock/queue';
-import { writeOutputPointers } from './output-pointers';
-
-/** States in which a verified preview is still worth pointing at (not failed, expired or deleted). */
-const LIVE = ['processing', 'preview_ready', 'verifying', 'ready'] as const;
+import { pointMediaAtStage, sideStageManifest } from './side-stage';
 
 /**
  * The preview sub-flow's last step: point at the verified preview manifests and, while the
@@ -15,26 +12,16 @@ export class PreviewHandler {
   constructor(private readonly db: PrismaClient) {}
 
   async handle({ mediaId, jobId }: PayloadOf<typeof JobName.PreviewPublish>, ctx: JobContext): Promise<{ outcome: string }> {
-    const failed = Object.values(await ctx.failedChildren());
-    const parsed = manifestResultSchema.safeParse((await ctx.childrenValues())[0]);
-    const result = failed.length === 0 && parsed.success ? parsed.data : undefined;
-    if (!result?.ok) {
-      const reason = result && !result.ok ? result.code : 'stage_failed';
-      await appendEvent(this.db, { mediaId, jobId, type: 'preview_failed', reason });
+    const stage = await sideStageManifest(ctx);
+    if ('reason' in stage) {
+      await appendEvent(this.db, { mediaId, jobId, type: 'preview_failed', reason: stage.reason });
       return { outcome: 'preview_failed' };
     }
-
-    const published = await this.db.$transaction(async (tx) => {
-      const { count } = await tx.media.updateMany({
-        where: { id: mediaId, state: { in: [...LIVE] } },
-        data: { previewHlsKey: result.hlsKey, previewDashKey: result.dashKey },
-      });
-      if (count !== 1) return false;
-      await writeOutputPointers(this.db, tx, mediaId, jobId, result);
+    const { hlsKey, dashKey } = stage.verified;
+    const published = await pointMediaAtStage(this.db, { mediaId, jobId }, stage.verified, { previewHlsKey: hlsKey, previewDashKey: dashKey }, async (tx) => {
       // Only from `processing`: a ladder that finished first keeps its state.
       const moved = await transitionMediaIn(tx, { mediaId, jobId, to: 'preview_ready', reason: 'preview_published' });
       if (!moved) await appendEvent(tx, { mediaId, jobId, type: 'preview_published', reason: 'preview_published' });
-      return true;
     });
     return { outcome: published ? 'preview_ready' : 'not_published' };
   }
