@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
 import { sealFile, uploadFile, verifyWebhook } from '@airlock/client-sdk/node';
@@ -313,6 +313,10 @@ describe('chaos', () => {
       for (const root of [stack.workerTempRoot, ...workers.map((w) => w.tempRoot)]) expect([root, existsSync(root) ? readdirSync(root) : []]).toEqual([root, []]);
     }, 30_000);
 
+    // No FFmpeg or packager run outlived the worker that started it (children carry a parent-death signal).
+    const roots = [stack.workerTempRoot, ...workers.map((w) => w.tempRoot)];
+    await eventually(() => expect(processesUsing(roots)).toEqual([]), 10_000);
+
     // Every attempt ended with an outcome (lost ones judged by the watchdog).
     await eventually(async () => expect(await env.db.attempt.count({ where: { state: 'running', task: { job: { mediaId: { in: ids } } } } })).toBe(0), 30_000);
 
@@ -379,3 +383,17 @@ async function eventually(check: () => unknown, timeoutMs: number): Promise<void
   }
 }
 
+/** Live processes whose command line names one of these directories (pid: command line). */
+function processesUsing(dirs: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (dirs.some((d) => cmdline.includes(d))) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
+  }
+  return found;
+}

@@ -1,4 +1,7 @@
-import { getPriority } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ProcessError, redactArgs, redactSecrets, runProcess } from './process-runner';
 
 // Node itself is the child: always present, and scripts make exit codes and output exact.
@@ -27,6 +30,33 @@ describe('runProcess', () => {
     expect((await runProcess('sh', probe, { timeoutMs: 5000, niceness: 10 })).stdout.trim()).toBe('10');
     expect((await runProcess('sh', probe, { timeoutMs: 5000 })).stdout.trim()).toBe(String(getPriority()));
   });
+
+  it('a child dies with the process that started it, even when that one is SIGKILLed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-pdeathsig-'));
+    const pidFile = join(dir, 'child.pid');
+    try {
+      // The parent: a Node process running this module, whose child writes its pid and sleeps.
+      const parentCode = `require(${JSON.stringify(join(__dirname, 'process-runner.ts'))}).runProcess('sh', ['-c', 'echo $$ > ${pidFile}; exec sleep 60'], { timeoutMs: 120000 })`;
+      const parent = spawn(node, ['-r', 'ts-node/register', '-e', parentCode], {
+        stdio: 'ignore',
+        env: { ...process.env, TS_NODE_PROJECT: join(__dirname, '../../../../tsconfig.base.json'), TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_COMPILER_OPTIONS: '{"module":"commonjs"}' },
+      });
+      const deadline = Date.now() + 20_000;
+      while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
+        if (Date.now() > deadline) throw new Error('the child never started');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const childPid = Number(readFileSync(pidFile, 'utf8'));
+      const alive = () => existsSync(`/proc/${childPid}`) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${childPid}/stat`, 'utf8'));
+      expect(alive()).toBe(true);
+      parent.kill('SIGKILL');
+      const until = Date.now() + 5000;
+      while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(alive()).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('runs in the given cwd', async () => {
     const result = await runProcess(node, script('process.stdout.write(process.cwd())'), { cwd: '/', timeoutMs: 10_000 });

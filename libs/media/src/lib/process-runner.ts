@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { basename } from 'node:path';
 
@@ -32,6 +33,17 @@ export interface RunResult {
 }
 
 export type ProcessFailureKind = 'exit' | 'signal' | 'timeout' | 'aborted' | 'spawn' | 'output_limit';
+
+/**
+ * Children die with the process that started them. On Linux each is started through util-linux's
+ * `setpriv --pdeathsig KILL`, which sets a parent-death signal and execs the command in place
+ * (same pid, so niceness and kills reach it). Without it a SIGKILLed worker left its FFmpeg and
+ * packager runs going, reparented to init, with the attempt's plaintext open and no timeout.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const DIE_WITH_PARENT = process.platform === 'linux' && existsSync(SETPRIV);
+/** setpriv's own exit codes when it cannot exec the command (not found, not executable). */
+const SETPRIV_EXEC_FAILED = new Set([126, 127]);
 
 const STDERR_TAIL_LINES = 20;
 const STDERR_KEEP_BYTES = 256 * 1024;
@@ -154,7 +166,8 @@ export function runProcess(cmd: string, args: readonly string[], options: RunOpt
       return;
     }
 
-    const child = spawn(cmd, [...args], {
+    const [bin, argv] = DIE_WITH_PARENT ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, [...args]];
+    const child = spawn(bin, argv, {
       cwd: options.cwd,
       // stdin closed: ffmpeg would otherwise wait for keyboard input ('q') on a tty.
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -213,6 +226,9 @@ export function runProcess(cmd: string, args: readonly string[], options: RunOpt
       lines.flush();
       if (failure) return finish(new ProcessError(command, safeArgs, failure, code, signal, [...tail]));
       if (signal) return finish(new ProcessError(command, safeArgs, 'signal', code, signal, [...tail]));
+      if (DIE_WITH_PARENT && code !== null && SETPRIV_EXEC_FAILED.has(code) && stderr.startsWith('setpriv: failed to execute')) {
+        return finish(new ProcessError(command, safeArgs, 'spawn', code, null, [...tail]));
+      }
       if (code !== 0) return finish(new ProcessError(command, safeArgs, 'exit', code, null, [...tail]));
       return finish(undefined);
     });
