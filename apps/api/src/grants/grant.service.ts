@@ -129,8 +129,10 @@ export class GrantService {
     if (!grant || grant.jti !== claims.jti) throw await this.refuse(claims, 403, 'grant_mismatch', 'The token does not hold this grant.');
     if (grant.revokedAt && !opts.allowRevoked) throw await this.refuse(claims, 403, 'grant_revoked', 'The grant was revoked.');
     if (grant.expiresAt.getTime() <= Date.now() && !opts.allowRevoked) throw await this.refuse(claims, 401, 'grant_expired', 'The grant has expired; a new attempt needs a new grant.');
-    const media = await this.deps.db.media.findUniqueOrThrow({ where: { id: grant.mediaId } });
-    if (!opts.allowRevoked && !PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}.`);
+    if (!opts.allowRevoked) {
+      const media = await this.deps.db.media.findUniqueOrThrow({ where: { id: grant.mediaId }, select: { state: true } });
+      if (!PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}.`);
+    }
     return { grant, claims };
   }
 
