@@ -1,7 +1,7 @@
 // Shared output of the benchmarks: an aligned table on stdout, the figures as JSON and a bar
 // chart as SVG under bench/results/<bench>-<timestamp>.{json,svg}, with the machine and its
 // load (the machine is shared: read the figures against loadavg).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { barChart } from './svg-bars.mjs';
 
@@ -13,7 +13,29 @@ export function machine() {
     freeGb: +(freemem() / 1e9).toFixed(1),
     node: process.version,
     loadavg: loadavg().map((x) => +x.toFixed(2)),
+    cpuTicks: cpuTicks(),
   };
+}
+
+/**
+ * The machine's CPU time since boot from /proc/stat (clock ticks): all of it and the part
+ * stolen by the hypervisor for other guests. On a shared VM steal makes the same run slower;
+ * its share over a run is printed and kept, to read the figures against.
+ */
+function cpuTicks() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share of the machine's CPU time stolen between two machine() readings, in %. */
+export function stealPct(from, to) {
+  if (!from?.cpuTicks || !to?.cpuTicks) return undefined;
+  const total = to.cpuTicks.total - from.cpuTicks.total;
+  return total > 0 ? +((100 * (to.cpuTicks.steal - from.cpuTicks.steal)) / total).toFixed(1) : undefined;
 }
 
 /** rows: arrays of cells; the first row is the header. */
@@ -30,8 +52,11 @@ export function writeResults(bench, figures, chart) {
   mkdirSync('bench/results', { recursive: true });
   const at = new Date().toISOString();
   const base = `bench/results/${bench}${figures.smoke ? '-smoke' : ''}-${at.replace(/[:.]/g, '-')}`;
-  writeFileSync(`${base}.json`, JSON.stringify({ bench, at, ...figures, machineAtEnd: machine() }, null, 2));
+  const machineAtEnd = machine();
+  const steal = stealPct(figures.machineAtStart ?? figures.machine, machineAtEnd);
+  writeFileSync(`${base}.json`, JSON.stringify({ bench, at, ...figures, machineAtEnd, cpuStealPct: steal }, null, 2));
   if (chart) writeFileSync(`${base}.svg`, barChart(chart));
+  if (steal !== undefined) console.log(`CPU stolen by the hypervisor during the run: ${steal} % of the machine's CPU time`);
   console.log(`figures: ${base}.json${chart ? `, chart: ${base}.svg` : ''}`);
   return base;
 }
