@@ -1,6 +1,6 @@
 import { JobName, PayloadOf } from '@airlock/contracts';
 import { PrismaClient, transitionMediaIn } from '@airlock/db';
-import { PolicyLookup, PROBE_RENDITION } from '@airlock/domain';
+import { PolicyLookup, PROBE_RENDITION, probePriority } from '@airlock/domain';
 import { jobIdOf, QueueConnection, QueueName } from '@airlock/queue';
 import { policyOf } from '../planning/job-policy';
 import { FlowRebuilder } from '../recovery/flow-rebuilder';
@@ -56,6 +56,7 @@ export class StartHandler {
           jobId: jobIdOf('probe', job.id),
           data: { mediaId, jobId: job.id, taskId: probeTask.id, sourceKey: media.sourceKey, keyTtlSec: policyOf(job).worker_key_ttl_seconds },
           attempts: this.taskAttempts,
+          priority: probePriority(Number(media.sourceSizeBytes)),
           // The planner must learn a probe that failed for good, to fail the media with a reason.
           onFailure: 'report-to-parent',
         },

@@ -22,6 +22,9 @@ export interface ReconcileResult {
  * planner between its commit and its enqueue is not raced. Safe on every replica at once.
  */
 export class Reconciler {
+  /** Where each scan left off: a run reads the next batch after it, so every row is reached however many are in flight. */
+  private readonly cursors = new Map<string, string>();
+
   constructor(
     private readonly db: PrismaClient,
     private readonly queues: QueueConnection,
@@ -37,7 +40,7 @@ export class Reconciler {
     const missing = async (queue: QueueName, id: string) => !(await this.queues.isAlive(queue, id));
 
     // Uploaded, never started: the start job is re-added under its own id (a no-op while it exists).
-    const uploaded = await this.db.media.findMany({ where: { state: 'uploaded', updatedAt: quiet }, select: { id: true }, take });
+    const uploaded = await this.page('uploaded', (after) => this.db.media.findMany({ where: { state: 'uploaded', updatedAt: quiet, ...after }, select: { id: true }, orderBy: { id: 'asc' }, take }));
     let restarted = 0;
     for (const m of uploaded) {
       if (!(await missing(QueueName.Orchestrator, jobIdOf('start', m.id)))) continue;
@@ -46,18 +49,23 @@ export class Reconciler {
     }
 
     // Queued without a live job (re-driven, its start lost): the start handler resumes or begins one.
-    const queued = await this.db.media.findMany({
-      where: { state: 'queued', updatedAt: quiet, jobs: { none: { state: { in: ['probing', 'transcoding', 'packaging'] } } } },
-      select: { id: true },
-      take,
-    });
+    const queued = await this.page('queued', (after) =>
+      this.db.media.findMany({
+        where: { state: 'queued', updatedAt: quiet, jobs: { none: { state: { in: ['probing', 'transcoding', 'packaging'] } } }, ...after },
+        select: { id: true },
+        orderBy: { id: 'asc' },
+        take,
+      }),
+    );
     for (const m of queued) {
       await this.start.handle({ mediaId: m.id });
       restarted++;
     }
 
     // Probing without its plan <- probe flow.
-    const probing = await this.db.job.findMany({ where: { state: 'probing', updatedAt: quiet, media: { state: 'queued' } }, select: { id: true, mediaId: true }, take });
+    const probing = await this.page('probing', (after) =>
+      this.db.job.findMany({ where: { state: 'probing', updatedAt: quiet, media: { state: 'queued' }, ...after }, select: { id: true, mediaId: true }, orderBy: { id: 'asc' }, take }),
+    );
     let reprobed = 0;
     for (const j of probing) {
       if (!(await missing(QueueName.Orchestrator, jobIdOf('plan', j.id)))) continue;
@@ -67,11 +75,14 @@ export class Reconciler {
 
     // Planned, processing, without a live root of its flow (lost, a fragment, or failed): rebuilt
     // from Postgres, a bounded number of times before the media is failed for a re-drive.
-    const planned = await this.db.job.findMany({
-      where: { state: { in: ['transcoding', 'packaging'] }, updatedAt: quiet, media: { state: { in: ['processing', 'preview_ready', 'verifying'] } } },
-      select: { id: true, mediaId: true, generation: true },
-      take,
-    });
+    const planned = await this.page('planned', (after) =>
+      this.db.job.findMany({
+        where: { state: { in: ['transcoding', 'packaging'] }, updatedAt: quiet, media: { state: { in: ['processing', 'preview_ready', 'verifying'] } }, ...after },
+        select: { id: true, mediaId: true, generation: true },
+        orderBy: { id: 'asc' },
+        take,
+      }),
+    );
     let rebuilt = 0;
     for (const j of planned) {
       if (!(await missing(QueueName.Orchestrator, publishJobId(j.id, j.generation)))) continue;
@@ -83,5 +94,15 @@ export class Reconciler {
       if (await this.rebuilder.rebuild(j.id, j.generation, 'flow_missing_from_redis')) rebuilt++;
     }
     return { restarted, reprobed, rebuilt };
+  }
+
+  /** One batch of a scan, after where its last run stopped; a short batch ends the round and the next starts over. */
+  private async page<T extends { id: string }>(scan: string, read: (after: { id?: { gt: string } }) => Promise<T[]>): Promise<T[]> {
+    const last = this.cursors.get(scan);
+    const rows = await read(last === undefined ? {} : { id: { gt: last } });
+    const end = rows[rows.length - 1];
+    if (rows.length < this.settings.batch || !end) this.cursors.delete(scan);
+    else this.cursors.set(scan, end.id);
+    return rows;
   }
 }

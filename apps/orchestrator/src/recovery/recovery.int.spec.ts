@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Job, Worker } from 'bullmq';
 import { JobName } from '@airlock/contracts';
-import { DEFAULT_MEDIA_POLICY, MediaState } from '@airlock/domain';
+import { DEFAULT_MEDIA_POLICY, MediaState, probePriority } from '@airlock/domain';
 import { jobIdOf, QueueName } from '@airlock/queue';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { Prisma } from '@airlock/db';
@@ -108,6 +108,20 @@ describe('recovery', () => {
     expect((await reconciler.run()).rebuilt).toBe(0);
   });
 
+  it('reaches every job in flight, however many: each run goes on from where the last one stopped', async () => {
+    // Jobs whose flows are alive, then one whose flow Redis lost, after them.
+    for (let i = 0; i < 3; i++) {
+      const alive = await plannedMedia({ done: 0 });
+      await rebuilder.rebuild(alive.jobId, 0, 'test');
+    }
+    const lost = await plannedMedia({ done: 0 });
+    const inFlight = await env.db.job.count({ where: { state: { in: ['transcoding', 'packaging'] } } });
+
+    const small = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 2 });
+    for (let run = 0; run <= Math.ceil(inFlight / 2) && (await env.db.job.findUniqueOrThrow({ where: { id: lost.jobId } })).generation === 0; run++) await small.run();
+    expect((await env.db.job.findUniqueOrThrow({ where: { id: lost.jobId } })).generation).toBe(1);
+  });
+
   it('rebuilds a flow whose root is only a fragment Redis left behind (a hash recreated in part after a flush)', async () => {
     const { jobId } = await plannedMedia({ done: 1 });
     await env.queues.redis.hset(`${env.queues.queue(QueueName.Orchestrator).toKey(publishJobId(jobId, 0))}`, 'processedOn', Date.now(), 'failedReason', 'lost');
@@ -146,7 +160,10 @@ describe('recovery', () => {
 
     expect((await reconciler.run()).reprobed).toBe(1);
     expect(await state(QueueName.Orchestrator, jobIdOf('plan', job.id))).toBe('waiting-children');
-    expect(await state(QueueName.Short, jobIdOf('probe', job.id))).toBe('waiting');
+    // Probes wait behind the lane's planned work, smaller uploads first.
+    expect(await state(QueueName.Short, jobIdOf('probe', job.id))).toBe('prioritized');
+    const probe = await Job.fromId(env.queues.queue(QueueName.Short), jobIdOf('probe', job.id));
+    expect(probe?.opts.priority).toBe(probePriority(Number(uploaded.sourceSizeBytes)));
     expect(await env.db.job.count({ where: { mediaId: uploaded.id } })).toBe(1);
   });
 

@@ -61,7 +61,11 @@ export class AirlockClient {
     return this.call('DELETE', `/v1/media/${encodeURIComponent(id)}`);
   }
 
-  /** PUT the bytes to the presigned URL the API returned. */
+  /**
+   * PUT the bytes to the presigned URL the API returned, with this client's fetch: for browsers,
+   * whose fetch streams a body. Node 20's fetch reads a streamed body into memory whatever the
+   * socket takes (undici issue 4058): in Node use `uploadFile` from the SDK's node entry.
+   */
   async upload(upload: CreateMediaResponse['upload'], body: BodyInit, sizeBytes: number): Promise<void> {
     const init: RequestInit & { duplex?: 'half' } = {
       method: upload.method,

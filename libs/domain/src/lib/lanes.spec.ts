@@ -1,4 +1,4 @@
-import { durationClass, laneFor, SHORT_LANE_MAX_SEC, sizeClass } from './lanes';
+import { durationClass, laneFor, probePriority, SHORT_LANE_MAX_SEC, sizeClass } from './lanes';
 
 const MB = 1024 * 1024;
 
@@ -47,5 +47,21 @@ describe('sizeClass', () => {
     [4096 * MB + 1, 'xl'],
   ])('%p bytes is %p', (bytes, cls) => {
     expect(sizeClass(bytes)).toBe(cls);
+  });
+});
+
+describe('probePriority', () => {
+  it('puts smaller uploads first, in classes that double in size', () => {
+    expect(probePriority(1)).toBe(1);
+    expect(probePriority(64 * 1024)).toBe(1);
+    expect(probePriority(64 * 1024 + 1)).toBe(2);
+    expect(probePriority(128 * 1024)).toBe(2);
+    expect(probePriority(10 * 1024 * 1024)).toBe(9);
+    expect(probePriority(2 * 1024 ** 3)).toBe(16);
+  });
+
+  it('is always a BullMQ priority: at least 1 (so behind unprioritized work), at most 2^21', () => {
+    expect(probePriority(0)).toBe(1);
+    expect(probePriority(Number.MAX_SAFE_INTEGER)).toBeLessThanOrEqual(2 ** 21);
   });
 });

@@ -26,6 +26,23 @@ export function laneFor(durationSec: number, shortMaxSec = SHORT_LANE_MAX_SEC): 
   return durationSec <= shortMaxSec ? 'short' : 'long';
 }
 
+/** BullMQ's lowest priority (its largest number). */
+const LOWEST_PRIORITY = 2 ** 21;
+const PROBE_PRIORITY_UNIT_BYTES = 64 * 1024;
+
+/**
+ * Every probe runs on the short lane (its duration is not known yet), behind the lane's planned
+ * work: BullMQ takes jobs without a priority before prioritized ones. Among probes, smaller
+ * uploads go first, in classes that double in size (1: up to 64 KiB, 2: up to 128 KiB, ...),
+ * first come first served within a class. So a flood of long uploads does not hold up the probe
+ * of a chat clip sent after it, and a lane busy with planned clips finishes them before it
+ * starts new ones.
+ */
+export function probePriority(sourceBytes: number): number {
+  const classes = Math.ceil(Math.log2(Math.max(1, sourceBytes / PROBE_PRIORITY_UNIT_BYTES)));
+  return Math.min(LOWEST_PRIORITY, 1 + classes);
+}
+
 /** Processing metadata is stored as classes, never exact values that could fingerprint content. */
 export function durationClass(sec: number): string {
   if (sec <= 15) return 'xs';

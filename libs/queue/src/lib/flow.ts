@@ -17,6 +17,7 @@ export interface FlowNode<N extends JobName = JobName> {
   readonly jobId: string;
   readonly data: PayloadOf<N>;
   readonly attempts?: number;
+  readonly priority?: number;
   readonly onFailure?: FailureEdge;
   readonly children?: readonly FlowNode[];
 }
@@ -24,7 +25,7 @@ export interface FlowNode<N extends JobName = JobName> {
 /** Plain data in, BullMQ's flow shape out; payloads are validated before anything is enqueued. */
 export function toFlowJob(node: FlowNode): FlowJob {
   parsePayload(node.name, node.data);
-  const opts = jobOptions(node.name, { jobId: node.jobId, attempts: node.attempts });
+  const opts = jobOptions(node.name, { jobId: node.jobId, attempts: node.attempts, priority: node.priority });
   if (node.onFailure === 'fail-parent') opts.failParentOnFailure = true;
   if (node.onFailure === 'report-to-parent') opts.ignoreDependencyOnFailure = true;
   return {

@@ -26,6 +26,11 @@ describe('jobOptions', () => {
     expect(jobOptions(JobName.TaskRecord, { jobId: 'j', attempts: 1 }).attempts).toBe(1);
   });
 
+  it('sets a priority only when asked', () => {
+    expect(jobOptions(JobName.MediaProbe, { jobId: 'j', priority: 4 }).priority).toBe(4);
+    expect(jobOptions(JobName.MediaProbe, { jobId: 'j' })).not.toHaveProperty('priority');
+  });
+
   it('bounds retention of finished jobs', () => {
     const opts = jobOptions(JobName.MediaStart, { jobId: 'j' });
 

@@ -8,6 +8,8 @@ import { JobName } from '@airlock/contracts';
 export interface JobOptionsInput {
   readonly jobId: string;
   readonly attempts?: number;
+  /** BullMQ priority (1 first, 2^21 last); none: taken before every prioritized job of its queue. */
+  readonly priority?: number;
 }
 
 const WORKER_JOBS: ReadonlySet<JobName> = new Set([JobName.MediaProbe, JobName.SegmentTranscode, JobName.SegmentGroupTranscode, JobName.AudioTranscode, JobName.FileTranscode]);
@@ -21,6 +23,7 @@ export function jobOptions(name: JobName, input: JobOptionsInput): JobsOptions {
     // Keep finished jobs for a day for Bull Board; counts bound memory under load.
     removeOnComplete: { age: 24 * 3600, count: 10000 },
     removeOnFail: { age: 7 * 24 * 3600 },
+    ...(input.priority === undefined ? {} : { priority: input.priority }),
   };
 }
 
