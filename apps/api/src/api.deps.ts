@@ -4,6 +4,7 @@ import { QueueConnection } from '@airlock/queue';
 import { KeyPairJwk } from '@airlock/crypto';
 import { PolicyLookup } from '@airlock/domain';
 import { ObjectStore } from '@airlock/storage';
+import { MediaChanges } from './media/media-changes';
 
 export const API_DEPS = Symbol('API_DEPS');
 
@@ -15,4 +16,6 @@ export interface ApiDeps {
   readonly store: ObjectStore;
   readonly pipelineKey: KeyPairJwk;
   readonly policies: PolicyLookup;
+  /** Postgres' notifications of media changes, for long polls. */
+  readonly changes: MediaChanges;
 }

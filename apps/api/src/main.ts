@@ -22,6 +22,7 @@ import { requestSpans } from './http/request-spans';
 import { KeysController } from './keys/keys.controller';
 import { pipelineKeyFrom } from './keys/pipeline-key';
 import { MediaController } from './media/media.controller';
+import { MediaChanges } from './media/media-changes';
 import { MediaService } from './media/media.service';
 import { parseTenantKeys } from './tenants/api-key';
 import { TenantGuard } from './tenants/tenant.guard';
@@ -51,7 +52,8 @@ async function main() {
     await db.tenant.upsert({ where: { id: t.id }, create: { id: t.id, name: t.id, apiKeyHash: t.apiKeyHash }, update: { apiKeyHash: t.apiKeyHash } });
   }
   const pipelineKey = pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK);
-  const deps: ApiDeps = { config, db, queues, store, pipelineKey, policies: loadTenantPolicies(config.TENANT_POLICIES_FILE) };
+  const changes = new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA);
+  const deps: ApiDeps = { config, db, queues, store, pipelineKey, policies: loadTenantPolicies(config.TENANT_POLICIES_FILE), changes };
 
   // Read on scrape: grants a worker could still exchange.
   activeGrants.from(async (gauge) => gauge.set(await db.grant.count({ where: { revokedAt: null, expiresAt: { gt: new Date() } } })));
@@ -69,6 +71,7 @@ async function main() {
       storage: await store.ping(),
     }),
     drain: async () => {
+      await changes.close();
       await queues.close();
       await db.$disconnect();
     },

@@ -16,6 +16,7 @@ import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OperatorGuard } from './operator.guard';
 import { QuarantineController } from './quarantine.controller';
+import { MediaChanges } from '../media/media-changes';
 
 const OPERATOR = { user: 'ops', password: 'ops-password-1' };
 const SUPPORT = { user: 'support', password: 'support-password-1' };
@@ -38,7 +39,7 @@ describe('admin: boards by role, dead-letter re-drive, worker quarantine', () =>
       SUPPORT_USER: SUPPORT.user,
       SUPPORT_PASSWORD: SUPPORT.password,
     });
-    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY };
+    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
     const moduleRef = await Test.createTestingModule({
       controllers: [DeadLettersController, QuarantineController],
       providers: [{ provide: API_DEPS, useValue: deps }, MediaService, DeadLettersService, OperatorGuard],

@@ -9,6 +9,7 @@ import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
 import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { GrantService } from './grant.service';
+import { MediaChanges } from '../media/media-changes';
 
 /** The grant exchange against real Postgres and s3rver: every refusal, and storage scoping. */
 describe('GrantService', () => {
@@ -20,7 +21,7 @@ describe('GrantService', () => {
   beforeAll(async () => {
     env = await startIntegrationEnv('grants');
     const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY };
+    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
     grants = new GrantService(deps);
     await env.store.ensureBucket();
     await env.db.tenant.create({ data: { id: 't1', name: 't1', apiKeyHash: randomUUID() } });

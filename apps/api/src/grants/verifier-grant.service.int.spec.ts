@@ -8,6 +8,7 @@ import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
 import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { VerifierGrantService } from './verifier-grant.service';
+import { MediaChanges } from '../media/media-changes';
 
 /** The verifier's own grant (deep checks) on real Postgres: only its key, only when the policy allows, output key only. */
 describe('VerifierGrantService', () => {
@@ -18,7 +19,7 @@ describe('VerifierGrantService', () => {
   beforeAll(async () => {
     env = await startIntegrationEnv('verifier-grants');
     const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY };
+    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
     await env.db.tenant.create({ data: { id: 't1', name: 't1', apiKeyHash: randomUUID() } });
   });
   afterAll(() => env?.close());

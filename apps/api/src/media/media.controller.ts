@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { createMediaSchema, listMediaQuerySchema } from '@airlock/contracts';
@@ -6,6 +7,14 @@ import { CurrentTenant, TenantGuard, TenantRef } from '../tenants/tenant.guard';
 import { MediaService } from './media.service';
 
 const idempotencyKeySchema = z.string().min(1).max(200).optional();
+
+/** The longest a GET holds its answer for a change (RFC 7240 `Prefer: wait=<seconds>`). */
+const MAX_WAIT_SEC = 30;
+
+function waitSecOf(prefer: string | undefined): number {
+  const match = /(?:^|[,;\s])wait=(\d+)/i.exec(prefer ?? '');
+  return match ? Math.min(MAX_WAIT_SEC, Number(match[1])) : 0;
+}
 
 @ApiTags('media')
 @ApiBearerAuth()
@@ -46,9 +55,23 @@ export class MediaController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'State, progress, renditions and manifest URLs when ready' })
-  get(@CurrentTenant() tenant: TenantRef, @Param('id') id: string) {
-    return this.media.view(tenant.id, id);
+  @ApiOperation({ summary: 'State, progress, renditions and manifest URLs when ready; with If-None-Match and Prefer: wait=N, held until it changes (long poll), 304 if it did not' })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of the view the caller has' })
+  @ApiHeader({ name: 'Prefer', required: false, description: `wait=<seconds> (at most ${MAX_WAIT_SEC}): hold the answer until the view differs from If-None-Match` })
+  async get(
+    @CurrentTenant() tenant: TenantRef,
+    @Param('id') id: string,
+    @Res() res: Response,
+    @Headers('if-none-match') seenEtag?: string,
+    @Headers('prefer') prefer?: string,
+  ) {
+    const waitSec = waitSecOf(prefer);
+    const { view, etag } = await this.media.viewWhenChanged(tenant.id, id, seenEtag, waitSec * 1000);
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'no-cache');
+    if (waitSec > 0) res.setHeader('Preference-Applied', `wait=${waitSec}`);
+    if (etag === seenEtag) res.status(304).end();
+    else res.json(view);
   }
 
   @Get(':id/timeline')

@@ -8,6 +8,7 @@ import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing'
 import { ApiError } from '../http/api-error';
 import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { MediaService } from './media.service';
+import { MediaChanges } from './media-changes';
 
 /** Listing, re-drive and deletion against real Postgres, Redis and storage. */
 describe('MediaService', () => {
@@ -18,7 +19,7 @@ describe('MediaService', () => {
   beforeAll(async () => {
     env = await startIntegrationEnv('media-list');
     const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    media = new MediaService({ config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY });
+    media = new MediaService({ config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) });
     for (const t of ['ta', 'tb']) await env.db.tenant.create({ data: { id: t, name: t, apiKeyHash: randomUUID() } });
     for (let i = 0; i < 5; i++) {
       const id = randomUUID();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CreateMediaRequest, CreateMediaResponse, JobName, ListMediaQuery, MediaList, MediaView } from '@airlock/contracts';
 import { appendEvent, Media, Prisma, transitionMedia, transitionMediaIn } from '@airlock/db';
@@ -165,6 +166,27 @@ export class MediaService {
     return { id, state: 'queued' };
   }
 
+  /**
+   * The view and its ETag. Given the ETag the caller already has and a wait, the answer is held
+   * until the media changes (Postgres notifies it: MediaChanges) or the wait runs out: a long
+   * poll, so a waiting app costs one read per change instead of one per poll.
+   */
+  async viewWhenChanged(tenantId: string, id: string, seenEtag: string | undefined, waitMs: number): Promise<{ view: MediaView; etag: string }> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      // Watching before reading: a change between the read and the wait is not missed.
+      const watch = seenEtag !== undefined && waitMs > 0 ? await this.deps.changes.watch(id) : undefined;
+      try {
+        const view = await this.view(tenantId, id);
+        const etag = etagOf(view);
+        const left = deadline - Date.now();
+        if (!watch || etag !== seenEtag || left <= 0 || !(await watch.changed(left))) return { view, etag };
+      } finally {
+        watch?.close();
+      }
+    }
+  }
+
   async view(tenantId: string, id: string): Promise<MediaView> {
     const media = await this.find(tenantId, id);
     const job = await this.deps.db.job.findFirst({ where: { mediaId: id }, orderBy: { createdAt: 'desc' } });
@@ -273,4 +295,9 @@ export class MediaService {
     if (!media) throw notFound();
     return media;
   }
+}
+
+/** A strong ETag of a view: any change of what the caller sees changes it. */
+function etagOf(view: MediaView): string {
+  return `"${createHash('sha256').update(JSON.stringify(view)).digest('base64url').slice(0, 32)}"`;
 }

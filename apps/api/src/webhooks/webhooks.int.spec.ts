@@ -13,6 +13,7 @@ import { hashApiKey } from '../tenants/api-key';
 import { TenantGuard } from '../tenants/tenant.guard';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
+import { MediaChanges } from '../media/media-changes';
 
 /** The webhook endpoints over HTTP: the real guard, validation and error shape, on real Postgres. */
 describe('webhook endpoints', () => {
@@ -23,7 +24,7 @@ describe('webhook endpoints', () => {
   beforeAll(async () => {
     env = await startIntegrationEnv('api-webhooks');
     const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY };
+    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
     const moduleRef = await Test.createTestingModule({
       controllers: [WebhooksController],
       providers: [{ provide: API_DEPS, useValue: deps }, WebhooksService, TenantGuard],

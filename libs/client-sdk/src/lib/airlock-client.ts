@@ -20,6 +20,8 @@ export interface ClientOptions {
 }
 
 const FINAL_STATES = new Set(['ready', 'failed_terminal', 'failed_retryable', 'expired', 'deleted']);
+/** How long one request of waitFor lets the api hold its answer (the api caps it at 30 s). */
+const LONG_POLL_SEC = 25;
 
 /** The chat backend's view of the REST API. Works in Node 20 and browsers (fetch only). */
 export class AirlockClient {
@@ -77,33 +79,62 @@ export class AirlockClient {
     if (!res.ok) throw new AirlockApiError(res.status, 'upload_failed', `storage answered ${res.status}`);
   }
 
-  /** Poll until the media reaches a final state (or `until` says stop), reporting each view. */
+  /**
+   * The media's view once it differs from the one whose ETag is `etag`: the api holds the answer
+   * up to `waitSec` (a long poll: If-None-Match + Prefer: wait). Undefined when it did not change.
+   */
+  async getMediaChange(id: string, etag?: string, waitSec = 0): Promise<{ media: MediaView; etag?: string } | undefined> {
+    const headers: Record<string, string> = etag ? { 'If-None-Match': etag, ...(waitSec > 0 ? { Prefer: `wait=${waitSec}` } : {}) } : {};
+    const res = await this.send('GET', `/v1/media/${encodeURIComponent(id)}`, undefined, headers);
+    if (res.status === 304) return undefined;
+    return { media: await json<MediaView>(res), etag: res.headers.get('etag') ?? undefined };
+  }
+
+  /**
+   * Wait until the media reaches a final state (or `until` says stop), reporting each view. Each
+   * request is a long poll that the api answers when the media changes; against a server that
+   * sends no ETag it polls every `intervalMs`.
+   */
   async waitFor(
     id: string,
     opts: { timeoutMs: number; intervalMs?: number; onUpdate?: (m: MediaView) => void; until?: (m: MediaView) => boolean },
   ): Promise<MediaView> {
     const deadline = Date.now() + opts.timeoutMs;
+    const done = opts.until ?? ((m: MediaView) => FINAL_STATES.has(m.state));
+    let last: { media: MediaView; etag?: string } | undefined;
     for (;;) {
-      const media = await this.getMedia(id);
-      opts.onUpdate?.(media);
-      if ((opts.until ?? ((m: MediaView) => FINAL_STATES.has(m.state)))(media)) return media;
-      if (Date.now() > deadline) throw new Error(`media ${id} still ${media.state} after ${opts.timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+      const waitSec = Math.min(LONG_POLL_SEC, Math.ceil((deadline - Date.now()) / 1000));
+      const next = await this.getMediaChange(id, last?.etag, Math.max(0, waitSec));
+      if (next) {
+        last = next;
+        opts.onUpdate?.(next.media);
+        if (done(next.media)) return next.media;
+      }
+      if (Date.now() > deadline) throw new Error(`media ${id} still ${last?.media.state ?? 'unknown'} after ${opts.timeoutMs} ms`);
+      if (!last?.etag) await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
     }
   }
 
   private async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const res = await this.fetch(new URL(path, this.options.baseUrl), {
+    return json<T>(await this.send(method, path, body, headers));
+  }
+
+  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return this.fetch(new URL(path, this.options.baseUrl), {
       method,
       headers: { Authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      throw new AirlockApiError(res.status, err?.code ?? 'http_error', err?.message ?? res.statusText, err?.details);
-    }
-    return json as T;
   }
+}
+
+/** The body as JSON, or the api's error as an AirlockApiError. */
+async function json<T>(res: Response): Promise<T> {
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+    throw new AirlockApiError(res.status, err?.code ?? 'http_error', err?.message ?? res.statusText, err?.details);
+  }
+  return parsed as T;
 }
