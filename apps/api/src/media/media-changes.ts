@@ -51,8 +51,10 @@ export class MediaChanges {
     return watch;
   }
 
+  /** Held long polls answer at once with what they have (a 304); new watches no longer listen. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const set of this.watches.values()) for (const w of set) w.end();
     const client = await this.listening;
     this.listening = undefined;
     await client?.end().catch(() => undefined);
@@ -89,7 +91,7 @@ export class MediaChanges {
 }
 
 class Watch implements MediaWatch {
-  private fired = false;
+  private state: 'waiting' | 'changed' | 'ended' = 'waiting';
   private wake?: () => void;
 
   constructor(
@@ -98,12 +100,19 @@ class Watch implements MediaWatch {
   ) {}
 
   fire(): void {
-    this.fired = true;
+    if (this.state === 'ended') return;
+    this.state = 'changed';
+    this.wake?.();
+  }
+
+  /** The api is shutting down: answer now, as unchanged. */
+  end(): void {
+    this.state = 'ended';
     this.wake?.();
   }
 
   async changed(ms: number): Promise<boolean> {
-    if (!this.fired) {
+    if (this.state === 'waiting') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.live ? ms : Math.min(ms, UNLISTENED_CHECK_MS));
         this.wake = () => {
@@ -113,8 +122,9 @@ class Watch implements MediaWatch {
       });
       this.wake = undefined;
     }
-    const changed = this.fired || !this.live;
-    this.fired = false;
+    if (this.state === 'ended') return false;
+    const changed = this.state === 'changed' || !this.live;
+    this.state = 'waiting';
     return changed;
   }
 

@@ -114,4 +114,16 @@ describe('media long poll', () => {
     expect(seen[0]).toBe('processing 0');
     expect(seen.at(-1)).toBe('ready 4');
   });
+
+  // Last: it closes the listener the app shares.
+  it('answers held requests at once, as unchanged, when the api shuts down', async () => {
+    const { mediaId } = await processingMedia();
+    const etag = (await get(mediaId)).headers.get('etag') ?? '';
+    const held = get(mediaId, { 'If-None-Match': etag, Prefer: 'wait=30' });
+    await new Promise((r) => setTimeout(r, 300));
+    await changes.close();
+    const res = await within(held, WOKEN_WITHIN_MS);
+    if (res === 'not woken') throw new Error('the held request outlived the shutdown');
+    expect(res.status).toBe(304);
+  });
 });

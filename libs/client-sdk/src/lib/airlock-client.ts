@@ -93,7 +93,8 @@ export class AirlockClient {
   /**
    * Wait until the media reaches a final state (or `until` says stop), reporting each view. Each
    * request is a long poll that the api answers when the media changes; against a server that
-   * sends no ETag it polls every `intervalMs`.
+   * sends no ETag it polls every `intervalMs`. A dropped connection or a 5xx (an api restarting
+   * under a deploy) is tried again after `intervalMs` until the timeout.
    */
   async waitFor(
     id: string,
@@ -104,7 +105,14 @@ export class AirlockClient {
     let last: { media: MediaView; etag?: string } | undefined;
     for (;;) {
       const waitSec = Math.min(LONG_POLL_SEC, Math.ceil((deadline - Date.now()) / 1000));
-      const next = await this.getMediaChange(id, last?.etag, Math.max(0, waitSec));
+      let next: { media: MediaView; etag?: string } | undefined;
+      try {
+        next = await this.getMediaChange(id, last?.etag, Math.max(0, waitSec));
+      } catch (e) {
+        if (!transient(e) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+        continue;
+      }
       if (next) {
         last = next;
         opts.onUpdate?.(next.media);
@@ -126,6 +134,11 @@ export class AirlockClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   }
+}
+
+/** Worth another try: the request never got an answer, or the api failed on its side. */
+function transient(e: unknown): boolean {
+  return e instanceof AirlockApiError ? e.status >= 500 : e instanceof TypeError;
 }
 
 /** The body as JSON, or the api's error as an AirlockApiError. */
