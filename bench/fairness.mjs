@@ -8,7 +8,8 @@
 // Needs Postgres, Redis and a build (`NX_DAEMON=false npx nx run-many -t build`).
 //   node bench/fairness.mjs [--smoke] [--long 60] [--short 120] [--rate 2] [--workers 2] [--concurrency 4]
 // Long media: 24 s clips (the short lane ends at SHORT_LANE_MAX_SEC=10 here) with the
-// 240p/360p/480p ladder and audio, 13 tasks each on the long lane (4 segments x 3 + audio). Short media: 2 s clips with
+// 240p/360p/480p ladder and audio, 13 tasks each on the long lane (4 segments x 3 + audio), and
+// their probe too (PROBE_SHORT_LANE_MAX_BYTES is scaled like the lane's duration). Short media: 2 s clips with
 // the preview, 240p, audio, poster and animated preview (the thumbnails), sent at --rate per
 // second once the long lane has a backlog. Queue wait of a task = its first attempt's start -
 // the task's creation (the plan's transaction, just before its flow is added).
@@ -20,7 +21,7 @@
 // paused while the backlog is sent (the api admits about 15 media/s on its own and 2/s beside a
 // saturated pipeline), so the backlog is there at once, as after a burst or an outage.
 // Writes bench/results/fairness-<ts>.{json,svg}.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,7 +66,18 @@ const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-fair-'));
 const policies = join(dir, 'policies.json');
 const total = LONG + SHORT;
 writeFileSync(policies, JSON.stringify({ default: { quotas: { max_active_media_per_tenant: total + 100, max_active_media_per_room: total + 100 } } }));
-const stack = await startStack('fairness', { WORKER_CLASS: 'null', CONCURRENCY: String(CONCURRENCY), SHORT_LANE_MAX_SEC: '10', TENANT_POLICIES_FILE: policies, LOG_LEVEL: 'warn' });
+const longClip = testClip({ seconds: 24, width: 854, height: 480, videoKbps: 100 });
+const shortClip = testClip({ seconds: 2, width: 854, height: 480, videoKbps: 100 });
+// The lanes scaled down alike: media up to 10 s are short, and so are sources up to 10 s of these clips' bitrate for their probe.
+const probeShortMaxBytes = Math.round(statSync(longClip).size * (10 / 24));
+const stack = await startStack('fairness', {
+  WORKER_CLASS: 'null',
+  CONCURRENCY: String(CONCURRENCY),
+  SHORT_LANE_MAX_SEC: '10',
+  PROBE_SHORT_LANE_MAX_BYTES: String(probeShortMaxBytes),
+  TENANT_POLICIES_FILE: policies,
+  LOG_LEVEL: 'warn',
+});
 const prefix = stack.schema.replace(/^bench_/, 'bench-');
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 let extra;
@@ -74,8 +86,8 @@ let figures;
 try {
   extra = await addWorkers(stack, WORKERS - 1);
   log('stack up');
-  const longSealed = sealOnce(testClip({ seconds: 24, width: 854, height: 480, videoKbps: 100 }), stack.apiUrl, dir);
-  const shortSealed = sealOnce(testClip({ seconds: 2, width: 854, height: 480, videoKbps: 100 }), stack.apiUrl, dir);
+  const longSealed = sealOnce(longClip, stack.apiUrl, dir);
+  const shortSealed = sealOnce(shortClip, stack.apiUrl, dir);
 
   const waiting = async (lane) => {
     const [wait, prio] = await Promise.all([redis.llen(`${prefix}:${lane}:wait`), redis.zcard(`${prefix}:${lane}:prioritized`)]);
@@ -162,6 +174,7 @@ try {
     shortMedia: SHORT,
     concurrentMediaPeak: LONG + SHORT,
     shortRatePerSec: RATE,
+    probeShortLaneMaxBytes: probeShortMaxBytes,
     workers: WORKERS,
     concurrencyPerLanePerWorker: CONCURRENCY,
     backlogEnd: BACKLOG_END,

@@ -26,7 +26,7 @@ async function main() {
   const store = new ObjectStore(storageSettingsFrom(config));
 
   const rebuilder = new FlowRebuilder(db, queues, { taskAttempts: config.TASK_ATTEMPTS });
-  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE), rebuilder);
+  const start = new StartHandler(db, queues, config.TASK_ATTEMPTS, loadTenantPolicies(config.TENANT_POLICIES_FILE), rebuilder, config.PROBE_SHORT_LANE_MAX_BYTES);
   const plan = new PlanHandler(db, queues, { shortLaneMaxSec: config.SHORT_LANE_MAX_SEC, gpuLane: config.GPU_LANE, groupRungs: config.GROUP_RUNGS, taskAttempts: config.TASK_ATTEMPTS });
   const record = new RecordHandler(db, new EarlyStage(db, queues));
   const publish = new PublishHandler(db, store, rebuilder);

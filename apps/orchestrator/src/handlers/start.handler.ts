@@ -1,7 +1,7 @@
 import { JobName, PayloadOf } from '@airlock/contracts';
 import { PrismaClient, transitionMediaIn } from '@airlock/db';
-import { PolicyLookup, PROBE_RENDITION, probePriority } from '@airlock/domain';
-import { jobIdOf, QueueConnection, QueueName } from '@airlock/queue';
+import { PolicyLookup, PROBE_RENDITION, PROBE_SHORT_LANE_MAX_BYTES, probeLaneFor, probePriority } from '@airlock/domain';
+import { jobIdOf, LaneQueue, QueueConnection, QueueName } from '@airlock/queue';
 import { policyOf } from '../planning/job-policy';
 import { FlowRebuilder } from '../recovery/flow-rebuilder';
 
@@ -18,6 +18,7 @@ export class StartHandler {
     private readonly taskAttempts: number,
     private readonly policies: PolicyLookup,
     private readonly rebuilder: FlowRebuilder,
+    private readonly probeShortLaneMaxBytes = PROBE_SHORT_LANE_MAX_BYTES,
   ) {}
 
   async handle({ mediaId }: PayloadOf<typeof JobName.MediaStart>): Promise<{ jobId?: string; skipped?: string; resumed?: boolean }> {
@@ -30,9 +31,10 @@ export class StartHandler {
       // `queued` without a live job: re-driven before it was ever planned.
       if (media?.state !== 'uploaded' && media?.state !== 'queued') return undefined;
       const policy = this.policies(media.tenantId);
+      const lane = probeLaneFor(Number(media.sourceSizeBytes), this.probeShortLaneMaxBytes) === 'short' ? QueueName.Short : QueueName.Long;
       const created = await tx.job.create({ data: { mediaId, state: 'probing', policy } });
       await tx.task.create({
-        data: { jobId: created.id, kind: 'probe', segmentIndex: 0, rendition: PROBE_RENDITION, lane: QueueName.Short },
+        data: { jobId: created.id, kind: 'probe', segmentIndex: 0, rendition: PROBE_RENDITION, lane },
       });
       if (media.state === 'uploaded') await transitionMediaIn(tx, { mediaId, to: 'queued', jobId: created.id, reason: 'upload_complete' });
       return created;
@@ -52,7 +54,7 @@ export class StartHandler {
       children: [
         {
           name: JobName.MediaProbe,
-          queue: QueueName.Short,
+          queue: probeTask.lane as LaneQueue,
           jobId: jobIdOf('probe', job.id),
           data: { mediaId, jobId: job.id, taskId: probeTask.id, sourceKey: media.sourceKey, keyTtlSec: policyOf(job).worker_key_ttl_seconds },
           attempts: this.taskAttempts,

@@ -167,6 +167,15 @@ describe('recovery', () => {
     expect(await env.db.job.count({ where: { mediaId: uploaded.id } })).toBe(1);
   });
 
+  it('probes a large upload on the long lane, by its size, leaving the short lane to clips', async () => {
+    const big = await env.db.media.create({ data: mediaRow(tenantId, 'uploaded') });
+    const sized = new StartHandler(env.db, env.queues, 3, () => DEFAULT_MEDIA_POLICY, rebuilder, Number(big.sourceSizeBytes) - 1);
+    const { jobId } = await sized.handle({ mediaId: big.id });
+    expect(await state(QueueName.Long, jobIdOf('probe', jobId ?? ''))).toBe('prioritized');
+    expect(await state(QueueName.Short, jobIdOf('probe', jobId ?? ''))).toBeUndefined();
+    expect((await env.db.task.findFirstOrThrow({ where: { jobId, kind: 'probe' } })).lane).toBe('long');
+  });
+
   it('resumes a re-driven job: failed tasks run again under a new generation, succeeded ones stay done', async () => {
     const { mediaId, jobId, tasks } = await plannedMedia({ done: 2, failed: 1, media: 'failed_retryable', job: 'failed' });
     // What the api's re-drive does: failed_retryable -> queued, then a start.

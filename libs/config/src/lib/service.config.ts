@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WORK_LANES, WORKER_CLASSES } from '@airlock/domain';
+import { PROBE_SHORT_LANE_MAX_BYTES, WORK_LANES, WORKER_CLASSES } from '@airlock/domain';
 
 const jsonObject = (what: string) =>
   z.string().transform((s, ctx) => {
@@ -101,6 +101,8 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   /** After this many failed deliveries an event is `failed` (replayable through the api). */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   SHORT_LANE_MAX_SEC: z.coerce.number().positive().default(60),
+  /** Sources up to this size probe on the short lane, larger ones on the long lane (libs/domain lanes.ts). */
+  PROBE_SHORT_LANE_MAX_BYTES: z.coerce.number().int().positive().default(PROBE_SHORT_LANE_MAX_BYTES),
   /**
    * Heavy rungs (4K, HEVC, HDR) go to the `gpu` lane, which hardware workers serve. Off by
    * default: every task stays on its media's lane, so a CPU-only fleet strands nothing. Turn it

@@ -1,4 +1,4 @@
-import { durationClass, laneFor, probePriority, SHORT_LANE_MAX_SEC, sizeClass } from './lanes';
+import { durationClass, laneFor, PROBE_SHORT_LANE_MAX_BYTES, probeLaneFor, probePriority, SHORT_LANE_MAX_SEC, sizeClass } from './lanes';
 
 const MB = 1024 * 1024;
 
@@ -47,6 +47,14 @@ describe('sizeClass', () => {
     [4096 * MB + 1, 'xl'],
   ])('%p bytes is %p', (bytes, cls) => {
     expect(sizeClass(bytes)).toBe(cls);
+  });
+});
+
+describe('probeLaneFor', () => {
+  it('probes small sources on the short lane and large ones on the long lane', () => {
+    expect(probeLaneFor(PROBE_SHORT_LANE_MAX_BYTES)).toBe('short');
+    expect(probeLaneFor(PROBE_SHORT_LANE_MAX_BYTES + 1)).toBe('long');
+    expect(probeLaneFor(500_000, 300_000)).toBe('long');
   });
 });
 

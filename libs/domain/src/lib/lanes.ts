@@ -26,17 +26,26 @@ export function laneFor(durationSec: number, shortMaxSec = SHORT_LANE_MAX_SEC): 
   return durationSec <= shortMaxSec ? 'short' : 'long';
 }
 
+/**
+ * A probe runs before the duration is known: sources up to this size (about a minute of phone
+ * video) probe on the short lane, larger ones on the long lane, so a flood of long uploads
+ * leaves the short lane to the clips. The plan then puts the media on the lane of its duration.
+ */
+export const PROBE_SHORT_LANE_MAX_BYTES = 64 * 1024 * 1024;
+
+export function probeLaneFor(sourceBytes: number, shortMaxBytes = PROBE_SHORT_LANE_MAX_BYTES): Lane {
+  return sourceBytes <= shortMaxBytes ? 'short' : 'long';
+}
+
 /** BullMQ's lowest priority (its largest number). */
 const LOWEST_PRIORITY = 2 ** 21;
 const PROBE_PRIORITY_UNIT_BYTES = 64 * 1024;
 
 /**
- * Every probe runs on the short lane (its duration is not known yet), behind the lane's planned
- * work: BullMQ takes jobs without a priority before prioritized ones. Among probes, smaller
- * uploads go first, in classes that double in size (1: up to 64 KiB, 2: up to 128 KiB, ...),
- * first come first served within a class. So a flood of long uploads does not hold up the probe
- * of a chat clip sent after it, and a lane busy with planned clips finishes them before it
- * starts new ones.
+ * A probe waits behind its lane's planned work: BullMQ takes jobs without a priority before
+ * prioritized ones, so a lane finishes the media it started before it starts new ones. Among
+ * probes, smaller uploads go first, in classes that double in size (1: up to 64 KiB, 2: up to
+ * 128 KiB, ...), first come first served within a class.
  */
 export function probePriority(sourceBytes: number): number {
   const classes = Math.ceil(Math.log2(Math.max(1, sourceBytes / PROBE_PRIORITY_UNIT_BYTES)));

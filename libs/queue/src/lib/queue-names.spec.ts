@@ -30,7 +30,11 @@ describe('queueFor', () => {
 
   it('ignores a lane for jobs that have a fixed queue', () => {
     expect(queueFor(JobName.OutputsVerify, QueueName.Long)).toBe(QueueName.Verify);
-    expect(queueFor(JobName.MediaProbe, QueueName.Long)).toBe(QueueName.Short);
+  });
+
+  it('puts a probe on the lane it is given (by its source size), the short one when none is', () => {
+    expect(queueFor(JobName.MediaProbe, QueueName.Long)).toBe(QueueName.Long);
+    expect(queueFor(JobName.MediaProbe)).toBe(QueueName.Short);
   });
 });
 

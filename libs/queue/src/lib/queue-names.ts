@@ -52,7 +52,8 @@ export function queueFor(name: JobName, lane?: LaneQueue): QueueName {
     case JobName.ManifestWrite:
       return QueueName.Manifest;
     case JobName.MediaProbe:
-      return QueueName.Short;
+      // By the source's size (probeLaneFor); short when not said.
+      return lane ?? QueueName.Short;
     case JobName.SegmentTranscode:
     case JobName.SegmentGroupTranscode:
     case JobName.AudioTranscode:
