@@ -31,7 +31,7 @@ export class StartHandler {
       // `queued` without a live job: re-driven before it was ever planned.
       if (media?.state !== 'uploaded' && media?.state !== 'queued') return undefined;
       const policy = this.policies(media.tenantId);
-      const lane = probeLaneFor(Number(media.sourceSizeBytes), this.probeShortLaneMaxBytes) === 'short' ? QueueName.Short : QueueName.Long;
+      const lane: LaneQueue = probeLaneFor(Number(media.sourceSizeBytes), this.probeShortLaneMaxBytes);
       const created = await tx.job.create({ data: { mediaId, state: 'probing', policy } });
       await tx.task.create({
         data: { jobId: created.id, kind: 'probe', segmentIndex: 0, rendition: PROBE_RENDITION, lane },
