@@ -12,7 +12,7 @@
 // to preview goes (probe, preview encodes, publish), from the media's events and attempts in
 // Postgres; writes bench/results/first-playable-<timestamp>.{json,svg}.
 //
-// Times: the CLI's (a poll every 200 ms from just before upload-complete) and the server's
+// Times: the CLI's (its long poll, from just before upload-complete) and the server's
 // (Postgres event times: `uploaded` at upload-complete -> `preview_ready` / `ready`); the table
 // shows the server's, the JSON both.
 import { mkdtempSync, statSync } from 'node:fs';

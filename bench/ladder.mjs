@@ -14,7 +14,7 @@
 // ffprobe, Shaka Packager: reaped ones through the parents' cutime+cstime, live ones read
 // directly), sampled every 100 ms, between the samples nearest upload-complete and ready. The
 // local store (s3rver) is reported apart and in "incl. storage"; the sender (CLI: sealing,
-// upload, polling) is not counted. Baselines: wall of the command, CPU from this process's
+// upload, waiting) is not counted. Baselines: wall of the command, CPU from this process's
 // cutime+cstime around it (nothing else of ours exits meanwhile: the stack is stopped first).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -159,7 +159,7 @@ printTable(rows);
 console.log(`\npipeline CPU by process (s): ${Object.entries(pipeline.cpuByProcess).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(`  gpu-worker: ${pipeline.workerChildrenCpuSec.toFixed(1)} s in FFmpeg/ffprobe/packager children, ${pipeline.workerNodeCpuSec.toFixed(1)} s in its Node process (source download + decrypt per task, grants, upload, queue)`);
 console.log(`  idle stack: ${pipeline.idleCpuPerSec.toFixed(3)} CPU-s per s (${(pipeline.idleShareOfWindow * 100).toFixed(1)} % of the window's CPU)`);
-console.log(`  pipeline wall from the CLI's poll: ${pipeline.cliReadySec} s`);
+console.log(`  pipeline wall as the CLI saw it: ${pipeline.cliReadySec} s`);
 
 writeResults(
   'ladder',

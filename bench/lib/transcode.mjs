@@ -1,5 +1,5 @@
 // One media through the real sender path: the built CLI's `transcode` (seal, create, upload
-// ciphertext, upload-complete, poll every 200 ms until ready). The one way the benchmarks send
+// ciphertext, upload-complete, long-poll until ready). The one way the benchmarks send
 // media and read time to preview and to ready (bench/ready-latency.mjs, first-playable, ladder, memory).
 import { spawn } from 'node:child_process';
 import { CLI } from './stack.mjs';
