@@ -35,12 +35,31 @@ function pgFields(database?: string) {
   };
 }
 
+// adapter-pg 6 runs a migration by splitting its script at every ';', which cuts a function
+// body in two. Postgres takes a whole script as one simple query, as the tests apply it.
+type ScriptRunner = { executeScript(script: string): Promise<void>; client: { query(sql: string): Promise<unknown> }; onError(e: unknown): never };
+function wholeScripts<T>(connection: T): T {
+  const c = connection as unknown as ScriptRunner;
+  c.executeScript = async (script) => {
+    try {
+      await c.client.query(script);
+    } catch (e) {
+      c.onError(e);
+    }
+  };
+  return connection;
+}
+
 class MigrationAdapter extends PrismaPg {
+  override async connect() {
+    return wholeScripts(await super.connect());
+  }
+
   override async connectToShadowDb() {
     const admin = await new PrismaPg(pgFields()).connect();
     const name = `prisma_shadow_${randomUUID().replace(/-/g, '')}`;
     await admin.executeScript(`CREATE DATABASE "${name}"`);
-    const shadow = await new PrismaPg(pgFields(name)).connect();
+    const shadow = wholeScripts(await new PrismaPg(pgFields(name)).connect());
     const dispose = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       await dispose();
