@@ -11,6 +11,7 @@ import {
   laneFor,
   LadderDecision,
   planLadder,
+  planEqualSegments,
   planSegments,
   PREVIEW_PROFILE,
   renditionSize,
@@ -93,7 +94,7 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
   const previewFrames = Math.min(totalFrames, Math.round((PREVIEW_PROFILE.maxSec * fps.num) / fps.den));
   const preview =
     requested.some(isPreviewRendition) && ladder.renditions.length > 0
-      ? previewOf(displayed, planSegments(video.keyframeTimes, previewFrames, fps, PREVIEW_SEGMENT_RULES))
+      ? previewOf(displayed, planEqualSegments(video.keyframeTimes, previewFrames, fps, PREVIEW_CHUNK_SEC))
       : undefined;
   const renditions = ladder.renditions.map((r) => (whyNotStreamCopy(video, fps, r, segments) === undefined ? { ...r, streamCopy: true as const } : r));
   return {
@@ -116,13 +117,15 @@ export function planMedia(probe: Probe, requestedProfiles: readonly string[], se
 }
 
 /**
- * The preview is about time to first play, not size: chunks of about 3 s (encoded in parallel
- * on free worker slots, each a quick seek into the source) at the encoder's fastest preset.
- * Few chunks: each task costs about 0.35 s besides its encode (grant, fetch, package, upload),
- * so the 6 s preview of a 10 s 1080p clip is two tasks, one round on a 2-slot worker
+ * The preview is about time to first play, not size: equal chunks of about 3 s (encoded in
+ * parallel on free worker slots, each a quick seek into the source) at the encoder's fastest
+ * preset. Few chunks: each task costs about 0.35 s besides its encode (grant, fetch, package,
+ * upload), so the 6 s preview of a 10 s 1080p clip is two tasks, one round on a 2-slot worker
  * (preview_ready 2.7 s with 2 s chunks, 2.2 s with 3 s: `node bench/first-playable.mjs --only 10 --runs 3`).
+ * Equal, not cut at source keyframes: with a keyframe every 2 s those chunks were 2 s and 4 s,
+ * and the preview waited for the 4 s one.
  */
-const PREVIEW_SEGMENT_RULES: SegmentRules = { minSec: 1, maxSec: 4, targetSec: 3 };
+const PREVIEW_CHUNK_SEC = 3;
 
 function previewOf(displayed: { width: number; height: number }, segments: SegmentSpec[]): PreviewPlan {
   const p = PREVIEW_PROFILE;

@@ -1,4 +1,4 @@
-import { DEFAULT_SEGMENT_RULES, FrameRate, framesToSec, fpsValue, PlannedSegment, planSegments } from './segment-plan';
+import { DEFAULT_SEGMENT_RULES, FrameRate, framesToSec, fpsValue, PlannedSegment, planEqualSegments, planSegments } from './segment-plan';
 
 const FPS_30: FrameRate = { num: 30, den: 1 };
 const NTSC: FrameRate = { num: 30000, den: 1001 };
@@ -154,6 +154,38 @@ describe('planSegments', () => {
     // Keyframes at 6.006 s multiples land on whole frames (180 frames of 1001/30000 s).
     expect(segments[1].startFrame).toBe(180);
     expect(segments[1].startSec).toBe(6.006);
+  });
+});
+
+describe('planEqualSegments', () => {
+  it('cuts 6 s into two chunks of 3 s, not at the 2 s and 4 s keyframes', () => {
+    const segments = planEqualSegments(keyframesEvery(2, 10), 180, FPS_30, 3);
+    expect(segments.map((s) => [s.startFrame, s.frameCount, s.gopAligned])).toEqual([
+      [0, 90, true],
+      [90, 90, false],
+    ]);
+    expectContiguous(segments, 180);
+  });
+
+  it('moves a cut onto a keyframe within a tenth of a chunk', () => {
+    const segments = planEqualSegments([0, 3.2], 180, FPS_30, 3);
+    expect(segments.map((s) => [s.startSec, s.gopAligned])).toEqual([
+      [0, true],
+      [3.2, true],
+    ]);
+  });
+
+  it('makes as many chunks as targets fit, rounded, all of one length', () => {
+    expect(planEqualSegments([0], 120, FPS_30, 3).map((s) => s.frameCount)).toEqual([120]);
+    expect(planEqualSegments([0], 150, FPS_30, 3).map((s) => s.frameCount)).toEqual([75, 75]);
+    expect(planEqualSegments([0], 300, FPS_30, 3).map((s) => s.frameCount)).toEqual([100, 100, 100]);
+    const ntsc = planEqualSegments([0], 180, NTSC, 3);
+    expect(ntsc.map((s) => s.frameCount)).toEqual([90, 90]);
+    expectContiguous(ntsc, 180);
+  });
+
+  it('plans nothing for an empty source', () => {
+    expect(planEqualSegments([0], 0, FPS_30, 3)).toEqual([]);
   });
 });
 

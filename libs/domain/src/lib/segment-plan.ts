@@ -57,16 +57,33 @@ export function planSegments(
     start = cut;
   }
 
+  return segmentsAt(cuts, totalFrames, fps);
+}
+
+/**
+ * Cut `totalFrames` into chunks of about `targetSec`, all of the same length: chunks encoded
+ * side by side are done when the longest is, so equal beats keyframe-aligned here. A cut moves
+ * onto a source keyframe only when one lies within a tenth of a chunk; otherwise the encode of
+ * the chunk after it seeks from the keyframe before.
+ */
+export function planEqualSegments(keyframeTimes: readonly number[], totalFrames: number, fps: FrameRate, targetSec: number): PlannedSegment[] {
+  if (totalFrames <= 0) return [];
+  const perSec = fpsValue(fps);
+  const count = Math.max(1, Math.round(totalFrames / perSec / targetSec));
+  const chunk = totalFrames / count;
+  const keyframes = keyframeTimes.map((t) => Math.round(t * perSec));
+  const cuts = [{ frame: 0, aligned: true }];
+  for (let i = 1; i < count; i += 1) {
+    const ideal = Math.round(i * chunk);
+    const near = keyframes.filter((k) => Math.abs(k - ideal) <= chunk / 10).sort((a, b) => Math.abs(a - ideal) - Math.abs(b - ideal))[0];
+    cuts.push({ frame: near ?? ideal, aligned: near !== undefined });
+  }
+  return segmentsAt(cuts, totalFrames, fps);
+}
+
+function segmentsAt(cuts: readonly { frame: number; aligned: boolean }[], totalFrames: number, fps: FrameRate): PlannedSegment[] {
   return cuts.map((c, index) => {
-    const end = index + 1 < cuts.length ? cuts[index + 1].frame : totalFrames;
-    const frameCount = end - c.frame;
-    return {
-      index,
-      startFrame: c.frame,
-      frameCount,
-      startSec: framesToSec(c.frame, fps),
-      durationSec: framesToSec(frameCount, fps),
-      gopAligned: c.aligned,
-    };
+    const frameCount = (cuts[index + 1]?.frame ?? totalFrames) - c.frame;
+    return { index, startFrame: c.frame, frameCount, startSec: framesToSec(c.frame, fps), durationSec: framesToSec(frameCount, fps), gopAligned: c.aligned };
   });
 }
