@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { JobName } from '@airlock/contracts';
-import { keyEnvFor } from '@airlock/devstack';
-import { DEFAULT_MEDIA_POLICY, MediaState } from '@airlock/domain';
+import { MediaState } from '@airlock/domain';
 import { DeadLetter, jobIdOf, QueueName } from '@airlock/queue';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
-import { API_DEPS, ApiDeps } from '../api.deps';
-import { ErrorFilter } from '../http/error.filter';
-import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { MediaService } from '../media/media.service';
 import { BULL_BOARD_PATH, mountBullBoards, SUPPORT_BOARD_PATH, supportCredentials } from './bull-board';
 import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OperatorGuard } from './operator.guard';
 import { QuarantineController } from './quarantine.controller';
-import { MediaChanges } from '../media/media-changes';
+import { ApiTestApp, apiTestDeps, startApiTestApp } from '../testing/api-test-app';
 
 const OPERATOR = { user: 'ops', password: 'ops-password-1' };
 const SUPPORT = { user: 'support', password: 'support-password-1' };
@@ -25,34 +18,27 @@ const basic = (c: { user: string; password: string }) => `Basic ${Buffer.from(`$
 /** The admin surface over HTTP on real Postgres and Redis: two Bull Boards by role, and the operators' dead-letter re-drive. */
 describe('admin: boards by role, dead-letter re-drive, worker quarantine', () => {
   let env: IntegrationEnv;
-  let app: INestApplication;
+  let api: ApiTestApp;
   let base: string;
 
   beforeAll(async () => {
     env = await startIntegrationEnv('api-admin');
-    const config = loadEnv(apiEnvSchema, {
-      ...process.env,
-      ...env.env,
-      ...keyEnvFor('api', env.keys),
+    const deps = apiTestDeps(env, {
       ADMIN_USER: OPERATOR.user,
       ADMIN_PASSWORD: OPERATOR.password,
       SUPPORT_USER: SUPPORT.user,
       SUPPORT_PASSWORD: SUPPORT.password,
     });
-    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
-    const moduleRef = await Test.createTestingModule({
-      controllers: [DeadLettersController, QuarantineController],
-      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, DeadLettersService, OperatorGuard],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.useGlobalFilters(new ErrorFilter(() => undefined));
-    mountBullBoards(app, env.queues, { operator: OPERATOR, support: supportCredentials(config) });
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    api = await startApiTestApp(
+      deps,
+      { controllers: [DeadLettersController, QuarantineController], providers: [MediaService, DeadLettersService, OperatorGuard] },
+      (app) => mountBullBoards(app, env.queues, { operator: OPERATOR, support: supportCredentials(deps.config) }),
+    );
+    base = api.base;
     await env.db.tenant.create({ data: { id: 'ta', name: 'ta', apiKeyHash: randomUUID() } });
   });
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await env?.close();
   });
 

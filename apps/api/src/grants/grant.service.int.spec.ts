@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { generateSigningKeyPair, generateX25519KeyPair, JOB_TOKEN_AUDIENCE, signJobToken, unwrapKey, wrapKey } from '@airlock/crypto';
-import { keyEnvFor } from '@airlock/devstack';
 import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
 import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
-import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { GrantService } from './grant.service';
-import { MediaChanges } from '../media/media-changes';
+import { apiTestDeps } from '../testing/api-test-app';
 
 /** The grant exchange against real Postgres and s3rver: every refusal, and storage scoping. */
 describe('GrantService', () => {
@@ -20,8 +17,7 @@ describe('GrantService', () => {
 
   beforeAll(async () => {
     env = await startIntegrationEnv('grants');
-    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
+    deps = apiTestDeps(env);
     grants = new GrantService(deps);
     await env.store.ensureBucket();
     await env.db.tenant.create({ data: { id: 't1', name: 't1', apiKeyHash: randomUUID() } });

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { generateX25519KeyPair, signJobToken, signVerifierToken, unwrapKey, wrapKey } from '@airlock/crypto';
-import { keyEnvFor } from '@airlock/devstack';
 import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
-import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { VerifierGrantService } from './verifier-grant.service';
-import { MediaChanges } from '../media/media-changes';
+import { apiTestDeps } from '../testing/api-test-app';
 
 /** The verifier's own grant (deep checks) on real Postgres: only its key, only when the policy allows, output key only. */
 describe('VerifierGrantService', () => {
@@ -18,8 +15,7 @@ describe('VerifierGrantService', () => {
 
   beforeAll(async () => {
     env = await startIntegrationEnv('verifier-grants');
-    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    deps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
+    deps = apiTestDeps(env);
     await env.db.tenant.create({ data: { id: 't1', name: 't1', apiKeyHash: randomUUID() } });
   });
   afterAll(() => env?.close());

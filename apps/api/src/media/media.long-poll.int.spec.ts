@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { AirlockClient } from '@airlock/client-sdk';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { MediaView } from '@airlock/contracts';
-import { keyEnvFor } from '@airlock/devstack';
-import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
-import { API_DEPS, ApiDeps } from '../api.deps';
-import { ErrorFilter } from '../http/error.filter';
-import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { hashApiKey } from '../tenants/api-key';
 import { TenantGuard } from '../tenants/tenant.guard';
-import { MediaChanges } from './media-changes';
 import { MediaController } from './media.controller';
 import { MediaService } from './media.service';
+import { ApiDeps } from '../api.deps';
+import { ApiTestApp, apiTestDeps, startApiTestApp } from '../testing/api-test-app';
 
 const API_KEY = 'long-poll-key';
 /** Far beyond what a woken long poll takes: an answer before it came from a notification, not the wait. */
@@ -26,28 +19,19 @@ const WOKEN_WITHIN_MS = 10_000;
  */
 describe('media long poll', () => {
   let env: IntegrationEnv;
-  let app: INestApplication;
-  let changes: MediaChanges;
+  let deps: ApiDeps;
+  let api: ApiTestApp;
   let base: string;
 
   beforeAll(async () => {
     env = await startIntegrationEnv('api-long-poll');
-    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    changes = new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA);
-    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes };
-    const moduleRef = await Test.createTestingModule({
-      controllers: [MediaController],
-      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, TenantGuard],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.useGlobalFilters(new ErrorFilter(() => undefined));
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    deps = apiTestDeps(env);
+    api = await startApiTestApp(deps, { controllers: [MediaController], providers: [MediaService, TenantGuard] });
+    base = api.base;
     await env.db.tenant.create({ data: { id: 'lp', name: 'lp', apiKeyHash: hashApiKey(API_KEY) } });
   });
   afterAll(async () => {
-    await app?.close();
-    await changes?.close();
+    await api?.close();
     await env?.close();
   });
 
@@ -121,7 +105,7 @@ describe('media long poll', () => {
     const etag = (await get(mediaId)).headers.get('etag') ?? '';
     const held = get(mediaId, { 'If-None-Match': etag, Prefer: 'wait=30' });
     await new Promise((r) => setTimeout(r, 300));
-    await changes.close();
+    await deps.changes.close();
     const res = await within(held, WOKEN_WITHIN_MS);
     if (res === 'not woken') throw new Error('the held request outlived the shutdown');
     expect(res.status).toBe(304);

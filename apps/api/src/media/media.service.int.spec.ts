@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { JobName, listMediaQuerySchema } from '@airlock/contracts';
-import { keyEnvFor } from '@airlock/devstack';
-import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { jobIdOf, QueueName } from '@airlock/queue';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
 import { ApiError } from '../http/api-error';
-import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { MediaService } from './media.service';
-import { MediaChanges } from './media-changes';
+import { apiTestDeps } from '../testing/api-test-app';
 
 /** Listing, re-drive and deletion against real Postgres, Redis and storage. */
 describe('MediaService', () => {
@@ -18,8 +14,7 @@ describe('MediaService', () => {
 
   beforeAll(async () => {
     env = await startIntegrationEnv('media-list');
-    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    media = new MediaService({ config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) });
+    media = new MediaService(apiTestDeps(env));
     for (const t of ['ta', 'tb']) await env.db.tenant.create({ data: { id: t, name: t, apiKeyHash: randomUUID() } });
     for (let i = 0; i < 5; i++) {
       const id = randomUUID();

@@ -1,42 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { apiEnvSchema, loadEnv } from '@airlock/config';
 import { transitionMedia } from '@airlock/db';
-import { keyEnvFor } from '@airlock/devstack';
-import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
-import { API_DEPS, ApiDeps } from '../api.deps';
-import { ErrorFilter } from '../http/error.filter';
-import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { hashApiKey } from '../tenants/api-key';
 import { TenantGuard } from '../tenants/tenant.guard';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
-import { MediaChanges } from '../media/media-changes';
+import { ApiTestApp, apiTestDeps, startApiTestApp } from '../testing/api-test-app';
 
 /** The webhook endpoints over HTTP: the real guard, validation and error shape, on real Postgres. */
 describe('webhook endpoints', () => {
   let env: IntegrationEnv;
-  let app: INestApplication;
+  let api: ApiTestApp;
   let base: string;
 
   beforeAll(async () => {
     env = await startIntegrationEnv('api-webhooks');
-    const config = loadEnv(apiEnvSchema, { ...process.env, ...env.env, ...keyEnvFor('api', env.keys) });
-    const deps: ApiDeps = { config, db: env.db, queues: env.queues, store: env.store, pipelineKey: pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK), policies: () => DEFAULT_MEDIA_POLICY, changes: new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA) };
-    const moduleRef = await Test.createTestingModule({
-      controllers: [WebhooksController],
-      providers: [{ provide: API_DEPS, useValue: deps }, WebhooksService, TenantGuard],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.useGlobalFilters(new ErrorFilter(() => undefined));
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    api = await startApiTestApp(apiTestDeps(env), { controllers: [WebhooksController], providers: [WebhooksService, TenantGuard] });
+    base = api.base;
     for (const t of ['ta', 'tb']) await env.db.tenant.create({ data: { id: t, name: t, apiKeyHash: hashApiKey(`key-${t}`) } });
   });
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await env?.close();
   });
 
