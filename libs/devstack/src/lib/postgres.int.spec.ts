@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { ensurePostgres, migrateDeploy } from './postgres';
+import { adminUrl, ensurePostgres, migrateDeploy } from './postgres';
 import { workspaceRoot } from './workspace';
 
 // The stack migrates with the real Prisma CLI, not the plain SQL the other tests apply:
@@ -10,14 +10,8 @@ describe('migrateDeploy', () => {
   const name = `airlock_migrate_${process.pid}`;
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const admin = () => {
-    const u = new URL(base);
-    u.pathname = '/postgres';
-    return new Client({ connectionString: u.toString() });
-  };
-
   afterAll(async () => {
-    const c = admin();
+    const c = new Client({ connectionString: adminUrl(url.toString()) });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
   });

@@ -15,7 +15,8 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
-function adminUrl(url: string): string {
+/** The same server's `postgres` database, to create or drop others from. */
+export function adminUrl(url: string): string {
   const u = new URL(url);
   u.pathname = '/postgres';
   return u.toString();

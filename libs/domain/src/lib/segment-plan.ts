@@ -50,8 +50,7 @@ export function planSegments(
     const lo = start + minF;
     const hi = Math.min(start + maxF, totalFrames - minF);
     const ideal = Math.min(hi, Math.max(lo, start + targetF));
-    const candidates = keyframes.filter((k) => k >= lo && k <= hi);
-    const best = candidates.sort((a, b) => Math.abs(a - ideal) - Math.abs(b - ideal))[0];
+    const best = nearestIn(keyframes, lo, hi, ideal);
     const cut = best ?? ideal;
     cuts.push({ frame: cut, aligned: best !== undefined });
     start = cut;
@@ -75,10 +74,15 @@ export function planEqualSegments(keyframeTimes: readonly number[], totalFrames:
   const cuts = [{ frame: 0, aligned: true }];
   for (let i = 1; i < count; i += 1) {
     const ideal = Math.round(i * chunk);
-    const near = keyframes.filter((k) => Math.abs(k - ideal) <= chunk / 10).sort((a, b) => Math.abs(a - ideal) - Math.abs(b - ideal))[0];
+    const near = nearestIn(keyframes, ideal - chunk / 10, ideal + chunk / 10, ideal);
     cuts.push({ frame: near ?? ideal, aligned: near !== undefined });
   }
   return segmentsAt(cuts, totalFrames, fps);
+}
+
+/** The keyframe in [lo, hi] nearest `ideal` (the first listed on a tie), if any. */
+function nearestIn(keyframes: readonly number[], lo: number, hi: number, ideal: number): number | undefined {
+  return keyframes.filter((k) => k >= lo && k <= hi).sort((a, b) => Math.abs(a - ideal) - Math.abs(b - ideal))[0];
 }
 
 function segmentsAt(cuts: readonly { frame: number; aligned: boolean }[], totalFrames: number, fps: FrameRate): PlannedSegment[] {
