@@ -12,6 +12,26 @@ type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentI
 const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'verifying']);
 
 /**
+ * What an exchange reads of the task, its job and its media, in one query: not the job's plan
+ * and probe, which grow with the source (600 segments of a one-hour source) and are not needed.
+ */
+const EXCHANGE_TASK = {
+  id: true,
+  jobId: true,
+  state: true,
+  segmentIndex: true,
+  rendition: true,
+  winningAttemptId: true,
+  job: {
+    select: {
+      mediaId: true,
+      policy: true,
+      media: { select: { id: true, state: true, contentKeyJwe: true, outputKeyJwe: true, outputKeyId: true, sourceKey: true, sourceSha256: true, sourceSizeBytes: true } },
+    },
+  },
+} satisfies Prisma.TaskSelect;
+
+/**
  * The grant exchange: the only place a content key is opened outside a sender or recipient,
  * and only to re-wrap it to one worker attempt's ephemeral key. Every refusal is a clear 4xx
  * and a timeline event (reason code only).
@@ -24,7 +44,7 @@ export class GrantService {
     const claims = await this.verify(token);
     const quarantine = await this.deps.db.workerQuarantine.findFirst({ where: { workerId: claims.workerId, clearedAt: null } });
     if (quarantine) throw await this.refuse(claims, 403, 'worker_quarantined', `Worker ${claims.workerId} is quarantined (${quarantine.reason}) until an operator clears it.`);
-    const task = await this.deps.db.task.findUnique({ where: { id: claims.taskId }, include: { job: { include: { media: true } } } });
+    const task = await this.deps.db.task.findUnique({ where: { id: claims.taskId }, select: EXCHANGE_TASK });
     if (!task || task.job.mediaId !== claims.mediaId || task.jobId !== claims.jobId) {
       throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');
     }
@@ -125,14 +145,13 @@ export class GrantService {
 
   private async liveGrant(grantId: string, token: string, opts: { allowRevoked?: boolean } = {}) {
     const claims = await this.verify(token);
-    const grant = /^[0-9a-f-]{36}$/i.test(grantId) ? await this.deps.db.grant.findUnique({ where: { id: grantId } }) : null;
-    if (!grant || grant.jti !== claims.jti) throw await this.refuse(claims, 403, 'grant_mismatch', 'The token does not hold this grant.');
+    // The grant with its media's state, in one query.
+    const found = /^[0-9a-f-]{36}$/i.test(grantId) ? await this.deps.db.grant.findUnique({ where: { id: grantId }, include: { media: { select: { state: true } } } }) : null;
+    if (!found || found.jti !== claims.jti) throw await this.refuse(claims, 403, 'grant_mismatch', 'The token does not hold this grant.');
+    const { media, ...grant } = found;
     if (grant.revokedAt && !opts.allowRevoked) throw await this.refuse(claims, 403, 'grant_revoked', 'The grant was revoked.');
     if (grant.expiresAt.getTime() <= Date.now() && !opts.allowRevoked) throw await this.refuse(claims, 401, 'grant_expired', 'The grant has expired; a new attempt needs a new grant.');
-    if (!opts.allowRevoked) {
-      const media = await this.deps.db.media.findUniqueOrThrow({ where: { id: grant.mediaId }, select: { state: true } });
-      if (!PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}.`);
-    }
+    if (!opts.allowRevoked && !PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}.`);
     return { grant, claims };
   }
 

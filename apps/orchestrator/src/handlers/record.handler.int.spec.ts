@@ -215,9 +215,9 @@ describe('RecordHandler on a real database', () => {
         const early = { queue: async (jobId: string) => void queued.push(jobId) };
         const replicas = [new RecordHandler(db, early), new RecordHandler(other, early)];
         const { mediaId, jobId, tasks } = await seed();
-        const plan = { renditions: RENDITIONS.map((name) => ({ name, height: Number.parseInt(name, 10) })), audio: true };
-        await db.job.update({ where: { id: jobId }, data: { plan } });
-        const isEarly = (t: SeededTask) => t.rendition === '360p' || t.rendition === AUDIO_RENDITION;
+        // The flow builder names the early stage's renditions on its tasks' records (earlyRenditionsOf).
+        const earlyStage = ['360p', AUDIO_RENDITION];
+        const isEarly = (t: SeededTask) => earlyStage.includes(t.rendition);
         // A higher rung first: nothing yet.
         const higher = tasks.filter((t) => !isEarly(t));
         await replicas[0].handle({ mediaId, jobId, taskId: higher[0].id }, contextOf([reportFor(mediaId, higher[0])]));
@@ -226,7 +226,8 @@ describe('RecordHandler on a real database', () => {
         await Promise.all(
           tasks.filter(isEarly).flatMap((t, i) => {
             const report = reportFor(mediaId, t);
-            return [deliver(replicas[i % 2], { mediaId, jobId, taskId: t.id }, report), deliver(replicas[(i + 1) % 2], { mediaId, jobId, taskId: t.id }, report)];
+            const payload = { mediaId, jobId, taskId: t.id, earlyStage };
+            return [deliver(replicas[i % 2], payload, report), deliver(replicas[(i + 1) % 2], payload, report)];
           }),
         );
         expect(queued).toEqual([jobId]);

@@ -2,8 +2,6 @@ import { JobName, PayloadOf, TaskReport, TaskReports, taskReportSchema, taskRepo
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
-import { earlyRenditionsOf } from '../planning/media-flow.builder';
-import { MediaPlan } from '../planning/media-plan';
 import { winningReports } from './winning-reports';
 
 /**
@@ -18,7 +16,7 @@ export class RecordHandler {
     private readonly early?: { queue(jobId: string): Promise<void> },
   ) {}
 
-  async handle({ mediaId, jobId, taskId }: PayloadOf<typeof JobName.TaskRecord>, ctx: JobContext): Promise<TaskReport> {
+  async handle({ mediaId, jobId, taskId, earlyStage }: PayloadOf<typeof JobName.TaskRecord>, ctx: JobContext): Promise<TaskReport> {
     const failures = Object.values(await ctx.failedChildren());
     if (failures.length > 0) {
       await this.recordFailure(mediaId, jobId, taskId, failures[0]);
@@ -29,7 +27,7 @@ export class RecordHandler {
     if (value === undefined) return this.winningReport(taskId);
     const report = taskReportSchema.parse(value);
     if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
-    return this.record(mediaId, jobId, taskId, report);
+    return this.record(mediaId, jobId, taskId, report, earlyStage);
   }
 
   /** A segment group's record step: each task's report recorded and counted on its own, as above. */
@@ -51,7 +49,7 @@ export class RecordHandler {
     return { reports: recorded };
   }
 
-  private async record(mediaId: string, jobId: string, taskId: string, report: TaskReport): Promise<TaskReport> {
+  private async record(mediaId: string, jobId: string, taskId: string, report: TaskReport, earlyStage?: readonly string[]): Promise<TaskReport> {
     let earlyDone = false;
     const winner = await this.db.$transaction(async (tx) => {
       // Counted once: only the move into `succeeded` increments the job's counter.
@@ -69,8 +67,8 @@ export class RecordHandler {
       }
       // The preview's tasks are the preview sub-flow's business: the ladder's count leaves them out.
       if (won.count !== 1 || isPreviewRendition(task.rendition)) return report.attemptId;
-      const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } } });
-      earlyDone = await lastOfEarlyStage(tx, jobId, task.rendition, job.plan as unknown as MediaPlan | null);
+      const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } }, select: { tasksSucceeded: true, tasksTotal: true } });
+      earlyDone = earlyStage !== undefined && (await lastOfEarlyStage(tx, jobId, earlyStage));
       if (job.tasksSucceeded < job.tasksTotal) return report.attemptId;
       // Completion guard: the conditional update admits exactly one caller.
       const moved = await tx.job.updateMany({
@@ -137,12 +135,11 @@ async function closeAttempt(tx: Prisma.TransactionClient, report: TaskReport, st
 }
 
 /**
- * Whether this counted task was the last of the early stage's. The increment before it locks the
- * job row until commit, so counts are taken one at a time and exactly one caller sees none left.
+ * Whether this counted task (one of the early stage's) was the last of them. The increment before
+ * it locks the job row until commit, so counts are taken one at a time and exactly one caller
+ * sees none left.
  */
-async function lastOfEarlyStage(tx: Prisma.TransactionClient, jobId: string, rendition: string, plan: MediaPlan | null): Promise<boolean> {
-  const early = plan ? earlyRenditionsOf(plan) : [];
-  if (!early.includes(rendition)) return false;
-  const left = await tx.task.count({ where: { jobId, rendition: { in: early }, state: { not: 'succeeded' } } });
+async function lastOfEarlyStage(tx: Prisma.TransactionClient, jobId: string, earlyStage: readonly string[]): Promise<boolean> {
+  const left = await tx.task.count({ where: { jobId, rendition: { in: [...earlyStage] }, state: { not: 'succeeded' } } });
   return left === 0;
 }

@@ -282,6 +282,16 @@ describe('buildEarlyFlow', () => {
   const plan = planOf();
   const input = flowInput(plan);
 
+  it("names the early stage on its tasks' ladder records only, so the record that counts the last of them queues it", () => {
+    const verify = onlyChild(onlyChild(buildMediaFlow(input)));
+    const named = recordsUnder(verify).map((record) => {
+      const { taskId, earlyStage } = parsePayload(JobName.TaskRecord, record.data);
+      return [input.tasks.find((t) => t.id === taskId)?.rendition, earlyStage];
+    });
+    expect(named).toHaveLength(input.tasks.length);
+    for (const [rendition, earlyStage] of named) expect(earlyStage).toEqual(rendition === '240p' || rendition === AUDIO_RENDITION ? ['240p', AUDIO_RENDITION] : undefined);
+  });
+
   it('publishes the lowest rung and audio from their recorded reports, in their own stages', () => {
     expect(earlyRenditionsOf(plan)).toEqual(['240p', AUDIO_RENDITION]);
     const root = buildEarlyFlow(input) as FlowNode;

@@ -81,9 +81,10 @@ export function buildMediaFlow(input: FlowInput): FlowNode {
 function ladderRecords(input: FlowInput, tasks: readonly PlannedTask[]): FlowNode[] {
   const groups = rungGroups(input.plan, tasks);
   const groupOf = new Map(groups.flatMap((g) => g.map((t) => [t.id, g] as const)));
+  const early = earlyRenditionsOf(input.plan);
   return tasks.flatMap((t) => {
     const group = groupOf.get(t.id);
-    if (!group) return [recordOf(input, t)];
+    if (!group) return [recordOf(input, t, 'record', early.includes(t.rendition) ? early : undefined)];
     return group[0] === t ? [groupRecordOf(input, group)] : [];
   });
 }
@@ -214,12 +215,12 @@ function verifyOf(input: FlowInput, verifyJobId: string, expected: PayloadOf<typ
   };
 }
 
-function recordOf(input: FlowInput, task: PlannedTask, kind = 'record'): FlowNode {
+function recordOf(input: FlowInput, task: PlannedTask, kind = 'record', earlyStage?: string[]): FlowNode {
   return {
     name: JobName.TaskRecord,
     queue: QueueName.Orchestrator,
     jobId: idOf(input, kind, task.id),
-    data: { mediaId: input.mediaId, jobId: input.jobId, taskId: task.id },
+    data: { mediaId: input.mediaId, jobId: input.jobId, taskId: task.id, ...(earlyStage ? { earlyStage } : {}) },
     onFailure: 'fail-parent',
     children: task.done ? [] : [workOf(input, task)],
   };

@@ -111,7 +111,15 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
       sourceHdr: z.enum(['pq', 'hlg']).optional(),
     }),
   }),
-  z.object({ name: z.literal(JobName.TaskRecord), data: z.object({ ...ref, taskId: z.string().uuid() }) }),
+  z.object({
+    name: z.literal(JobName.TaskRecord),
+    data: z.object({
+      ...ref,
+      taskId: z.string().uuid(),
+      /** On the records of the early stage's tasks only: its renditions (the lowest rung, audio); the record that counts the last of them queues the stage. */
+      earlyStage: z.array(z.string()).min(1).optional(),
+    }),
+  }),
   z.object({ name: z.literal(JobName.TaskGroupRecord), data: z.object({ ...ref, taskIds: z.array(z.string().uuid()).min(2) }) }),
   z.object({
     name: z.literal(JobName.OutputsVerify),
