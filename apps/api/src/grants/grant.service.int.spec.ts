@@ -25,7 +25,7 @@ describe('GrantService', () => {
   afterAll(() => env?.close());
 
   /** A media in processing with one video task, its encrypted-source object in the store. */
-  async function world(opts: { state?: 'processing' | 'deleted'; taskState?: 'running' | 'succeeded'; winner?: string; keyTtlSec?: number } = {}) {
+  async function world(opts: { state?: 'processing' | 'deleted'; taskState?: 'queued' | 'running' | 'succeeded'; winner?: string; keyTtlSec?: number } = {}) {
     const mediaId = randomUUID();
     const sha = randomUUID().replace(/-/g, '').padEnd(64, '0');
     await env.store.putBuffer(`src/${mediaId}/${sha}`, Buffer.from('ciphertext of the source'));
@@ -209,10 +209,12 @@ describe('GrantService', () => {
   });
 
   it('opens an attempt row at the exchange: number, lineage, worker, queue job and a first heartbeat', async () => {
-    const ids = await world({ taskState: 'running' });
+    const ids = await world({ taskState: 'queued' });
     const first = randomUUID();
     const second = randomUUID();
     await grants.exchange(await tokenFor(ids, first), (await generateX25519KeyPair()).publicJwk, { queue: 'short', id: 'transcode__x' });
+    // The first exchange starts the queued task; the second finds it running.
+    expect((await env.db.task.findUniqueOrThrow({ where: { id: ids.taskId } })).state).toBe('running');
     await grants.exchange(await tokenFor(ids, second), (await generateX25519KeyPair()).publicJwk, { queue: 'short', id: 'transcode__x' });
     const rows = await env.db.attempt.findMany({ where: { taskId: ids.taskId }, orderBy: { number: 'asc' } });
     expect(rows.map((r) => ({ id: r.id, number: r.number, previous: r.previousAttemptId, worker: r.workerId, state: r.state, queueJobId: r.queueJobId }))).toEqual([

@@ -68,6 +68,7 @@ export class GrantService {
           data: { jti: claims.jti, mediaId: media.id, taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId, expiresAt: claims.expiresAt },
         });
         await startAttempt(tx, claims, queueJob);
+        await appendEvent(tx, { mediaId: media.id, jobId: task.jobId, type: 'grant_issued', reason: 'grant_issued', data: { taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId } });
         return created;
       });
     } catch (e) {
@@ -76,7 +77,6 @@ export class GrantService {
       }
       throw e;
     }
-    await appendEvent(this.deps.db, { mediaId: media.id, jobId: task.jobId, type: 'grant_issued', reason: 'grant_issued', data: { taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId } });
 
     const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((claims.expiresAt.getTime() - Date.now()) / 1000)));
     return {
@@ -212,10 +212,14 @@ export class GrantService {
 
 /**
  * Every try of a task is an attempt row from its first moment: its number, the attempt it
- * follows, the worker, the queue job it runs in, and a first heartbeat.
+ * follows, the worker, the queue job it runs in, and a first heartbeat. The task counts it and,
+ * if queued, starts running, in one statement; the attempt before is looked up only if there is one.
  */
 async function startAttempt(tx: Prisma.TransactionClient, claims: VerifiedJobToken, queueJob?: { queue: string; id: string }): Promise<void> {
-  const previous = await tx.attempt.findFirst({ where: { taskId: claims.taskId }, orderBy: { number: 'desc' }, select: { id: true, number: true } });
+  const counted = { attemptCount: true } as const;
+  const [started] = await tx.task.updateManyAndReturn({ where: { id: claims.taskId, state: 'queued' }, data: { state: 'running', attemptCount: { increment: 1 } }, select: counted });
+  const { attemptCount } = started ?? (await tx.task.update({ where: { id: claims.taskId }, data: { attemptCount: { increment: 1 } }, select: counted }));
+  const previous = attemptCount > 1 ? await tx.attempt.findFirst({ where: { taskId: claims.taskId }, orderBy: { number: 'desc' }, select: { id: true, number: true } }) : null;
   const now = new Date();
   await tx.attempt.create({
     data: {
@@ -230,6 +234,4 @@ async function startAttempt(tx: Prisma.TransactionClient, claims: VerifiedJobTok
       queueJobId: queueJob?.id,
     },
   });
-  await tx.task.updateMany({ where: { id: claims.taskId, state: 'queued' }, data: { state: 'running' } });
-  await tx.task.update({ where: { id: claims.taskId }, data: { attemptCount: { increment: 1 } } });
 }

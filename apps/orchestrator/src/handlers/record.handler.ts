@@ -53,11 +53,13 @@ export class RecordHandler {
     let earlyDone = false;
     const winner = await this.db.$transaction(async (tx) => {
       // Counted once: only the move into `succeeded` increments the job's counter.
-      const won = await tx.task.updateMany({
+      const read = { state: true, winningAttemptId: true, rendition: true } as const;
+      const [won] = await tx.task.updateManyAndReturn({
         where: { id: taskId, state: { in: ['queued', 'running'] } },
         data: { state: 'succeeded', winningAttemptId: report.attemptId },
+        select: read,
       });
-      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { state: true, winningAttemptId: true, rendition: true } });
+      const task = won ?? (await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: read }));
       const stale = task.winningAttemptId !== report.attemptId;
       const reason = task.state === 'cancelled' ? 'task_cancelled' : 'newer_attempt_won';
       await closeAttempt(tx, report, stale && reason);
@@ -66,7 +68,7 @@ export class RecordHandler {
         return task.winningAttemptId;
       }
       // The preview's tasks are the preview sub-flow's business: the ladder's count leaves them out.
-      if (won.count !== 1 || isPreviewRendition(task.rendition)) return report.attemptId;
+      if (!won || isPreviewRendition(task.rendition)) return report.attemptId;
       const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } }, select: { tasksSucceeded: true, tasksTotal: true } });
       earlyDone = earlyStage !== undefined && (await lastOfEarlyStage(tx, jobId, earlyStage));
       if (job.tasksSucceeded < job.tasksTotal) return report.attemptId;
