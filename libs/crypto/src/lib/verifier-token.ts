@@ -16,14 +16,15 @@ export interface VerifierTokenClaims {
 }
 
 export async function signVerifierToken(claims: VerifierTokenClaims, privateJwk: JWK, ttlSec: number): Promise<string> {
+  const now = Math.floor(Date.now() / 1000); // one clock read for iat and exp (see signJobToken)
   return new SignJWT({ media: claims.mediaId, job: claims.jobId })
     .setProtectedHeader({ alg: JOB_TOKEN_ALG, typ: 'JWT', ...(privateJwk.kid ? { kid: privateJwk.kid } : {}) })
     .setIssuer('verifier')
     .setSubject(claims.verifyJob)
     .setAudience(VERIFIER_TOKEN_AUDIENCE)
     .setJti(globalThis.crypto.randomUUID())
-    .setIssuedAt()
-    .setExpirationTime(`${ttlSec}s`)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSec)
     .sign(await importJWK(privateJwk, JOB_TOKEN_ALG));
 }
 
