@@ -19,6 +19,12 @@ const tenantId = 'recovery';
  * Postgres is the truth, Redis holds flows in motion: on real Postgres and Redis, a lost flow is
  * rebuilt from Postgres, a re-driven job resumes, and a silent attempt loses its task.
  */
+/**
+ * The reconciler's clock, a second ahead: with no grace period, a row written in the same
+ * millisecond as a run starts must count as quiet too (`updatedAt < now` missed it on a fast machine).
+ */
+const aheadOfWrites = () => new Date(Date.now() + 1000);
+
 describe('recovery', () => {
   let env: IntegrationEnv;
   let rebuilder: FlowRebuilder;
@@ -30,7 +36,7 @@ describe('recovery', () => {
     await env.db.tenant.create({ data: { id: tenantId, name: tenantId, apiKeyHash: createHash('sha256').update(randomUUID()).digest('hex') } });
     rebuilder = new FlowRebuilder(env.db, env.queues, { taskAttempts: 3 });
     start = new StartHandler(env.db, env.queues, 3, () => DEFAULT_MEDIA_POLICY, rebuilder);
-    reconciler = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 });
+    reconciler = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 }, aheadOfWrites);
   });
   afterAll(() => env?.close());
 
@@ -82,7 +88,7 @@ describe('recovery', () => {
     expect(await state(QueueName.Orchestrator, publishJobId(jobId, 0))).toBeUndefined();
 
     // Two orchestrator replicas reconcile at the same moment.
-    const results = await Promise.all([reconciler.run(), new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 }).run()]);
+    const results = await Promise.all([reconciler.run(), new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 }, aheadOfWrites).run()]);
     expect(results.map((r) => r.rebuilt).sort()).toEqual([0, 1]);
 
     const job = await env.db.job.findUniqueOrThrow({ where: { id: jobId } });
@@ -117,7 +123,7 @@ describe('recovery', () => {
     const lost = await plannedMedia({ done: 0 });
     const inFlight = await env.db.job.count({ where: { state: { in: ['transcoding', 'packaging'] } } });
 
-    const small = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 2 });
+    const small = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 2 }, aheadOfWrites);
     for (let run = 0; run <= Math.ceil(inFlight / 2) && (await env.db.job.findUniqueOrThrow({ where: { id: lost.jobId } })).generation === 0; run++) await small.run();
     expect((await env.db.job.findUniqueOrThrow({ where: { id: lost.jobId } })).generation).toBe(1);
   });
