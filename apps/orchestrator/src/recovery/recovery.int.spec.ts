@@ -20,10 +20,10 @@ const tenantId = 'recovery';
  * rebuilt from Postgres, a re-driven job resumes, and a silent attempt loses its task.
  */
 /**
- * The reconciler's clock, a second ahead: with no grace period, a row written in the same
- * millisecond as a run starts must count as quiet too (`updatedAt < now` missed it on a fast machine).
+ * For rows a reconciler with no grace period must judge at once: written "now", a row can share
+ * the millisecond its run starts in and not count as quiet (`updatedAt < now`).
  */
-const aheadOfWrites = () => new Date(Date.now() + 1000);
+const aSecondAgo = () => new Date(Date.now() - 1000);
 
 describe('recovery', () => {
   let env: IntegrationEnv;
@@ -36,7 +36,7 @@ describe('recovery', () => {
     await env.db.tenant.create({ data: { id: tenantId, name: tenantId, apiKeyHash: createHash('sha256').update(randomUUID()).digest('hex') } });
     rebuilder = new FlowRebuilder(env.db, env.queues, { taskAttempts: 3 });
     start = new StartHandler(env.db, env.queues, 3, () => DEFAULT_MEDIA_POLICY, rebuilder);
-    reconciler = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 }, aheadOfWrites);
+    reconciler = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 });
   });
   afterAll(() => env?.close());
 
@@ -88,7 +88,7 @@ describe('recovery', () => {
     expect(await state(QueueName.Orchestrator, publishJobId(jobId, 0))).toBeUndefined();
 
     // Two orchestrator replicas reconcile at the same moment.
-    const results = await Promise.all([reconciler.run(), new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 }, aheadOfWrites).run()]);
+    const results = await Promise.all([reconciler.run(), new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 100 }).run()]);
     expect(results.map((r) => r.rebuilt).sort()).toEqual([0, 1]);
 
     const job = await env.db.job.findUniqueOrThrow({ where: { id: jobId } });
@@ -123,7 +123,7 @@ describe('recovery', () => {
     const lost = await plannedMedia({ done: 0 });
     const inFlight = await env.db.job.count({ where: { state: { in: ['transcoding', 'packaging'] } } });
 
-    const small = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 2 }, aheadOfWrites);
+    const small = new Reconciler(env.db, env.queues, start, rebuilder, { graceMs: 0, batch: 2 });
     for (let run = 0; run <= Math.ceil(inFlight / 2) && (await env.db.job.findUniqueOrThrow({ where: { id: lost.jobId } })).generation === 0; run++) await small.run();
     expect((await env.db.job.findUniqueOrThrow({ where: { id: lost.jobId } })).generation).toBe(1);
   });
@@ -139,7 +139,7 @@ describe('recovery', () => {
 
   it('fails the media for a re-drive when its flow keeps dying after many rebuilds', async () => {
     const { mediaId, jobId } = await plannedMedia({ done: 1 });
-    await env.db.job.update({ where: { id: jobId }, data: { generation: 10 } });
+    await env.db.job.update({ where: { id: jobId }, data: { generation: 10, updatedAt: aSecondAgo() } });
     await reconciler.run();
     expect(await env.db.media.findUniqueOrThrow({ where: { id: mediaId } })).toMatchObject({ state: 'failed_retryable', failureCode: 'stage_failed' });
     expect((await env.db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('failed');
@@ -153,7 +153,7 @@ describe('recovery', () => {
   });
 
   it('re-adds the start of an uploaded media and the probe flow of a probing job when Redis lost them', async () => {
-    const uploaded = await env.db.media.create({ data: mediaRow(tenantId, 'uploaded') });
+    const uploaded = await env.db.media.create({ data: { ...mediaRow(tenantId, 'uploaded'), updatedAt: aSecondAgo() } });
     const result = await reconciler.run();
     expect(result.restarted).toBeGreaterThanOrEqual(1);
     expect(await state(QueueName.Orchestrator, jobIdOf('start', uploaded.id))).toBe('waiting');
@@ -163,6 +163,7 @@ describe('recovery', () => {
     const job = await env.db.job.findFirstOrThrow({ where: { mediaId: uploaded.id } });
     await (await Job.fromId(env.queues.queue(QueueName.Orchestrator), jobIdOf('plan', job.id)))?.remove({ removeChildren: true });
     expect(await state(QueueName.Short, jobIdOf('probe', job.id))).toBeUndefined();
+    await env.db.job.update({ where: { id: job.id }, data: { updatedAt: aSecondAgo() } });
 
     expect((await reconciler.run()).reprobed).toBe(1);
     expect(await state(QueueName.Orchestrator, jobIdOf('plan', job.id))).toBe('waiting-children');
