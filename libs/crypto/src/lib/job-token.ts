@@ -43,18 +43,23 @@ export async function generateSigningKeyPair(kid: string): Promise<{ publicJwk: 
 
 export async function signJobToken(claims: JobTokenClaims, privateJwk: JWK, ttlSec: number): Promise<string> {
   const key = await importJWK(privateJwk, JOB_TOKEN_ALG);
-  // One read of the clock for iat and exp: two reads a second boundary apart made exp - iat one
-  // more than the TTL, and the api refused the token as outliving the policy (seen once in 3,000).
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ media: claims.mediaId, job: claims.jobId, task: claims.taskId })
+  return withLifetime(new SignJWT({ media: claims.mediaId, job: claims.jobId, task: claims.taskId })
     .setProtectedHeader({ alg: JOB_TOKEN_ALG, typ: 'JWT', ...(privateJwk.kid ? { kid: privateJwk.kid } : {}) })
     .setIssuer(claims.workerId)
     .setSubject(claims.attemptId)
     .setAudience(JOB_TOKEN_AUDIENCE)
-    .setJti(globalThis.crypto.randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttlSec)
+    .setJti(globalThis.crypto.randomUUID()), ttlSec)
     .sign(key);
+}
+
+/**
+ * `iat` and `exp` from one read of the clock: two reads a second boundary apart made exp - iat
+ * one more than the TTL, and the api refused the token as outliving the policy (seen once in
+ * 3,000 grant exchanges).
+ */
+export function withLifetime(jwt: SignJWT, ttlSec: number): SignJWT {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt.setIssuedAt(now).setExpirationTime(now + ttlSec);
 }
 
 /** Verify signature (EdDSA only: `alg: none` and HMAC are refused), audience, expiry and the TTL ceiling. */

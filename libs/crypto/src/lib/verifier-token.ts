@@ -1,5 +1,5 @@
 import { importJWK, JWK, jwtVerify, SignJWT } from 'jose';
-import { JOB_TOKEN_ALG } from './job-token';
+import { JOB_TOKEN_ALG, withLifetime } from './job-token';
 
 /**
  * The verifier's request for its own grant (deep checks): which verify step of which job of
@@ -16,15 +16,12 @@ export interface VerifierTokenClaims {
 }
 
 export async function signVerifierToken(claims: VerifierTokenClaims, privateJwk: JWK, ttlSec: number): Promise<string> {
-  const now = Math.floor(Date.now() / 1000); // one clock read for iat and exp (see signJobToken)
-  return new SignJWT({ media: claims.mediaId, job: claims.jobId })
+  return withLifetime(new SignJWT({ media: claims.mediaId, job: claims.jobId })
     .setProtectedHeader({ alg: JOB_TOKEN_ALG, typ: 'JWT', ...(privateJwk.kid ? { kid: privateJwk.kid } : {}) })
     .setIssuer('verifier')
     .setSubject(claims.verifyJob)
     .setAudience(VERIFIER_TOKEN_AUDIENCE)
-    .setJti(globalThis.crypto.randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttlSec)
+    .setJti(globalThis.crypto.randomUUID()), ttlSec)
     .sign(await importJWK(privateJwk, JOB_TOKEN_ALG));
 }
 
