@@ -225,6 +225,16 @@ describe('GrantService', () => {
     expect((await env.db.task.findUniqueOrThrow({ where: { id: ids.taskId } })).attemptCount).toBe(2);
   });
 
+  it('numbers attempts of one task exchanged at the same moment one after the other, each after the one before', async () => {
+    const ids = await world({ taskState: 'queued' });
+    const attempts = [randomUUID(), randomUUID(), randomUUID()];
+    await Promise.all(attempts.map(async (id) => grants.exchange(await tokenFor(ids, id), (await generateX25519KeyPair()).publicJwk)));
+    const rows = await env.db.attempt.findMany({ where: { taskId: ids.taskId }, orderBy: { number: 'asc' } });
+    expect(rows.map((r) => r.number)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.previousAttemptId)).toEqual([null, rows[0].id, rows[1].id]);
+    expect((await env.db.task.findUniqueOrThrow({ where: { id: ids.taskId } })).attemptCount).toBe(3);
+  });
+
   it('takes heartbeats while the attempt is wanted and tells it to stop once the media is deleted', async () => {
     const ids = await world();
     const attemptId = randomUUID();

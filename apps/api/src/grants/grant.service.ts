@@ -2,34 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JWK } from 'jose';
 import { GrantResponse, HeartbeatResponse, UploadResponse } from '@airlock/contracts';
 import { JobTokenError, unwrapKey, VerifiedJobToken, verifyJobToken, wrapKey } from '@airlock/crypto';
-import { appendEvent, Grant, Prisma } from '@airlock/db';
+import { appendEvent, Prisma } from '@airlock/db';
 import { AUDIO_RENDITION, outputObjectKey } from '@airlock/domain';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
+import { closeGrant, GrantView, openGrant, readExchange, readGrant } from './grant.queries';
 
 type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string };
 
 const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'verifying']);
-
-/**
- * What an exchange reads of the task, its job and its media, in one query: not the job's plan
- * and probe, which grow with the source (600 segments of a one-hour source) and are not needed.
- */
-const EXCHANGE_TASK = {
-  id: true,
-  jobId: true,
-  state: true,
-  segmentIndex: true,
-  rendition: true,
-  winningAttemptId: true,
-  job: {
-    select: {
-      mediaId: true,
-      policy: true,
-      media: { select: { id: true, state: true, contentKeyJwe: true, outputKeyJwe: true, outputKeyId: true, sourceKey: true, sourceSha256: true, sourceSizeBytes: true } },
-    },
-  },
-} satisfies Prisma.TaskSelect;
 
 /**
  * The grant exchange: the only place a content key is opened outside a sender or recipient,
@@ -42,14 +23,11 @@ export class GrantService {
 
   async exchange(token: string, ephemeralPublicJwk: JWK, queueJob?: { queue: string; id: string }): Promise<GrantResponse> {
     const claims = await this.verify(token);
-    const quarantine = await this.deps.db.workerQuarantine.findFirst({ where: { workerId: claims.workerId, clearedAt: null } });
-    if (quarantine) throw await this.refuse(claims, 403, 'worker_quarantined', `Worker ${claims.workerId} is quarantined (${quarantine.reason}) until an operator clears it.`);
-    const task = await this.deps.db.task.findUnique({ where: { id: claims.taskId }, select: EXCHANGE_TASK });
-    if (!task || task.job.mediaId !== claims.mediaId || task.jobId !== claims.jobId) {
-      throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');
-    }
-    const media = task.job.media;
-    const ttlLimit = (task.job.policy as { worker_key_ttl_seconds?: number } | null)?.worker_key_ttl_seconds;
+    const { quarantineReason, task } = await readExchange(this.deps.db, claims);
+    if (quarantineReason !== null) throw await this.refuse(claims, 403, 'worker_quarantined', `Worker ${claims.workerId} is quarantined (${quarantineReason}) until an operator clears it.`);
+    if (!task) throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');
+    const media = task.media;
+    const ttlLimit = task.policy?.worker_key_ttl_seconds;
     if (ttlLimit !== undefined && (claims.expiresAt.getTime() - claims.issuedAt.getTime()) / 1000 > ttlLimit) {
       throw await this.refuse(claims, 403, 'token_ttl_too_long', `The job token outlives the tenant's worker_key_ttl_seconds (${ttlLimit}).`);
     }
@@ -57,30 +35,21 @@ export class GrantService {
     if (task.state === 'succeeded' && task.winningAttemptId !== claims.attemptId) {
       throw await this.refuse(claims, 409, 'task_already_done', 'Another attempt already completed this task.');
     }
-    if (await this.dependsOnThisWorker(task, claims.workerId)) {
+    if (task.needsOtherWorker) {
       throw await this.refuse(claims, 409, 'needs_other_worker', 'A duplicate must be done by another worker than its twin, and a refused output by a worker that has not voted on it.');
     }
 
-    let grant: Grant;
+    let grantId: string;
     try {
-      grant = await this.deps.db.$transaction(async (tx) => {
-        const created = await tx.grant.create({
-          data: { jti: claims.jti, mediaId: media.id, taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId, expiresAt: claims.expiresAt },
-        });
-        await startAttempt(tx, claims, queueJob);
-        await appendEvent(tx, { mediaId: media.id, jobId: task.jobId, type: 'grant_issued', reason: 'grant_issued', data: { taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId } });
-        return created;
-      });
+      grantId = await openGrant(this.deps.db, claims, { id: task.id, jobId: task.jobId, mediaId: media.id }, queueJob);
     } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
-        throw await this.refuse(claims, 409, 'token_replayed', 'This job token was already exchanged.');
-      }
+      if (isUniqueViolation(e)) throw await this.refuse(claims, 409, 'token_replayed', 'This job token was already exchanged.');
       throw e;
     }
 
     const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((claims.expiresAt.getTime() - Date.now()) / 1000)));
     return {
-      grantId: grant.id,
+      grantId,
       expiresAt: claims.expiresAt.toISOString(),
       contentKeyJwe: await this.rewrap(media.contentKeyJwe, ephemeralPublicJwk),
       outputKeyJwe: await this.rewrap(media.outputKeyJwe, ephemeralPublicJwk),
@@ -92,7 +61,7 @@ export class GrantService {
   /** Presigned PUTs for exactly the content-hash keys this task may write, while the grant lives. */
   async uploads(grantId: string, token: string, files: UploadFile[]): Promise<UploadResponse> {
     const { grant, claims } = await this.liveGrant(grantId, token);
-    const task = await this.deps.db.task.findUniqueOrThrow({ where: { id: grant.taskId } });
+    const task = grant.task;
     const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((grant.expiresAt.getTime() - Date.now()) / 1000)));
     const uploads = [];
     for (const f of files) {
@@ -115,14 +84,7 @@ export class GrantService {
    */
   async release(grantId: string, token: string, outcome?: { ok: boolean; code?: string }): Promise<{ released: true }> {
     const { grant } = await this.liveGrant(grantId, token, { allowRevoked: true });
-    const now = new Date();
-    await this.deps.db.$transaction([
-      this.deps.db.grant.updateMany({ where: { id: grant.id, revokedAt: null }, data: { revokedAt: now } }),
-      this.deps.db.attempt.updateMany({
-        where: { id: grant.attemptId, state: 'running', finishedAt: null },
-        data: outcome?.ok === false ? { state: 'failed', finishedAt: now, errorCode: outcome.code ?? 'attempt_failed' } : { finishedAt: now },
-      }),
-    ]);
+    await closeGrant(this.deps.db, grant, outcome);
     return { released: true };
   }
 
@@ -132,7 +94,7 @@ export class GrantService {
    * gave the task to a new attempt.
    */
   async heartbeat(grantId: string, token: string): Promise<HeartbeatResponse> {
-    let grant: Grant;
+    let grant: GrantView;
     try {
       ({ grant } = await this.liveGrant(grantId, token));
     } catch (e) {
@@ -145,13 +107,11 @@ export class GrantService {
 
   private async liveGrant(grantId: string, token: string, opts: { allowRevoked?: boolean } = {}) {
     const claims = await this.verify(token);
-    // The grant with its media's state, in one query.
-    const found = /^[0-9a-f-]{36}$/i.test(grantId) ? await this.deps.db.grant.findUnique({ where: { id: grantId }, include: { media: { select: { state: true } } } }) : null;
-    if (!found || found.jti !== claims.jti) throw await this.refuse(claims, 403, 'grant_mismatch', 'The token does not hold this grant.');
-    const { media, ...grant } = found;
+    const grant = await readGrant(this.deps.db, grantId);
+    if (!grant || grant.jti !== claims.jti) throw await this.refuse(claims, 403, 'grant_mismatch', 'The token does not hold this grant.');
     if (grant.revokedAt && !opts.allowRevoked) throw await this.refuse(claims, 403, 'grant_revoked', 'The grant was revoked.');
     if (grant.expiresAt.getTime() <= Date.now() && !opts.allowRevoked) throw await this.refuse(claims, 401, 'grant_expired', 'The grant has expired; a new attempt needs a new grant.');
-    if (!opts.allowRevoked && !PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}.`);
+    if (!opts.allowRevoked && !PROCESSING_STATES.has(grant.mediaState)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${grant.mediaState}.`);
     return { grant, claims };
   }
 
@@ -177,21 +137,6 @@ export class GrantService {
     }
   }
 
-  /**
-   * Sampled duplicate execution (twin tasks in one slot) is only worth something when the twins
-   * come from different workers: refuse a worker that holds the twin, or whose output for this
-   * task was refused (a tie is broken by a third worker).
-   */
-  private async dependsOnThisWorker(task: { id: string; jobId: string; segmentIndex: number; rendition: string }, workerId: string): Promise<boolean> {
-    const twins = await this.deps.db.task.findMany({ where: { jobId: task.jobId, segmentIndex: task.segmentIndex, rendition: task.rendition, id: { not: task.id } }, select: { id: true } });
-    if (twins.length === 0) return false;
-    const conflict = await this.deps.db.attempt.findFirst({
-      where: { workerId, OR: [{ taskId: task.id, state: 'rejected' }, { taskId: { in: twins.map((t) => t.id) }, state: { in: ['running', 'succeeded'] } }] },
-      select: { id: true },
-    });
-    return conflict !== null;
-  }
-
   private async refuse(claims: VerifiedJobToken, status: number, code: string, message: string): Promise<ApiError> {
     const exists = await this.deps.db.media.findUnique({ where: { id: claims.mediaId }, select: { id: true } }).catch(() => null);
     if (exists) {
@@ -210,28 +155,9 @@ export class GrantService {
   }
 }
 
-/**
- * Every try of a task is an attempt row from its first moment: its number, the attempt it
- * follows, the worker, the queue job it runs in, and a first heartbeat. The task counts it and,
- * if queued, starts running, in one statement; the attempt before is looked up only if there is one.
- */
-async function startAttempt(tx: Prisma.TransactionClient, claims: VerifiedJobToken, queueJob?: { queue: string; id: string }): Promise<void> {
-  const counted = { attemptCount: true } as const;
-  const [started] = await tx.task.updateManyAndReturn({ where: { id: claims.taskId, state: 'queued' }, data: { state: 'running', attemptCount: { increment: 1 } }, select: counted });
-  const { attemptCount } = started ?? (await tx.task.update({ where: { id: claims.taskId }, data: { attemptCount: { increment: 1 } }, select: counted }));
-  const previous = attemptCount > 1 ? await tx.attempt.findFirst({ where: { taskId: claims.taskId }, orderBy: { number: 'desc' }, select: { id: true, number: true } }) : null;
-  const now = new Date();
-  await tx.attempt.create({
-    data: {
-      id: claims.attemptId,
-      taskId: claims.taskId,
-      number: (previous?.number ?? 0) + 1,
-      previousAttemptId: previous?.id,
-      workerId: claims.workerId,
-      startedAt: now,
-      heartbeatAt: now,
-      queue: queueJob?.queue,
-      queueJobId: queueJob?.id,
-    },
-  });
+/** A unique key was taken: the token's jti (or its attempt id) was exchanged before. Raw statements report it as P2010 from the driver adapter. */
+function isUniqueViolation(e: unknown): boolean {
+  if (!(e instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const cause = (e.meta as { driverAdapterError?: { cause?: { kind?: string } } } | undefined)?.driverAdapterError?.cause;
+  return e.code === 'P2002' || cause?.kind === 'UniqueConstraintViolation';
 }
