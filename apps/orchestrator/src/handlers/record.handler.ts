@@ -2,6 +2,7 @@ import { JobName, PayloadOf, TaskReport, TaskReports, taskReportSchema, taskRepo
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
+import { countSuccess } from './count-success';
 import { winningReports } from './winning-reports';
 
 /**
@@ -52,24 +53,13 @@ export class RecordHandler {
   private async record(mediaId: string, jobId: string, taskId: string, report: TaskReport, earlyStage?: readonly string[]): Promise<TaskReport> {
     let earlyDone = false;
     const winner = await this.db.$transaction(async (tx) => {
-      // Counted once: only the move into `succeeded` increments the job's counter.
-      const read = { state: true, winningAttemptId: true, rendition: true } as const;
-      const [won] = await tx.task.updateManyAndReturn({
-        where: { id: taskId, state: { in: ['queued', 'running'] } },
-        data: { state: 'succeeded', winningAttemptId: report.attemptId },
-        select: read,
-      });
-      const task = won ?? (await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: read }));
-      const stale = task.winningAttemptId !== report.attemptId;
-      const reason = task.state === 'cancelled' ? 'task_cancelled' : 'newer_attempt_won';
-      await closeAttempt(tx, report, stale && reason);
-      if (stale) {
-        await appendEvent(tx, { mediaId, jobId, type: 'attempt_stale', reason, data: { taskId, attemptId: report.attemptId } });
-        return task.winningAttemptId;
-      }
+      const counted = await countSuccess(tx, { jobId, taskId }, report);
+      if (!counted.won) return this.recordRepeat(tx, mediaId, jobId, taskId, report);
+      // An attempt the exchange left no row for (one recorded by an older api) gets its row now.
+      if (!counted.attemptClosed) await closeAttempt(tx, report, false);
       // The preview's tasks are the preview sub-flow's business: the ladder's count leaves them out.
-      if (!won || isPreviewRendition(task.rendition)) return report.attemptId;
-      const job = await tx.job.update({ where: { id: jobId }, data: { tasksSucceeded: { increment: 1 } }, select: { tasksSucceeded: true, tasksTotal: true } });
+      const job = counted.job;
+      if (!job) return report.attemptId;
       earlyDone = earlyStage !== undefined && (await lastOfEarlyStage(tx, jobId, earlyStage));
       if (job.tasksSucceeded < job.tasksTotal) return report.attemptId;
       // Completion guard: the conditional update admits exactly one caller.
@@ -83,6 +73,19 @@ export class RecordHandler {
     if (earlyDone) await this.early?.queue(jobId);
     // The verifier always sees the canonical outputs: the winner's, whoever called last.
     return winner === report.attemptId ? report : this.winningReport(taskId);
+  }
+
+  /**
+   * The task was already done (a repeated callback of its winner, or a stale attempt) or
+   * cancelled: the attempt is closed as what it is, and nothing is counted. Returns the winner.
+   */
+  private async recordRepeat(tx: Prisma.TransactionClient, mediaId: string, jobId: string, taskId: string, report: TaskReport): Promise<string | null> {
+    const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { state: true, winningAttemptId: true } });
+    const stale = task.winningAttemptId !== report.attemptId;
+    const reason = task.state === 'cancelled' ? 'task_cancelled' : 'newer_attempt_won';
+    await closeAttempt(tx, report, stale && reason);
+    if (stale) await appendEvent(tx, { mediaId, jobId, type: 'attempt_stale', reason, data: { taskId, attemptId: report.attemptId } });
+    return task.winningAttemptId;
   }
 
   /** The report of the attempt that won the task, as recorded when it was counted. */
