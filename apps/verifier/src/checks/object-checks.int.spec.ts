@@ -56,6 +56,9 @@ describe('checkObjects', () => {
     const good = await stored('media', segment);
     expect(await reasons([{ ...good, key: storageKeys.mediaSegment(MEDIA, '240p', 9, good.sha256) }])).toEqual(['object_missing']);
     expect(await reasons([{ ...good, sizeBytes: good.sizeBytes + 1 }])).toEqual(['size_mismatch']);
+    // Longer than reported: read no further than the reported size and a byte.
+    const [longer] = await checkObjects(env.store, [{ fact: { ...good, sizeBytes: 100 } }], KEY_ID);
+    expect(longer).toMatchObject({ reason: 'size_mismatch', detail: `${good.key}: more than 100 bytes, reported 100` });
     const flipped = Buffer.from(segment);
     flipped[flipped.length >> 1] ^= 0xff;
     expect(await reasons([await stored('media', flipped, segment)])).toEqual(['hash_mismatch']);
@@ -78,5 +81,17 @@ describe('checkObjects', () => {
 
   it("names an init protected under another key id than the media's", async () => {
     expect(await reasons([await stored('init', otherKeyInit)])).toEqual(['encryption_key_mismatch']);
+  });
+
+  it("judges one init reported by every segment task once, and blames every attempt that reported a bad one", async () => {
+    const bad = await stored('init', otherKeyInit);
+    const good = await stored('init', init);
+    const failures = await checkObjects(env.store, [{ fact: good, attemptId: 'a1' }, { fact: bad, attemptId: 'a2' }, { fact: good, attemptId: 'a3' }, { fact: bad, attemptId: 'a4' }], KEY_ID);
+    expect(failures.map((f) => [f.reason, f.attemptId])).toEqual([
+      ['encryption_key_mismatch', 'a2'],
+      ['encryption_key_mismatch', 'a4'],
+    ]);
+    // The same key reported with another size is another claim, judged on its own.
+    expect(await reasons([good, { ...good, sizeBytes: good.sizeBytes - 1 }])).toEqual(['size_mismatch']);
   });
 });

@@ -17,16 +17,26 @@ export interface OwnedOutput {
  * where reported, with as many samples; an init must be protected under the media's key id.
  */
 export async function checkObjects(store: ObjectStore, outputs: readonly OwnedOutput[], keyId: string, parallel = 8): Promise<CheckFailure[]> {
+  // Every segment task of a rendition reports the same init (same bytes, same key, same facts):
+  // each distinct fact is read and judged once, and its verdict holds for every report of it.
+  const distinct = [...new Map(outputs.map((o) => [factKey(o.fact), o.fact])).entries()];
+  const verdicts = new Map<string, Found>();
+  for (let i = 0; i < distinct.length; i += parallel) {
+    const batch = distinct.slice(i, i + parallel);
+    const found = await Promise.all(batch.map(([, fact]) => checkOne(store, fact, keyId)));
+    found.forEach((failure, j) => verdicts.set(batch[j][0], failure));
+  }
   const failures: CheckFailure[] = [];
-  for (let i = 0; i < outputs.length; i += parallel) {
-    const batch = outputs.slice(i, i + parallel);
-    const found = await Promise.all(batch.map((o) => checkOne(store, o.fact, keyId)));
-    found.forEach((failure, j) => {
-      const { fact, attemptId } = batch[j];
-      if (failure) failures.push({ reason: failure[0], detail: `${fact.key}: ${failure[1]}`, key: fact.key, ...(attemptId ? { attemptId } : {}) });
-    });
+  for (const { fact, attemptId } of outputs) {
+    const failure = verdicts.get(factKey(fact));
+    if (failure) failures.push({ reason: failure[0], detail: `${fact.key}: ${failure[1]}`, key: fact.key, ...(attemptId ? { attemptId } : {}) });
   }
   return failures;
+}
+
+/** Two reports of one object are the same claim only when every reported fact is the same. */
+function factKey(fact: OutputFact): string {
+  return JSON.stringify(Object.entries(fact).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** A reason code and its detail, or undefined when the object checks out. */
@@ -36,12 +46,17 @@ const fail = (reason: string, detail: string): Found => [reason, detail];
 
 async function checkOne(store: ObjectStore, o: OutputFact, keyId: string): Promise<Found> {
   if (!o.key.includes(o.sha256)) return fail('key_not_content_addressed', 'the key does not carry the reported hash');
-  const info = await store.stat(o.key);
-  if (!info) return fail('object_missing', 'not in storage');
-  if (info.size !== o.sizeBytes) return fail('size_mismatch', `${info.size} bytes, reported ${o.sizeBytes}`);
-  // Chat files can be large: hashed as a stream. Segments are small: read once, hashed and parsed.
-  if (o.kind === 'file') return (await store.sha256(o.key)) === o.sha256 ? undefined : fail('hash_mismatch', 'stored bytes differ from the reported hash');
-  const bytes = await store.getBuffer(o.key);
+  // Chat files can be large: their size first, then hashed as a stream.
+  if (o.kind === 'file') {
+    const info = await store.stat(o.key);
+    if (!info) return fail('object_missing', 'not in storage');
+    if (info.size !== o.sizeBytes) return fail('size_mismatch', `${info.size} bytes, reported ${o.sizeBytes}`);
+    return (await store.sha256(o.key)) === o.sha256 ? undefined : fail('hash_mismatch', 'stored bytes differ from the reported hash');
+  }
+  // Segments are small: one read (no more than the reported size and a byte), hashed and parsed.
+  const bytes = await store.getBufferUpTo(o.key, o.sizeBytes);
+  if (!bytes) return fail('object_missing', 'not in storage');
+  if (bytes.length !== o.sizeBytes) return fail('size_mismatch', `${bytes.length > o.sizeBytes ? 'more than ' : ''}${Math.min(bytes.length, o.sizeBytes)} bytes, reported ${o.sizeBytes}`);
   if (createHash('sha256').update(bytes).digest('hex') !== o.sha256) return fail('hash_mismatch', 'stored bytes differ from the reported hash');
   try {
     // Top-level boxes must tile the object exactly: a truncated or padded object does not.

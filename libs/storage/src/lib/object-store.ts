@@ -94,6 +94,32 @@ export class ObjectStore {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * An object read whole in one request when it is at most `maxBytes` long, or undefined when
+   * it does not exist. A longer one stops being read past `maxBytes + 1` bytes (memory stays
+   * bounded whatever was stored), so a caller comparing the length sees it is too long.
+   */
+  async getBufferUpTo(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    let stream: Readable;
+    try {
+      stream = (await this.client.getObject(this.bucket, key)) as Readable;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length > maxBytes) {
+        stream.destroy();
+        break;
+      }
+    }
+    return Buffer.concat(chunks).subarray(0, maxBytes + 1);
+  }
+
   /** Size of an object, or undefined when it does not exist. */
   async stat(key: string): Promise<ObjectInfo | undefined> {
     try {
