@@ -7,6 +7,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { chunkRunsFor, CipherFormatError, decryptChunkRun, decryptChunks, HEADER_BYTES, sealedChunkOffset, sealedLayout } from '@airlock/crypto';
 import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from './grant-client';
+import { SealedHeaders } from './sealed-headers';
 
 export class SourceRejected extends Error {
   constructor(
@@ -34,14 +35,20 @@ async function* hashing(source: AsyncIterable<Uint8Array>, hash: ReturnType<type
  * belongs in a sparse file of the source's size. The whole-file sha256 was checked by the
  * probe; each chunk read here is authenticated (AES-GCM under the content key, bound to its
  * index, the stream's header and whether it is the last), so it can only be the sender's.
+ * The header is read once per source on this worker (SealedHeaders).
  */
 export function fetchDecryptedSource(grant: AttemptGrant, path: string, ranges?: readonly (readonly [number, number])[]): Promise<void> {
   return withSpan('source.fetch', { 'airlock.ranged': ranges !== undefined }, () => (ranges ? fetchRanges(grant, path, ranges) : fetchAndDecrypt(grant, path)));
 }
 
+const sealedHeaders = new SealedHeaders();
+
 async function fetchRanges(grant: AttemptGrant, path: string, ranges: readonly (readonly [number, number])[]): Promise<void> {
-  const head = await getRange(grant.source.url, 0, HEADER_BYTES - 1);
-  const header = new Uint8Array(await head.res.arrayBuffer());
+  const head = await sealedHeaders.get(grant.source, async () => {
+    const { res, total } = await getRange(grant.source.url, 0, HEADER_BYTES - 1);
+    return { header: new Uint8Array(await res.arrayBuffer()), total };
+  });
+  const header = head.header;
   const file = await open(path, 'wx', 0o600);
   try {
     const { chunkSize, chunks, plaintextBytes } = sealedLayout(header, head.total);

@@ -474,6 +474,9 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expect(needed).toBeLessThan(clipSize * 0.75);
       const ranged = await segment.handle(parsePayload(JobName.SegmentTranscode, { ...payload, sourceRanges }), jobContext({ attempt: 4 }));
       expect(ranged.outputs).toEqual(report.outputs);
+      // A second attempt on this worker has the source's sealed header already: the same bytes again.
+      const again = await segment.handle(parsePayload(JobName.SegmentTranscode, { ...payload, sourceRanges }), jobContext({ attempt: 5 }));
+      expect(again.outputs).toEqual(report.outputs);
       await expectTempRootEmpty();
     });
 
