@@ -3,12 +3,13 @@ import { VerifiedJobToken } from '@airlock/crypto';
 import { PrismaClient } from '@airlock/db';
 
 /**
- * The grant exchange's Postgres statements, written out: every worker attempt runs them, and
- * each statement through Prisma's query compiler costs the api about 1 CPU-ms and a round trip
- * whatever it returns. So each step is one statement, and the exchange's write one transaction
- * of two: an exchange takes 5 round trips where it took 10 (BEGIN and COMMIT included), the
- * upload URLs 1 where they took 2, a release 2 where it took 5. Timestamps are passed in (the columns are UTC `timestamp`, as Prisma writes
- * them), and `updated_at` is set by hand where Prisma's @updatedAt would have.
+ * The grant exchange's Postgres statements, written out. Every worker attempt runs them, and
+ * each statement through Prisma's model API costs the api about 1 CPU-ms (its query compiler
+ * plans it anew) and a round trip, whatever it returns. So each step here is one statement, and
+ * the exchange's write one transaction of two: an exchange takes 5 round trips where it took 10
+ * (BEGIN and COMMIT included), the upload URLs 1 where they took 2, a release 2 where it took 5.
+ * Timestamps are passed in (the columns are UTC `timestamp`, as Prisma writes them), and
+ * `updated_at` is set here where Prisma's @updatedAt would have set it.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
