@@ -26,6 +26,8 @@ export interface UploadFile {
 
 const RETRYABLE_REFUSALS = new Set(['token_expired', 'grant_expired']);
 const SERVER_ERROR_RETRIES = 4;
+/** An api call that has not answered in this long fails (the attempt is retried), rather than holding the attempt. */
+const API_TIMEOUT_MS = 60_000;
 
 /** What one attempt holds while its grant lives. Keys are zeroed by `wipe()`. */
 export interface AttemptGrant {
@@ -34,6 +36,8 @@ export interface AttemptGrant {
   readonly outputKey: Uint8Array;
   readonly outputKeyId: string;
   readonly source: GrantResponse['source'];
+  /** Nothing the attempt does with the grant can succeed after this: its reads of the source stop here. */
+  readonly expiresAt: Date;
   uploadUrls(files: readonly UploadFile[]): Promise<UploadResponse['uploads']>;
   /** Tell the api the attempt is alive; `live: false` means stop now. */
   heartbeat(): Promise<HeartbeatResponse>;
@@ -70,11 +74,17 @@ export class GrantClient {
       outputKey,
       outputKeyId: grant.outputKeyId,
       source: grant.source,
+      expiresAt: new Date(grant.expiresAt),
       uploadUrls: async (files) => (await this.post<UploadResponse>(`/v1/grants/${grant.grantId}/uploads`, { token, files })).uploads,
       heartbeat: async () => {
-        const res = await fetch(new URL(`/v1/grants/${grant.grantId}/heartbeat`, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify({ token }) });
+        const res = await fetch(new URL(`/v1/grants/${grant.grantId}/heartbeat`, this.apiUrl), {
+          method: 'POST',
+          headers: jsonHeaders(),
+          body: JSON.stringify({ token }),
+          signal: AbortSignal.timeout(API_TIMEOUT_MS),
+        }).catch(() => undefined);
         // An api that cannot answer is not a verdict: the attempt goes on, the watchdog judges silence.
-        return res.ok ? ((await res.json()) as HeartbeatResponse) : { live: true };
+        return res?.ok ? ((await res.json()) as HeartbeatResponse) : { live: true };
       },
       release: async (outcome) => {
         if (released) return true;
@@ -82,6 +92,7 @@ export class GrantClient {
           method: 'DELETE',
           headers: jsonHeaders(),
           body: JSON.stringify({ token, outcome }),
+          signal: AbortSignal.timeout(API_TIMEOUT_MS),
         }).catch(() => undefined);
         released = res?.ok ?? false;
         return released;
@@ -98,7 +109,7 @@ export class GrantClient {
    * terminal; an expired token or grant is not: the next attempt brings a fresh one.
    */
   private send(path: string, body: unknown): Promise<Response> {
-    return fetch(new URL(path, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify(body) });
+    return fetch(new URL(path, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify(body), signal: AbortSignal.timeout(API_TIMEOUT_MS) });
   }
 
   private async post<T>(path: string, body: unknown): Promise<T> {

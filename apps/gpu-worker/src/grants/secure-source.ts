@@ -45,7 +45,7 @@ const sealedHeaders = new SealedHeaders();
 
 async function fetchRanges(grant: AttemptGrant, path: string, ranges: readonly (readonly [number, number])[]): Promise<void> {
   const head = await sealedHeaders.get(grant.source, async () => {
-    const { res, total } = await getRange(grant.source.url, 0, HEADER_BYTES - 1);
+    const { res, total } = await getRange(grant, 0, HEADER_BYTES - 1);
     return { header: new Uint8Array(await res.arrayBuffer()), total };
   });
   const header = head.header;
@@ -55,7 +55,7 @@ async function fetchRanges(grant: AttemptGrant, path: string, ranges: readonly (
     await file.truncate(plaintextBytes);
     for (const [first, last] of chunkRunsFor(ranges, chunkSize, chunks)) {
       const end = Math.min(head.total, sealedChunkOffset(chunkSize, last + 1)) - 1;
-      const { res } = await getRange(grant.source.url, sealedChunkOffset(chunkSize, first), end);
+      const { res } = await getRange(grant, sealedChunkOffset(chunkSize, first), end);
       const sealed = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
       let next = first;
       for await (const { index, plaintext } of decryptChunkRun(grant.contentKey, header, first, chunks - 1, sealed)) {
@@ -74,15 +74,15 @@ async function fetchRanges(grant: AttemptGrant, path: string, ranges: readonly (
 }
 
 /** One HTTP range of the sealed source, and the source's total size (from Content-Range). */
-async function getRange(url: string, start: number, end: number): Promise<{ res: Response; total: number }> {
-  const res = await fetch(url, { headers: { Range: `bytes=${start}-${end}` } });
+async function getRange(grant: AttemptGrant, start: number, end: number): Promise<{ res: Response; total: number }> {
+  const res = await fetch(grant.source.url, { headers: { Range: `bytes=${start}-${end}` }, signal: untilExpiry(grant) });
   const total = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]);
   if (res.status !== 206 || !res.body || !Number.isFinite(total)) throw new Error(`source range download failed with ${res.status}`);
   return { res, total };
 }
 
 async function fetchAndDecrypt(grant: AttemptGrant, path: string): Promise<void> {
-  const res = await fetch(grant.source.url);
+  const res = await fetch(grant.source.url, { signal: untilExpiry(grant) });
   if (!res.ok || !res.body) throw new Error(`source download failed with ${res.status}`);
   const hash = createHash('sha256');
   const ciphertext = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
@@ -97,4 +97,9 @@ async function fetchAndDecrypt(grant: AttemptGrant, path: string): Promise<void>
     await rm(path, { force: true });
     throw new SourceRejected('source_mismatch', 'The uploaded bytes do not match the declared sha256.');
   }
+}
+
+/** A read of the source may last as long as the grant that allows it (a stalled store fails the attempt, which is retried). */
+function untilExpiry(grant: AttemptGrant): AbortSignal {
+  return AbortSignal.timeout(Math.max(1000, grant.expiresAt.getTime() - Date.now()));
 }

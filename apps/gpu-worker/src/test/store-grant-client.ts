@@ -118,6 +118,7 @@ export class StoreGrantClient {
       outputKey,
       outputKeyId: media.outputKeyId,
       source: { url: await store.presignGet(media.source.key, ttl), sha256: media.source.sha256, sizeBytes: media.source.sizeBytes },
+      expiresAt: new Date(Date.now() + ttl * 1000),
       uploadUrls: async (files) => {
         if (this.expireBeforeUpload) throw new Error('grant_expired: grant exchange refused: The grant has expired; a new attempt needs a new grant.');
         record.uploadRequests.push(files.map((f) => ({ ...f })));

@@ -200,7 +200,7 @@ export class WorkerHost {
     const final = err instanceof TerminalError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     jobFailuresTotal.inc({ queue: job.queueName, job: jobLabel(job.name), reason: reasonCode(err), final: String(final) });
     const ids = idsOf(job.data);
-    this.logger.warn({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade, final, reason: err.message, ...ids }, 'job failed');
+    this.logger.warn({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade, final, reason: err.message, ...causeOf(err), ...ids }, 'job failed');
     if (!final) return;
     await this.connection
       .deadLetterJob(job, err.message)
@@ -253,4 +253,12 @@ export function assertHandlers(service: ServiceName, handlers: object): void {
   if (missing.length || unknown.length) {
     throw new Error(`${service} handlers do not match its jobs: missing [${missing.join(', ')}] unknown [${unknown.join(', ')}]`);
   }
+}
+
+/** What lies under a wrapped error ("fetch failed" says nothing without its cause): its code and message. */
+function causeOf(err: Error): { cause?: string } {
+  const cause = (err as { cause?: unknown }).cause;
+  if (!(cause instanceof Error)) return {};
+  const code = (cause as { code?: unknown }).code;
+  return { cause: typeof code === 'string' ? `${code}: ${cause.message}` : cause.message };
 }
