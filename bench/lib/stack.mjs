@@ -153,11 +153,12 @@ export async function startStack(name, env = {}, perService = {}) {
     if (stopped) return;
     stopped = true;
     await stopProcesses([...procs.values()]);
-    // BENCH_KEEP=1 leaves the schema and the Redis keys for a post-mortem.
-    if (process.env.BENCH_KEEP === '1') console.error(`kept schema ${schema} and Redis prefix ${prefix}`);
+    // BENCH_KEEP=1 leaves the schema, the Redis keys and the service logs for a post-mortem.
+    const keep = process.env.BENCH_KEEP === '1';
+    if (keep) console.error(`kept schema ${schema} and Redis prefix ${prefix}`);
     else await cleanup(schema, prefix).catch((e) => console.error(`cleanup of ${schema}/${prefix}: ${e.message}`));
     rmSync(workerTmp, { recursive: true, force: true });
-    if (keepLogs) console.error(`service logs kept in ${logDir}`);
+    if (keepLogs || keep) console.error(`service logs kept in ${logDir}`);
     else rmSync(tmp, { recursive: true, force: true });
   };
   const onSignal = () => void stop({ keepLogs: true }).then(() => process.exit(130));

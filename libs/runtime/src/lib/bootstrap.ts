@@ -21,6 +21,15 @@ export interface BootstrapOptions {
   readonly configure?: (app: INestApplication) => void | Promise<void>;
 }
 
+/**
+ * Connections the kernel holds for a service before it accepts them (Node's default is 511). When
+ * hundreds of workers start attempts at once, each opens its own connections to the api; past the
+ * queue, connections are dropped and retried by the client after 1, 3, 7 s, and fail at its 10 s
+ * connect timeout (seen at 600 workers: UND_ERR_CONNECT_TIMEOUT). The kernel caps it at
+ * net.core.somaxconn (4096 here).
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** Shared shape of every service: JSON logs, health/readiness, Prometheus /metrics, graceful shutdown. */
 export async function bootstrapService(options: BootstrapOptions): Promise<ServiceHandle> {
   const logger = createLogger(options.service, options.logLevel);
@@ -34,7 +43,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Servi
     bodyParser: false,
   });
   await options.configure?.(app);
-  await app.listen(options.port, options.host);
+  // Nest passes extra arguments on to http.Server#listen(port, host, backlog).
+  const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
+  await listen(options.port, options.host, LISTEN_BACKLOG);
   const address = app.getHttpServer().address() as { port: number } | null;
   logger.info({ port: address?.port }, `${options.service} listening`);
 
