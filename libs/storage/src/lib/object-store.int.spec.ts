@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { ObjectStore, sha256File } from './object-store';
 import { putFileToUrl, PutError } from './presigned-put';
 import { LOCAL_S3_CREDENTIALS, LocalS3, startLocalS3 } from './s3rver.launcher';
@@ -57,6 +59,23 @@ describe('ObjectStore against s3rver', () => {
     expect(refused).toBeInstanceOf(PutError);
     expect((refused as PutError).status).toBe(403);
     expect(await store.stat('src/m5/b')).toBeUndefined();
+  });
+
+  it('putFileToUrl gives up on a store that takes the upload and never answers', async () => {
+    const file = join(dir, 'stalled.bin');
+    writeFileSync(file, Buffer.alloc(1000, 1));
+    // Reads the whole body, then says nothing.
+    const silent = createServer((req) => req.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const stalled = await putFileToUrl(`http://127.0.0.1:${port}/bucket/key`, file, {}, 300).catch((e: unknown) => e);
+      expect(stalled).toBeInstanceOf(PutError);
+      expect((stalled as PutError).message).toMatch(/no progress for 0.3 s/);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 
   describe('refuses what a grant does not cover, with a storage error and nothing written', () => {
