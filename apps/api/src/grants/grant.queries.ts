@@ -14,6 +14,9 @@ import { PrismaClient } from '@airlock/db';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Ids from tokens and paths are checked before they reach a `::uuid` cast (a bad one is not found, not a 500). */
+export const isUuid = (id: string): boolean => UUID.test(id);
+
 /** What the exchange judges: the worker's quarantine, the task with its job and media, and its twins. */
 export interface ExchangeView {
   readonly quarantineReason: string | null;
@@ -58,7 +61,7 @@ interface ExchangeRow {
 
 /** One query: no row of the task (or one of another media or job) reads as `task: null`. */
 export async function readExchange(db: PrismaClient, claims: VerifiedJobToken): Promise<ExchangeView> {
-  const taskId = UUID.test(claims.taskId) ? claims.taskId : null;
+  const taskId = isUuid(claims.taskId) ? claims.taskId : null;
   const [row] = await db.$queryRaw<ExchangeRow[]>`
     SELECT
       (SELECT q.reason FROM worker_quarantines q WHERE q.worker_id = ${claims.workerId} AND q.cleared_at IS NULL LIMIT 1) AS "quarantineReason",
@@ -156,7 +159,7 @@ interface GrantRow extends Omit<GrantView, 'task'> {
 }
 
 export async function readGrant(db: PrismaClient, grantId: string): Promise<GrantView | null> {
-  if (!UUID.test(grantId)) return null;
+  if (!isUuid(grantId)) return null;
   const [row] = await db.$queryRaw<GrantRow[]>`
     SELECT g.id, g.jti, g.media_id AS "mediaId", g.attempt_id AS "attemptId", g.expires_at AS "expiresAt", g.revoked_at AS "revokedAt",
            m.state::text AS "mediaState", t.kind::text AS kind, t.rendition, t.segment_index AS "segmentIndex"

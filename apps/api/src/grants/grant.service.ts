@@ -6,7 +6,7 @@ import { appendEvent, Prisma } from '@airlock/db';
 import { AUDIO_RENDITION, outputObjectKey } from '@airlock/domain';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
-import { closeGrant, GrantView, openGrant, readExchange, readGrant } from './grant.queries';
+import { closeGrant, GrantView, isUuid, openGrant, readExchange, readGrant } from './grant.queries';
 
 type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string };
 
@@ -129,7 +129,7 @@ export class GrantService {
   private async recordUnverified(token: string, reason: string): Promise<void> {
     try {
       const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { media?: unknown };
-      if (typeof payload.media !== 'string' || !/^[0-9a-f-]{36}$/i.test(payload.media)) return;
+      if (typeof payload.media !== 'string' || !isUuid(payload.media)) return;
       if (!(await this.deps.db.media.findUnique({ where: { id: payload.media }, select: { id: true } }))) return;
       await appendEvent(this.deps.db, { mediaId: payload.media, type: 'grant_refused', reason: `token_${reason}` });
     } catch {

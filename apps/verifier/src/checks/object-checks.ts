@@ -56,7 +56,7 @@ async function checkOne(store: ObjectStore, o: OutputFact, keyId: string): Promi
   // Segments are small: one read (no more than the reported size and a byte), hashed and parsed.
   const bytes = await store.getBufferUpTo(o.key, o.sizeBytes);
   if (!bytes) return fail('object_missing', 'not in storage');
-  if (bytes.length !== o.sizeBytes) return fail('size_mismatch', `${bytes.length > o.sizeBytes ? 'more than ' : ''}${Math.min(bytes.length, o.sizeBytes)} bytes, reported ${o.sizeBytes}`);
+  if (bytes.length !== o.sizeBytes) return fail('size_mismatch', `${bytes.length > o.sizeBytes ? `more than ${o.sizeBytes}` : bytes.length} bytes, reported ${o.sizeBytes}`);
   if (createHash('sha256').update(bytes).digest('hex') !== o.sha256) return fail('hash_mismatch', 'stored bytes differ from the reported hash');
   try {
     // Top-level boxes must tile the object exactly: a truncated or padded object does not.
