@@ -49,7 +49,24 @@ async function waitUntil(what, check, timeoutMs, proc) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** The bench database on a fresh machine: created when missing (as `airlock up` does), not an error. */
+async function ensureDatabase() {
+  const url = new URL(DATABASE_URL);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    // Another bench may create it at the same moment: losing that race is fine.
+    if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`).catch((e) => (e.code === '42P04' || e.code === '23505' ? undefined : Promise.reject(e)));
+  } finally {
+    await admin.end();
+  }
+}
+
 async function createSchema(schema) {
+  await ensureDatabase();
   const dir = 'prisma/migrations';
   const migrations = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
