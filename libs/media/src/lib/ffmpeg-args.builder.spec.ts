@@ -102,10 +102,12 @@ describe('buildSegmentEncodeArgs', () => {
     ]);
   });
 
-  it('encodes a rendition marked fastest (the preview) at ultrafast, everything else as the recipe', () => {
+  it('encodes a rendition marked fastest (the preview) at ultrafast, without deblocking the decode, area-scaled, everything else as the recipe', () => {
     const args = buildSegmentEncodeArgs(input({ rendition: { ...r360, name: 'preview_360p', speed: 'fastest' } }));
     expect(args[args.indexOf('-preset') + 1]).toBe('ultrafast');
     expect(args.filter((a) => a === '-preset')).toHaveLength(1);
+    expect(args.slice(args.indexOf('-skip_loop_filter'), args.indexOf('-i'))).toEqual(['-skip_loop_filter', 'all', '-ss', '4.000000']);
+    expect(args[args.indexOf('-vf') + 1]).toBe('fps=30/1,scale=640:360:flags=area+accurate_rnd+bitexact,format=yuv420p');
   });
 
   it('builds libx265 10-bit with PQ colour tags for an HDR rendition', () => {

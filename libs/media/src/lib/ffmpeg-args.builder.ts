@@ -55,7 +55,7 @@ export function buildSegmentEncodeArgs(p: SegmentEncodeInput): string[] {
   const rung = rungOf(p, p.rendition);
   const encoder = encoderFor(p.rendition.codec, p.accel, p.encoderOptions);
   return [
-    ...decodedInput(p, encoder),
+    ...decodedInput(p, encoder, p.rendition.speed),
     ...chunkStreams('0:v:0', p.segment),
     // fps before scale: the frame grid is fixed first (dropping/duplicating on the source's
     // timestamps), so every chunk sees the same frames whatever the seek position.
@@ -96,8 +96,12 @@ export function buildSegmentGroupEncodeArgs(p: SegmentGroupEncodeInput): string[
   ];
 }
 
-/** The source, decoded on one thread from the seek point: the same for one rung or a group. */
-function decodedInput(p: Pick<SegmentEncodeInput, 'input' | 'segment' | 'decode'>, encoder: ReturnType<typeof encoderFor>): string[] {
+/**
+ * The source, decoded on one thread from the seek point: the same for one rung or a group. A
+ * `fastest` rung (the preview) skips the decoder's deblocking: decoding a 1080p source is most of
+ * a preview chunk's CPU, and the small errors this leaves are lost in the downscale.
+ */
+function decodedInput(p: Pick<SegmentEncodeInput, 'input' | 'segment' | 'decode'>, encoder: ReturnType<typeof encoderFor>, speed?: RenditionSpec['speed']): string[] {
   return [
     ...COMMON_PREFIX,
     ...encoder.deviceArgs(),
@@ -106,6 +110,7 @@ function decodedInput(p: Pick<SegmentEncodeInput, 'input' | 'segment' | 'decode'
     // seek point; single-threaded is repeatable.
     '-threads',
     '1',
+    ...(speed === 'fastest' ? ['-skip_loop_filter', 'all'] : []),
     ...seekInput(p.input, p.segment),
   ];
 }
@@ -127,8 +132,9 @@ function rungOf(p: Omit<SegmentEncodeInput, 'output' | 'rendition'>, rendition: 
   const target = { rendition, hdrTransfer: p.sourceHdr ?? 'pq' };
   return {
     filters: [
-      // Bit-exact, accurately rounded scaling: swscale's SIMD paths otherwise vary by CPU.
-      `scale=${rendition.width}:${rendition.height}:flags=bicubic+accurate_rnd+bitexact`,
+      // Bit-exact, accurately rounded scaling: swscale's SIMD paths otherwise vary by CPU. A
+      // `fastest` rung averages areas instead of bicubic: about half the scaler's CPU.
+      `scale=${rendition.width}:${rendition.height}:flags=${rendition.speed === 'fastest' ? 'area' : 'bicubic'}+accurate_rnd+bitexact`,
       ...(toneMap ? TONE_MAP_TO_SDR : []),
       ...encoder.outputFilters(target),
     ],
