@@ -99,7 +99,8 @@ export function buildSegmentGroupEncodeArgs(p: SegmentGroupEncodeInput): string[
 /**
  * The source, decoded on one thread from the seek point: the same for one rung or a group. A
  * `fastest` rung (the preview) skips the decoder's deblocking: decoding a 1080p source is most of
- * a preview chunk's CPU, and the small errors this leaves are lost in the downscale.
+ * a preview chunk's CPU, and the small errors this leaves are lost in the downscale (a source no
+ * larger than the preview shows a little more blocking in its first seconds).
  */
 function decodedInput(p: Pick<SegmentEncodeInput, 'input' | 'segment' | 'decode'>, encoder: ReturnType<typeof encoderFor>, speed?: RenditionSpec['speed']): string[] {
   return [
