@@ -77,23 +77,13 @@ export class GrantClient {
       expiresAt: new Date(grant.expiresAt),
       uploadUrls: async (files) => (await this.post<UploadResponse>(`/v1/grants/${grant.grantId}/uploads`, { token, files })).uploads,
       heartbeat: async () => {
-        const res = await fetch(new URL(`/v1/grants/${grant.grantId}/heartbeat`, this.apiUrl), {
-          method: 'POST',
-          headers: jsonHeaders(),
-          body: JSON.stringify({ token }),
-          signal: AbortSignal.timeout(API_TIMEOUT_MS),
-        }).catch(() => undefined);
+        const res = await this.send('POST', `/v1/grants/${grant.grantId}/heartbeat`, { token }).catch(() => undefined);
         // An api that cannot answer is not a verdict: the attempt goes on, the watchdog judges silence.
         return res?.ok ? ((await res.json()) as HeartbeatResponse) : { live: true };
       },
       release: async (outcome) => {
         if (released) return true;
-        const res = await fetch(new URL(`/v1/grants/${grant.grantId}`, this.apiUrl), {
-          method: 'DELETE',
-          headers: jsonHeaders(),
-          body: JSON.stringify({ token, outcome }),
-          signal: AbortSignal.timeout(API_TIMEOUT_MS),
-        }).catch(() => undefined);
+        const res = await this.send('DELETE', `/v1/grants/${grant.grantId}`, { token, outcome }).catch(() => undefined);
         released = res?.ok ?? false;
         return released;
       },
@@ -104,21 +94,22 @@ export class GrantClient {
     };
   }
 
+  /** One call to the api: a JSON body, the trace context, and API_TIMEOUT_MS to answer in. */
+  private send(method: 'POST' | 'DELETE', path: string, body: unknown): Promise<Response> {
+    return fetch(new URL(path, this.apiUrl), { method, headers: jsonHeaders(), body: JSON.stringify(body), signal: AbortSignal.timeout(API_TIMEOUT_MS) });
+  }
+
   /**
    * A refusal no retry can fix (stale attempt, deleted media, a key the api does not trust) is
    * terminal; an expired token or grant is not: the next attempt brings a fresh one.
    */
-  private send(path: string, body: unknown): Promise<Response> {
-    return fetch(new URL(path, this.apiUrl), { method: 'POST', headers: jsonHeaders(), body: JSON.stringify(body), signal: AbortSignal.timeout(API_TIMEOUT_MS) });
-  }
-
   private async post<T>(path: string, body: unknown): Promise<T> {
-    let res = await this.send(path, body);
+    let res = await this.send('POST', path, body);
     // The api said it failed (a burst of exchanges, a restart): nothing was recorded, so the same
     // request is safe to send again, a few times with backoff, before the try is spent.
     for (let retry = 0; res.status >= 500 && retry < SERVER_ERROR_RETRIES; retry++) {
       await new Promise((r) => setTimeout(r, 250 * 2 ** retry * (0.5 + Math.random())));
-      res = await this.send(path, body);
+      res = await this.send('POST', path, body);
     }
     const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     if (res.ok) return json as T;
