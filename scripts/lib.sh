@@ -1,4 +1,4 @@
-# Shared by demo.sh, test-all.sh and .ci/run: install what the machine lacks.
+# Shared by demo.sh and test-all.sh: install what the machine lacks.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
