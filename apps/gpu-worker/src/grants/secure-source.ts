@@ -4,14 +4,14 @@ import { open, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { chunkRunsFor, CipherFormatError, decryptChunkRun, decryptChunks, HEADER_BYTES, sealedChunkOffset, sealedLayout } from '@airlock/crypto';
+import { chunkRunsFor, ChunkSizeError, CipherFormatError, decryptChunkRun, decryptChunks, HEADER_BYTES, sealedChunkOffset, sealedLayout } from '@airlock/crypto';
 import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from './grant-client';
 import { SealedHeaders } from './sealed-headers';
 
 export class SourceRejected extends Error {
   constructor(
-    readonly code: 'source_mismatch' | 'source_undecryptable',
+    readonly code: 'source_mismatch' | 'source_undecryptable' | 'source_chunk_size_invalid',
     message: string,
   ) {
     super(message);
@@ -67,8 +67,7 @@ async function fetchRanges(grant: AttemptGrant, path: string, ranges: readonly (
   } catch (e) {
     await file.close();
     await rm(path, { force: true });
-    if (e instanceof CipherFormatError) throw new SourceRejected('source_undecryptable', 'The source cannot be decrypted with its content key.');
-    throw e;
+    throw rejection(e);
   }
   await file.close();
 }
@@ -90,13 +89,22 @@ async function fetchAndDecrypt(grant: AttemptGrant, path: string): Promise<void>
     await pipeline(Readable.from(decryptChunks(grant.contentKey, hashing(ciphertext, hash))), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
     await rm(path, { force: true });
-    if (e instanceof CipherFormatError) throw new SourceRejected('source_undecryptable', 'The source cannot be decrypted with its content key.');
-    throw e;
+    throw rejection(e);
   }
   if (hash.digest('hex') !== grant.source.sha256) {
     await rm(path, { force: true });
     throw new SourceRejected('source_mismatch', 'The uploaded bytes do not match the declared sha256.');
   }
+}
+
+/**
+ * A sealed stream the content key cannot open is the sender's fault, for good: a chunk size over
+ * the bound (refused from the header, before a chunk is buffered) or chunks that fail to decrypt.
+ */
+function rejection(e: unknown): unknown {
+  if (e instanceof ChunkSizeError) return new SourceRejected('source_chunk_size_invalid', `The source's header declares a chunk size outside what workers open (${e.message}).`);
+  if (e instanceof CipherFormatError) return new SourceRejected('source_undecryptable', 'The source cannot be decrypted with its content key.');
+  return e;
 }
 
 /** A read of the source may last as long as the grant that allows it (a stalled store fails the attempt, which is retried). */

@@ -11,7 +11,7 @@ import {
   parsePayload,
   taskReportSchema,
 } from '@airlock/contracts';
-import { AUDIO_RENDITION, segmentByteRanges, storageKeys } from '@airlock/domain';
+import { AUDIO_RENDITION, classifyTaskFailure, segmentByteRanges, storageKeys } from '@airlock/domain';
 import {
   ProcessError,
   TrackProtection,
@@ -72,7 +72,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
   let clipPath: string;
   let clipSize = 0;
   const jobId = randomUUID();
-  const media = {} as Record<'clip' | 'text' | 'truncated' | 'mismatched' | 'wrongKey' | 'cutCipher' | 'missing', TestMedia>;
+  const media = {} as Record<'clip' | 'text' | 'truncated' | 'mismatched' | 'wrongKey' | 'cutCipher' | 'missing' | 'hugeChunk', TestMedia>;
 
   /** Registers a media with the pretend api: its source as stored, the key the api holds, a fresh output key. */
   function addMedia(mediaId: string, source: SealedSource, contentKey: Uint8Array): TestMedia {
@@ -172,7 +172,17 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       const sha256 = '0'.repeat(64);
       media.missing = addMedia(mediaId, { key: storageKeys.source(mediaId, sha256), sha256, sizeBytes: 1000 }, new Uint8Array(randomBytes(32)));
     }
-    expect(new Set(Object.values(media).map((m) => m.source.key)).size).toBe(7);
+    // A hand-made sealed stream whose header declares 1 GiB chunks (then 64 KiB of anything):
+    // a worker that buffered one chunk would hold the whole source, or 1 GiB of a larger one.
+    {
+      const mediaId = randomUUID();
+      const header = Buffer.alloc(17);
+      header.write('ALK1', 0, 'latin1');
+      header[4] = 1;
+      header.writeUInt32BE(1024 ** 3, 5);
+      media.hugeChunk = addMedia(mediaId, await putSealed(env.store, mediaId, Buffer.concat([header, randomBytes(64 * 1024)])), new Uint8Array(randomBytes(32)));
+    }
+    expect(new Set(Object.values(media).map((m) => m.source.key)).size).toBe(8);
 
     deps = {
       // A stand-in for the api side of the exchange; the real GrantClient is tested against the api.
@@ -242,6 +252,15 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       const payload = probePayload(media.cutCipher);
       const outcome = await probe.handle(payload, jobContext());
       expect(outcome).toMatchObject({ ok: false, code: 'source_undecryptable' });
+      expectGrantClosed(payload.taskId);
+      await expectTempRootEmpty();
+    });
+
+    it('answers source_chunk_size_invalid (terminal) for a header declaring 1 GiB chunks', async () => {
+      const payload = probePayload(media.hugeChunk);
+      const outcome = await probe.handle(payload, jobContext());
+      expect(outcome).toMatchObject({ ok: false, code: 'source_chunk_size_invalid' });
+      expect(classifyTaskFailure(`${outcome.ok ? '' : outcome.code}: detail`)).toEqual({ code: 'source_chunk_size_invalid', terminal: true });
       expectGrantClosed(payload.taskId);
       await expectTempRootEmpty();
     });
@@ -661,6 +680,18 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expectGrantClosed(p.taskId);
       await expectTempRootEmpty();
       expect(await stored(media.wrongKey)).toEqual([]);
+    });
+
+    it('fails terminally with source_chunk_size_invalid for a header declaring 1 GiB chunks, whole or by ranges', async () => {
+      for (const sourceRanges of [undefined, [[0, 1000]] as [number, number][]]) {
+        const p = parsePayload(JobName.SegmentTranscode, { ...segmentPayload(media.hugeChunk), ...(sourceRanges ? { sourceRanges } : {}) });
+        const err: unknown = await new SegmentHandler(deps).handle(p, jobContext()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TerminalError);
+        expect(err).toMatchObject({ code: 'source_chunk_size_invalid' });
+        expectGrantClosed(p.taskId);
+      }
+      await expectTempRootEmpty();
+      expect(await stored(media.hugeChunk)).toEqual([]);
     });
 
     it('rejects the audio task for a text source, releases the grant and cleans the workspace', async () => {

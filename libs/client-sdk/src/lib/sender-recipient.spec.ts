@@ -1,4 +1,4 @@
-import { decryptChunks, generateX25519KeyPair, unwrapKey, wrapKey } from '@airlock/crypto';
+import { ChunkSizeError, decryptChunks, generateX25519KeyPair, MAX_CHUNK_BYTES, unwrapKey, wrapKey } from '@airlock/crypto';
 import { clearKeysFor } from './recipient';
 import { sealSource } from './sender';
 
@@ -17,6 +17,12 @@ describe('sender and recipient helpers', () => {
     const opened: Uint8Array[] = [];
     for await (const c of decryptChunks(key, once(Buffer.concat(parts)))) opened.push(c);
     expect(Buffer.concat(opened).toString()).toBe('a short video, pretend');
+  });
+
+  it('refuses to seal with a chunk size workers would refuse to open', async () => {
+    const pipeline = await generateX25519KeyPair('pipeline');
+    await expect(sealSource(once(new Uint8Array(10)), pipeline.publicJwk, MAX_CHUNK_BYTES + 1)).rejects.toBeInstanceOf(ChunkSizeError);
+    await expect(sealSource(once(new Uint8Array(10)), pipeline.publicJwk, 0)).rejects.toBeInstanceOf(ChunkSizeError);
   });
 
   it('turns the recipient wrapped output key into a ClearKey map, and only for that recipient', async () => {

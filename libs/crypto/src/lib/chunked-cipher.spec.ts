@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chunkRunsFor, CipherFormatError, decryptChunkRun, decryptChunks, encryptChunks, encryptedSize, generateContentKey, HEADER_BYTES, sealedChunkOffset, sealedLayout } from './chunked-cipher';
+import { chunkRunsFor, ChunkSizeError, CipherFormatError, decryptChunkRun, decryptChunks, encryptChunks, encryptedSize, generateContentKey, HEADER_BYTES, MAX_CHUNK_BYTES, sealedChunkOffset, sealedLayout } from './chunked-cipher';
 
 async function* pieces(buf: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
@@ -105,3 +105,51 @@ describe('ranged reads of a sealed stream', () => {
     expect(() => sealedLayout(new Uint8Array(HEADER_BYTES), stream.length)).toThrow(CipherFormatError);
   });
 });
+
+describe('chunk size bound', () => {
+  /** A header as a hostile sender would write it: right magic and version, any chunk size. */
+  function headerDeclaring(chunkSize: number): Uint8Array {
+    const h = new Uint8Array(HEADER_BYTES);
+    h.set([0x41, 0x4c, 0x4b, 0x31, 1], 0);
+    new DataView(h.buffer).setUint32(5, chunkSize);
+    return h;
+  }
+
+  it('refuses a header declaring a 1 GiB chunk at open, having read nothing past the header', async () => {
+    const GiB = 1024 ** 3;
+    let pulls = 0;
+    // The header, then an endless stream: a reader that tried to buffer one chunk would hang here.
+    async function* hostile(): AsyncGenerator<Uint8Array> {
+      pulls++;
+      yield headerDeclaring(GiB);
+      for (;;) {
+        pulls++;
+        yield new Uint8Array(64 * 1024);
+      }
+    }
+    const err = await (async () => {
+      for await (const _ of decryptChunks(await generateContentKey(), hostile())) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChunkSizeError);
+    expect(err).toBeInstanceOf(CipherFormatError);
+    expect(pulls).toBe(1);
+    expect(() => sealedLayout(headerDeclaring(GiB), GiB + 1000)).toThrow(ChunkSizeError);
+    expect(() => sealedLayout(headerDeclaring(0), 1000)).toThrow(ChunkSizeError);
+    const run = async () => {
+      for await (const _ of decryptChunkRun(await generateContentKey(), headerDeclaring(MAX_CHUNK_BYTES + 1), 0, 0, hostile())) void _;
+    };
+    await expect(run()).rejects.toThrow(ChunkSizeError);
+  });
+
+  it('opens a stream at the largest chunk size, and refuses to seal at any size outside 1..MAX_CHUNK_BYTES', async () => {
+    const key = await generateContentKey();
+    const plain = randomBytes(1000);
+    const atMax = await collect(encryptChunks(key, pieces(plain, 333), MAX_CHUNK_BYTES));
+    expect(Buffer.compare(await collect(decryptChunks(key, pieces(atMax, 100))), plain)).toBe(0);
+    for (const bad of [0, -1, 1.5, MAX_CHUNK_BYTES + 1, 2 ** 32 - 1, Number.NaN]) {
+      await expect(seal(key, plain, bad)).rejects.toThrow(ChunkSizeError);
+      expect(() => encryptedSize(1000, bad)).toThrow(ChunkSizeError);
+    }
+  });
+});
+

@@ -13,6 +13,12 @@ const VERSION = 1;
 export const HEADER_BYTES = 17;
 export const TAG_BYTES = 16;
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * The largest chunk a stream may declare. A reader holds one sealed chunk (two while it looks
+ * ahead for the final one) in memory, so the header's u32 would let a sender make every reader
+ * buffer up to 4 GiB; 16 times the SDK's size is room enough and bounds that to tens of MiB.
+ */
+export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 const MAX_CHUNKS = 2 ** 32 - 1;
 
 export class CipherFormatError extends Error {
@@ -20,6 +26,19 @@ export class CipherFormatError extends Error {
     super(message);
     this.name = 'CipherFormatError';
   }
+}
+
+/** A chunk size outside 1..MAX_CHUNK_BYTES, declared by a stream's header or asked of the sealer. */
+export class ChunkSizeError extends CipherFormatError {
+  constructor(readonly chunkSize: number) {
+    super(`chunk size ${chunkSize} is outside 1..${MAX_CHUNK_BYTES} bytes`);
+    this.name = 'ChunkSizeError';
+  }
+}
+
+/** Throws ChunkSizeError unless `chunkSize` is a whole number of bytes in 1..MAX_CHUNK_BYTES. */
+export function assertChunkSize(chunkSize: number): void {
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_BYTES) throw new ChunkSizeError(chunkSize);
 }
 
 const subtle = () => globalThis.crypto.subtle;
@@ -82,6 +101,7 @@ export async function* encryptChunks(
   plaintext: AsyncIterable<Uint8Array>,
   chunkSize = DEFAULT_CHUNK_BYTES,
 ): AsyncGenerator<Uint8Array> {
+  assertChunkSize(chunkSize);
   const key = await importKey(rawKey, 'encrypt');
   const prefix = globalThis.crypto.getRandomValues(new Uint8Array(8));
   const head = header(chunkSize, prefix);
@@ -140,13 +160,16 @@ export function sealedChunkOffset(chunkSize: number, index: number): number {
   return HEADER_BYTES + index * (chunkSize + TAG_BYTES);
 }
 
-/** The chunk size a sealed stream's header declares (magic and version checked). */
+/**
+ * The chunk size a sealed stream's header declares (magic and version checked), refused
+ * (ChunkSizeError) outside 1..MAX_CHUNK_BYTES before a reader buffers any chunk.
+ */
 function chunkSizeOf(head: Uint8Array): number {
   if (head.length < HEADER_BYTES || !MAGIC.every((b, i) => head[i] === b) || head[4] !== VERSION) {
     throw new CipherFormatError('not an Airlock encrypted stream (bad header)');
   }
   const chunkSize = new DataView(head.buffer, head.byteOffset).getUint32(5);
-  if (chunkSize === 0) throw new CipherFormatError('not an Airlock encrypted stream (chunk size 0)');
+  assertChunkSize(chunkSize);
   return chunkSize;
 }
 
@@ -254,6 +277,7 @@ function join(pieces: readonly Uint8Array[], total: number): Uint8Array {
 
 /** Size of the ciphertext for a plaintext size (to declare uploads up front). */
 export function encryptedSize(plaintextBytes: number, chunkSize = DEFAULT_CHUNK_BYTES): number {
+  assertChunkSize(chunkSize);
   const chunks = Math.max(1, Math.ceil(plaintextBytes / chunkSize));
   return HEADER_BYTES + plaintextBytes + chunks * TAG_BYTES;
 }

@@ -14,6 +14,7 @@ export const TERMINAL_REASONS = {
   absurd_dimensions: 'The video header declares a picture far larger than any camera makes; it is not decoded.',
   verification_failed: 'An output failed verification.',
   source_undecryptable: 'The upload cannot be decrypted with the key the sender gave.',
+  source_chunk_size_invalid: 'The upload declares an encryption chunk size larger than workers open (at most 16 MiB).',
 } as const;
 export type TerminalReason = keyof typeof TERMINAL_REASONS;
 
