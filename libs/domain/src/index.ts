@@ -11,3 +11,5 @@ export * from './lib/media-policy';
 export * from './lib/webhook-events';
 export * from './lib/duplicate-sample';
 export * from './lib/source-ranges';
+export * from './lib/network-address';
+export * from './lib/webhook-target';

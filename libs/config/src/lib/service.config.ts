@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROBE_SHORT_LANE_MAX_BYTES, WORK_LANES, WORKER_CLASSES } from '@airlock/domain';
+import { rateLimitEnv, refusePrivateTargetsInProduction, webhookTargetEnv } from './edge-protection.config';
 
 const jsonObject = (what: string) =>
   z.string().transform((s, ctx) => {
@@ -88,7 +89,9 @@ export const apiEnvSchema = baseEnvSchema.extend({
   GRANT_MAX_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(900),
   /** Presigned URLs in grants live no longer than this. */
   GRANT_URL_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
-});
+  ...webhookTargetEnv,
+  ...rateLimitEnv,
+}).superRefine(refusePrivateTargetsInProduction);
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 
 export const orchestratorEnvSchema = baseEnvSchema.extend({
@@ -126,7 +129,8 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   RECONCILE_EVERY_SEC: z.coerce.number().int().min(1).default(30),
   /** Only media that made no progress for this long are reconciled (a planner between commit and enqueue is not raced). */
   RECONCILE_GRACE_SEC: z.coerce.number().int().min(1).default(10),
-});
+  ...webhookTargetEnv,
+}).superRefine(refusePrivateTargetsInProduction);
 export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;
 
 export const workerEnvSchema = baseEnvSchema.extend({
