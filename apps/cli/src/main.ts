@@ -5,7 +5,7 @@ import { parseSendArgs, send } from './commands/send.command';
 import { defaultReceiveDeps, parseReceiveArgs, receive } from './commands/receive.command';
 import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
-import { generateLocalKeys, keyEnv, stateDir, workspaceRoot } from '@airlock/devstack';
+import { deploymentEnv, stateDir, workspaceRoot } from '@airlock/devstack';
 
 const USAGE = `airlock <command>
 
@@ -19,7 +19,8 @@ const USAGE = `airlock <command>
   receive MEDIA_ID --key PRIVATE_JWK_FILE [--recipient-id ID] --out FILE.mp4
                              unwrap the key, download the best rendition + audio, decrypt, mux to FILE.mp4
       (send/receive take the API key as --api-key: there --key is the recipient's private key)
-  keys                       print fresh key-service and worker-fleet keys as .env lines (for docker compose)
+  keys                       print fresh keys and credentials (tenant key, operator login, store and Postgres
+                             passwords, all random) as .env lines, for docker compose and Kubernetes secrets
 
   --api URL   (env AIRLOCK_API_URL, default http://127.0.0.1:3000)
   --key KEY   (env AIRLOCK_API_KEY, default airlock-dev-key)
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'keys': {
       // Single-quoted for docker compose's .env parser: JWK JSON holds no single quotes.
-      const env = keyEnv(await generateLocalKeys());
+      const env = await deploymentEnv();
       process.stdout.write(Object.entries(env).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n');
       return;
     }

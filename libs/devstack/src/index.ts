@@ -5,3 +5,4 @@ export * from './lib/redis';
 export * from './lib/s3';
 export * from './lib/services';
 export * from './lib/local-keys';
+export * from './lib/deployment-secrets';

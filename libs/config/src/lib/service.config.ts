@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROBE_SHORT_LANE_MAX_BYTES, WORK_LANES, WORKER_CLASSES } from '@airlock/domain';
+import { LOCAL_DATABASE_URL, refuseDevelopmentSecrets } from './production-secrets';
 import { rateLimitEnv, refusePrivateTargetsInProduction, webhookTargetEnv } from './edge-protection.config';
 
 const jsonObject = (what: string) =>
@@ -36,11 +37,14 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
 
-/** Shared by every service: where state lives. Local defaults match `scripts/stack.sh`. */
+/**
+ * Shared by every service: where state lives. Local defaults match `scripts/stack.sh`; each
+ * service's schema refuses the secret ones with NODE_ENV=production (production-secrets.ts).
+ */
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/airlock'),
+  DATABASE_URL: z.string().url().default(LOCAL_DATABASE_URL),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
   /** Postgres connections per service process (the api's grant exchanges come in bursts). */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -56,8 +60,12 @@ export const baseEnvSchema = z.object({
   /** s3rver rejects the minio client's multipart uploads; local mode uploads in one part. */
   S3_SINGLE_PART: bool(true),
   HTTP_HOST: z.string().default('127.0.0.1'),
-  /** A job's lock lifetime: a worker that vanished loses its job about this long after its last renewal. */
-  QUEUE_LOCK_MS: z.coerce.number().int().min(2000).max(600_000).default(60_000),
+  /**
+   * A job's lock lifetime for every queue: a consumer that vanished loses its job within this plus
+   * half of it. Unset: 6 s on the control queues (record, publish, verify, manifest) and 30 s on
+   * the work lanes, whose dead attempts the watchdog finds sooner (libs/queue lockOptions).
+   */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(2000).max(600_000).optional(),
   /** On SIGTERM, running jobs get this long to finish; then they are aborted and handed back (keep under the pod's terminationGracePeriodSeconds). */
   SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(25),
   /** Per-tenant media policies (JSON); every tenant gets the defaults when unset. */
@@ -89,9 +97,16 @@ export const apiEnvSchema = baseEnvSchema.extend({
   GRANT_MAX_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(900),
   /** Presigned URLs in grants live no longer than this. */
   GRANT_URL_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
+  /**
+   * How far a worker's or verifier's clock may run ahead of the api's: a token issued further in
+   * the future is refused, and one may expire at most its policy's TTL plus this from now.
+   */
+  GRANT_CLOCK_SKEW_SEC: z.coerce.number().int().min(0).max(300).default(30),
   ...webhookTargetEnv,
   ...rateLimitEnv,
-}).superRefine(refusePrivateTargetsInProduction);
+}).superRefine(refusePrivateTargetsInProduction).superRefine(
+  refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'TENANT_KEYS', 'ADMIN_USER', 'ADMIN_PASSWORD', 'SUPPORT_PASSWORD', 'PIPELINE_PRIVATE_JWK', 'WORKER_PUBLIC_JWKS', 'VERIFIER_PUBLIC_JWKS']),
+);
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 
 export const orchestratorEnvSchema = baseEnvSchema.extend({
@@ -122,15 +137,19 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   /** How far back the sweeper looks at ended media (presigned URLs live at most an hour). */
   SWEEP_LOOKBACK_SEC: z.coerce.number().int().min(60).default(2 * 3600),
   CONCURRENCY: z.coerce.number().int().min(1).default(8),
-  /** A running attempt whose last heartbeat is older than this loses its task to a new attempt. */
-  ATTEMPT_SILENCE_SEC: z.coerce.number().int().min(2).default(30),
-  WATCHDOG_EVERY_SEC: z.coerce.number().int().min(1).default(5),
+  /**
+   * A running attempt whose last heartbeat is older than this loses its task to a new attempt:
+   * three of the workers' heartbeats (HEARTBEAT_SEC, 2). With the watchdog every second and the
+   * task's 1 s backoff, a dead worker's task runs again within 8 s.
+   */
+  ATTEMPT_SILENCE_SEC: z.coerce.number().int().min(2).default(6),
+  WATCHDOG_EVERY_SEC: z.coerce.number().int().min(1).default(1),
   /** How often Postgres (the truth) is reconciled with Redis besides at start: a flushed Redis loses nothing. */
   RECONCILE_EVERY_SEC: z.coerce.number().int().min(1).default(30),
   /** Only media that made no progress for this long are reconciled (a planner between commit and enqueue is not raced). */
   RECONCILE_GRACE_SEC: z.coerce.number().int().min(1).default(10),
   ...webhookTargetEnv,
-}).superRefine(refusePrivateTargetsInProduction);
+}).superRefine(refusePrivateTargetsInProduction).superRefine(refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']));
 export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;
 
 export const workerEnvSchema = baseEnvSchema.extend({
@@ -168,8 +187,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
   WORKER_SIGNING_JWK: jsonObject('a private Ed25519 JWK'),
   /** Lifetime of a job token (and so of the grant it buys). */
   WORKER_KEY_TTL_SEC: z.coerce.number().int().min(10).max(3600).default(600),
-  /** A running attempt tells the api it is alive this often (well under the orchestrator's ATTEMPT_SILENCE_SEC). */
-  HEARTBEAT_SEC: z.coerce.number().min(0.2).max(60).default(5),
+  /**
+   * A running attempt tells the api it is alive this often (a third of the orchestrator's
+   * ATTEMPT_SILENCE_SEC). Heartbeats run on the event loop while FFmpeg works in its own process.
+   */
+  HEARTBEAT_SEC: z.coerce.number().min(0.2).max(60).default(2),
   /** A quarantined worker stands down this long before it asks for work again. */
   QUARANTINE_RECHECK_SEC: z.coerce.number().min(1).default(60),
   /** Test only (refused in production): play a dishonest worker that lies about one rendition's segments. */
@@ -193,7 +215,7 @@ export const workerEnvSchema = baseEnvSchema.extend({
   if (env.WORKER_CLASS && accel !== 'auto' && env.WORKER_CLASS !== 'null' && env.WORKER_CLASS !== accel) {
     ctx.addIssue({ code: 'custom', path: ['WORKER_CLASS'], message: `contradicts WORKER_ACCEL=${accel}` });
   }
-});
+}).superRefine(refuseDevelopmentSecrets(['WORKER_SIGNING_JWK']));
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
 export const verifierEnvSchema = baseEnvSchema.extend({
@@ -207,11 +229,11 @@ export const verifierEnvSchema = baseEnvSchema.extend({
   API_URL: z.string().url().default('http://127.0.0.1:3000'),
   /** A report's bitrate may exceed its rung's by this factor before the verifier calls it out of bounds. */
   VERIFY_BITRATE_FACTOR: z.coerce.number().min(1).default(4),
-});
+}).superRefine(refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'WORKER_PUBLIC_JWKS', 'VERIFIER_SIGNING_JWK']));
 export type VerifierConfig = z.infer<typeof verifierEnvSchema>;
 
 export const manifesterEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3004),
   CONCURRENCY: z.coerce.number().int().min(1).default(4),
-});
+}).superRefine(refuseDevelopmentSecrets(['S3_ACCESS_KEY', 'S3_SECRET_KEY']));
 export type ManifesterConfig = z.infer<typeof manifesterEnvSchema>;

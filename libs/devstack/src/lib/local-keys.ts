@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JWK } from 'jose';
+import { LOCAL_KEY_ID_SUFFIX } from '@airlock/config';
 import { generateSigningKeyPair, generateX25519KeyPair } from '@airlock/crypto';
 
 export interface LocalKeys {
@@ -13,10 +15,20 @@ export interface LocalKeys {
   readonly verifierPublicJwk: JWK;
 }
 
-export async function generateLocalKeys(): Promise<LocalKeys> {
-  const pipeline = await generateX25519KeyPair('pipeline-local');
-  const worker = await generateSigningKeyPair('fleet-local');
-  const verifier = await generateSigningKeyPair('verifier-local');
+/** Keys for this machine (`airlock up`, tests): their key ids carry the local marker that production refuses. */
+export function generateLocalKeys(): Promise<LocalKeys> {
+  return generateKeySet(LOCAL_KEY_ID_SUFFIX);
+}
+
+/** Keys for a deployment (`npx airlock keys`): key ids dated and unique, never the local marker. */
+export function generateDeploymentKeys(now = new Date()): Promise<LocalKeys> {
+  return generateKeySet(`-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`);
+}
+
+async function generateKeySet(kidSuffix: string): Promise<LocalKeys> {
+  const pipeline = await generateX25519KeyPair(`pipeline${kidSuffix}`);
+  const worker = await generateSigningKeyPair(`fleet${kidSuffix}`);
+  const verifier = await generateSigningKeyPair(`verifier${kidSuffix}`);
   return {
     pipelinePrivateJwk: pipeline.privateJwk,
     pipelinePublicJwk: pipeline.publicJwk,
