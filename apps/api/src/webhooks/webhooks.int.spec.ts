@@ -53,7 +53,7 @@ describe('webhook endpoints', () => {
     // Another tenant's endpoint is its own.
     expect((await call('tb', 'GET', '/v1/webhook-endpoint')).json).toEqual({ url: null, configured: false });
 
-    const again = await call('ta', 'PUT', '/v1/webhook-endpoint', { url: 'http://10.0.0.5:8080/hooks' });
+    const again = await call('ta', 'PUT', '/v1/webhook-endpoint', { url: 'https://hooks.chat.example:8443/airlock' });
     expect((again.json as { secret: string }).secret).not.toBe(secret);
 
     expect(await call('ta', 'DELETE', '/v1/webhook-endpoint')).toEqual({ status: 200, json: { url: null, configured: false } });
@@ -65,6 +65,51 @@ describe('webhook endpoints', () => {
       expect(await call('tb', 'PUT', '/v1/webhook-endpoint', body)).toMatchObject({ status: 400, json: { error: { code: 'invalid_request' } } });
     }
     expect((await env.db.tenant.findUniqueOrThrow({ where: { id: 'tb' } })).webhookUrl).toBeNull();
+  });
+
+  it('refuses targets inside the network (422 webhook_target_forbidden), credentials in the URL, and keeps the old endpoint', async () => {
+    expect((await call('tb', 'PUT', '/v1/webhook-endpoint', { url: 'https://chat.example/hooks' })).status).toBe(200);
+    const targets: [string, Record<string, unknown>][] = [
+      ['http://127.0.0.1:3001/hooks', { reason: 'forbidden_address', kind: 'loopback' }],
+      ['http://2130706433/', { reason: 'forbidden_address', kind: 'loopback' }],
+      ['http://0x7f.1/', { reason: 'forbidden_address', kind: 'loopback' }],
+      ['http://[::ffff:127.0.0.1]/', { reason: 'forbidden_address', kind: 'loopback' }],
+      ['http://169.254.169.254/latest/meta-data/', { reason: 'forbidden_address', kind: 'metadata' }],
+      ['http://[fd00:ec2::254]/', { reason: 'forbidden_address', kind: 'metadata' }],
+      ['http://10.0.0.5:8080/hooks', { reason: 'forbidden_address', kind: 'private' }],
+      ['http://100.64.0.1/', { reason: 'forbidden_address', kind: 'cgnat' }],
+      ['http://[fe80::1]/', { reason: 'forbidden_address', kind: 'link_local' }],
+      ['http://0.0.0.0:3000/', { reason: 'forbidden_address', kind: 'unspecified' }],
+      ['http://localhost:3000/', { reason: 'local_name' }],
+      ['http://redis:6379/', { reason: 'local_name' }],
+      ['https://user:secret@chat.example/hooks', { reason: 'userinfo' }],
+    ];
+    for (const [url, details] of targets) {
+      const res = await call('tb', 'PUT', '/v1/webhook-endpoint', { url });
+      expect([url, res]).toEqual([url, { status: 422, json: { error: { code: 'webhook_target_forbidden', message: expect.any(String), details } } }]);
+    }
+    expect((await env.db.tenant.findUniqueOrThrow({ where: { id: 'tb' } })).webhookUrl).toBe('https://chat.example/hooks');
+  });
+
+  it('accepts a private target when the development switch is on', async () => {
+    const dev = await startApiTestApp(apiTestDeps(env, { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }), { controllers: [WebhooksController], providers: [WebhooksService, TenantGuard] });
+    try {
+      const res = await fetch(`${dev.base}/v1/webhook-endpoint`, {
+        method: 'PUT',
+        headers: { Authorization: 'Bearer key-tb', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ url: 'http://127.0.0.1:3001/hooks' }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await dev.close();
+    }
+  });
+
+  it('shows delivery errors as classes, never the socket error an older row may hold', async () => {
+    const id = await mediaWithEvents();
+    await env.db.webhookEvent.updateMany({ where: { mediaId: id }, data: { attempts: 3, lastError: 'ECONNREFUSED' } });
+    const res = await call('ta', 'GET', `/v1/media/${id}/webhooks`);
+    expect((res.json as { events: { lastError: string }[] }).events.map((e) => e.lastError)).toEqual(['unreachable', 'unreachable']);
   });
 
   async function mediaWithEvents(): Promise<string> {

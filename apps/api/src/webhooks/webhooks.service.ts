@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { WebhookDeliveryList, WebhookEndpointCreated, WebhookEndpointRequest, WebhookEndpointView, WebhookReplayRequest, WebhookReplayResponse } from '@airlock/contracts';
+import { webhookTargetPolicyFrom } from '@airlock/config';
 import { replayWebhookEvents } from '@airlock/db';
+import { webhookDeliveryErrorOf, webhookUrlRefusal, WebhookTargetRefusal } from '@airlock/domain';
 import { API_DEPS, ApiDeps } from '../api.deps';
-import { notFound } from '../http/api-error';
+import { ApiError, notFound } from '../http/api-error';
 
 /** A tenant's webhook endpoint, and the deliveries of its media (the outbox rows, never their payloads' secrets). */
 @Injectable()
@@ -12,6 +14,8 @@ export class WebhooksService {
 
   /** Sets (or replaces) the endpoint with a fresh signing secret, returned this once only. */
   async setEndpoint(tenantId: string, body: WebhookEndpointRequest): Promise<WebhookEndpointCreated> {
+    const refusal = webhookUrlRefusal(body.url, webhookTargetPolicyFrom(this.deps.config));
+    if (refusal) throw new ApiError(422, 'webhook_target_forbidden', refusalMessage(refusal), refusal);
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     await this.deps.db.tenant.update({ where: { id: tenantId }, data: { webhookUrl: body.url, webhookSecret: secret } });
     return { url: body.url, secret };
@@ -40,7 +44,8 @@ export class WebhooksService {
         deliveryState: e.deliveryState,
         attempts: e.attempts,
         deliveredAt: e.deliveredAt?.toISOString() ?? null,
-        lastError: e.lastError,
+        // A class only (unreachable, timeout, http_<status>, forbidden_target, tls_error); older rows held socket errors.
+        lastError: e.lastError === null ? null : webhookDeliveryErrorOf(e.lastError),
       })),
     };
   }
@@ -56,5 +61,22 @@ export class WebhooksService {
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound();
     const media = await this.deps.db.media.findFirst({ where: { id, tenantId }, select: { id: true } });
     if (!media) throw notFound();
+  }
+}
+
+function refusalMessage(refusal: WebhookTargetRefusal): string {
+  switch (refusal.reason) {
+    case 'invalid_url':
+      return 'The webhook URL is not a URL.';
+    case 'scheme':
+      return 'Webhooks are sent over http or https only.';
+    case 'userinfo':
+      return 'The webhook URL must not carry a user name or password; authenticate deliveries by their signature.';
+    case 'insecure_http':
+      return 'Webhooks are sent over https only.';
+    case 'local_name':
+      return 'The webhook host is a local name; give a public host name.';
+    case 'forbidden_address':
+      return `The webhook host is a ${refusal.kind.replace('_', '-')} address; webhooks go to public addresses only.`;
   }
 }
