@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { apiEnvSchema, loadEnv, loadTenantPolicies } from '@airlock/config';
 import { createPrismaClient } from '@airlock/db';
@@ -8,34 +7,23 @@ import { bootstrapService, failBoot } from '@airlock/runtime';
 import { ObjectStore, storageSettingsFrom } from '@airlock/storage';
 import { activeGrants, tracingSettingsFrom } from '@airlock/telemetry';
 import { mountBullBoards, supportCredentials } from './admin/bull-board';
-import { DeadLettersController } from './admin/dead-letters.controller';
-import { DeadLettersService } from './admin/dead-letters.service';
-import { OperatorGuard } from './admin/operator.guard';
 import { API_DEPS, ApiDeps } from './api.deps';
-import { GrantService } from './grants/grant.service';
-import { GrantsController } from './grants/grants.controller';
-import { VerifierGrantService } from './grants/verifier-grant.service';
-import { QuarantineController } from './admin/quarantine.controller';
-import { VerifierGrantsController } from './grants/verifier-grants.controller';
+import { API_CONTROLLERS, API_PROVIDERS } from './api.module';
 import { ErrorFilter } from './http/error.filter';
+import { serveApiDocs } from './http/openapi';
 import { requestSpans } from './http/request-spans';
-import { KeysController } from './keys/keys.controller';
 import { pipelineKeyFrom } from './keys/pipeline-key';
-import { MediaController } from './media/media.controller';
 import { MediaChanges } from './media/media-changes';
-import { MediaService } from './media/media.service';
 import { parseTenantKeys } from './tenants/api-key';
-import { TenantGuard } from './tenants/tenant.guard';
-import { WebhooksController } from './webhooks/webhooks.controller';
-import { WebhooksService } from './webhooks/webhooks.service';
+import { reconcileTenants } from './tenants/tenant-registry';
 
 @Module({})
 class ApiModule {
   static with(deps: ApiDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [MediaController, KeysController, GrantsController, VerifierGrantsController, WebhooksController, DeadLettersController, QuarantineController],
-      providers: [{ provide: API_DEPS, useValue: deps }, MediaService, GrantService, VerifierGrantService, WebhooksService, DeadLettersService, TenantGuard, OperatorGuard],
+      controllers: API_CONTROLLERS,
+      providers: [{ provide: API_DEPS, useValue: deps }, ...API_PROVIDERS],
     };
   }
 }
@@ -48,9 +36,8 @@ async function main() {
   const queues = new QueueConnection({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
   const store = new ObjectStore(storageSettingsFrom(config));
   await store.ensureBucket();
-  for (const t of tenants) {
-    await db.tenant.upsert({ where: { id: t.id }, create: { id: t.id, name: t.id, apiKeyHash: t.apiKeyHash }, update: { apiKeyHash: t.apiKeyHash } });
-  }
+  // Tenants no longer listed are disabled (their keys answer 401); their media stay.
+  const { disabled } = await reconcileTenants(db, tenants);
   const pipelineKey = pipelineKeyFrom(config.PIPELINE_PRIVATE_JWK);
   const changes = new MediaChanges(config.DATABASE_URL, config.DATABASE_SCHEMA);
   const deps: ApiDeps = { config, db, queues, store, pipelineKey, policies: loadTenantPolicies(config.TENANT_POLICIES_FILE), changes };
@@ -80,14 +67,11 @@ async function main() {
       // Small JSON bodies only: media bytes go straight to storage through presigned URLs.
       app.use(express.json({ limit: '64kb' }));
       app.useGlobalFilters(new ErrorFilter((err) => logger.error({ err: (err as Error)?.message }, 'unexpected error')));
-      const doc = SwaggerModule.createDocument(
-        app,
-        new DocumentBuilder().setTitle('Airlock API').setDescription('Private video transcoding for encrypted chat').setVersion('1').addBearerAuth().addBasicAuth().build(),
-      );
-      SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+      serveApiDocs(app);
       mountBullBoards(app, queues, { operator: { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }, support });
     },
   });
+  if (disabled.length) logger.warn({ tenants: disabled }, 'tenants no longer in TENANT_KEYS are disabled: their keys answer 401');
 }
 
 main().catch((e) => failBoot('api', e));

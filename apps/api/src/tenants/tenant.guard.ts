@@ -18,7 +18,7 @@ export class TenantGuard implements CanActivate {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new ApiError(401, 'unauthorized', 'Send the tenant API key as `Authorization: Bearer <key>`.');
-    const tenant = await this.deps.db.tenant.findUnique({ where: { apiKeyHash: hashApiKey(match[1]) }, select: { id: true } });
+    const tenant = await this.deps.db.tenant.findUnique({ where: { apiKeyHash: hashApiKey(match[1]), disabledAt: null }, select: { id: true } });
     if (!tenant) throw new ApiError(401, 'unauthorized', 'Unknown API key.');
     req.tenant = tenant;
     return true;
