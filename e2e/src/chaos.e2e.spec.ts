@@ -70,6 +70,8 @@ describe('chaos', () => {
       WEBHOOK_BACKOFF_BASE_MS: '100',
       WEBHOOK_BACKOFF_CAP_MS: '2000',
       WEBHOOK_MAX_ATTEMPTS: '50',
+      // The chat backend's receiver below listens on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     });
     workers.push(await stack.addWorker('chaos-2'));
     client = new AirlockClient({ baseUrl: stack.apiUrl, apiKey: 'key-c' });

@@ -4,6 +4,8 @@ import { stat as fsStat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
+import { BoundPut, presignBoundPut, PutBinding, PutWindow } from './bound-put';
+import { assertKeyPrefix, assertObjectKey } from './object-key';
 
 export interface StorageSettings {
   readonly endpoint: string;
@@ -49,7 +51,9 @@ export function storageSettingsFrom(env: StorageEnv): StorageSettings {
 
 /**
  * The only S3 adapter. Real MinIO (compose, k8s) and s3rver (local, tests) are
- * interchangeable behind it. Lifecycle rules are never relied upon: sweeps delete.
+ * interchangeable behind it. Lifecycle rules are never relied upon: sweeps delete. Every key
+ * and prefix passes objectKeyProblem first (no `.`/`..`/empty segments, backslashes or control
+ * characters), the same rule the local store's gate applies to every request.
  */
 export class ObjectStore {
   private readonly client: Minio.Client;
@@ -73,22 +77,22 @@ export class ObjectStore {
 
   async putFile(key: string, path: string, contentType = 'application/octet-stream'): Promise<void> {
     const { size } = await fsStat(path);
-    await this.client.putObject(this.bucket, key, createReadStream(path), size, { 'Content-Type': contentType });
+    await this.client.putObject(this.bucket, assertObjectKey(key), createReadStream(path), size, { 'Content-Type': contentType });
   }
 
   async putBuffer(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<void> {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
-    await this.client.putObject(this.bucket, key, buf, buf.length, { 'Content-Type': contentType });
+    await this.client.putObject(this.bucket, assertObjectKey(key), buf, buf.length, { 'Content-Type': contentType });
   }
 
   /** Streams the object to a new file (bounded memory; no partial-download bookkeeping). */
   async getToFile(key: string, path: string): Promise<void> {
-    const stream = (await this.client.getObject(this.bucket, key)) as Readable;
+    const stream = (await this.client.getObject(this.bucket, assertObjectKey(key))) as Readable;
     await pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
   }
 
   async getBuffer(key: string): Promise<Buffer> {
-    const stream = await this.client.getObject(this.bucket, key);
+    const stream = await this.client.getObject(this.bucket, assertObjectKey(key));
     const chunks: Buffer[] = [];
     for await (const chunk of stream as Readable) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
@@ -102,7 +106,7 @@ export class ObjectStore {
   async getBufferUpTo(key: string, maxBytes: number): Promise<Buffer | undefined> {
     let stream: Readable;
     try {
-      stream = (await this.client.getObject(this.bucket, key)) as Readable;
+      stream = (await this.client.getObject(this.bucket, assertObjectKey(key))) as Readable;
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -123,7 +127,7 @@ export class ObjectStore {
   /** Size of an object, or undefined when it does not exist. */
   async stat(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const s = await this.client.statObject(this.bucket, key);
+      const s = await this.client.statObject(this.bucket, assertObjectKey(key));
       return { key, size: s.size };
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -133,29 +137,38 @@ export class ObjectStore {
 
   /** sha256 of an object's bytes, streamed (bounded memory). */
   async sha256(key: string): Promise<string> {
-    const stream = (await this.client.getObject(this.bucket, key)) as Readable;
+    const stream = (await this.client.getObject(this.bucket, assertObjectKey(key))) as Readable;
     const hash = createHash('sha256');
     for await (const chunk of stream) hash.update(chunk as Buffer);
     return hash.digest('hex');
   }
 
   async presignPut(key: string, ttlSec: number): Promise<string> {
-    return this.presigner.presignedPutObject(this.bucket, key, ttlSec);
+    return this.presigner.presignedPutObject(this.bucket, assertObjectKey(key), ttlSec);
+  }
+
+  /**
+   * A presigned create-only PUT for exactly the declared bytes (presignBoundPut): the sender's
+   * source upload. The client must send the returned headers as they are.
+   */
+  async presignBoundPut(key: string, binding: PutBinding, window: PutWindow): Promise<BoundPut> {
+    const { accessKey, secretKey, region } = this.settings;
+    return presignBoundPut({ endpoint: this.settings.publicUrl ?? this.settings.endpoint, region, accessKey, secretKey, bucket: this.bucket, key }, binding, window);
   }
 
   async presignGet(key: string, ttlSec: number): Promise<string> {
-    return this.presigner.presignedGetObject(this.bucket, key, ttlSec);
+    return this.presigner.presignedGetObject(this.bucket, assertObjectKey(key), ttlSec);
   }
 
   /** Unsigned URL of an object, for manifests and segments served to players. */
   publicUrl(key: string): string {
     const base = (this.settings.publicUrl ?? this.settings.endpoint).replace(/\/$/, '');
-    return `${base}/${this.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    return `${base}/${this.bucket}/${assertObjectKey(key).split('/').map(encodeURIComponent).join('/')}`;
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
-    const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+    const stream = this.client.listObjectsV2(this.bucket, assertKeyPrefix(prefix), true);
     for await (const item of stream as AsyncIterable<{ name?: string; size: number }>) {
       if (item.name) out.push({ key: item.name, size: item.size });
     }
@@ -165,7 +178,7 @@ export class ObjectStore {
   /** One DELETE per object (s3rver answers multi-object delete with 500s), 16 at a time. */
   async delete(keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 16) {
-      await Promise.all(keys.slice(i, i + 16).map((k) => this.client.removeObject(this.bucket, k)));
+      await Promise.all(keys.slice(i, i + 16).map((k) => this.client.removeObject(this.bucket, assertObjectKey(k))));
     }
   }
 

@@ -35,6 +35,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     port: options.port ?? 0,
     address: options.host ?? '127.0.0.1',
     silent: true,
+    // Path-style only: with virtual hosts on, any Host header would rewrite the path s3rver serves behind the gate's back.
+    vhostBuckets: false,
     directory: options.directory,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [CORS_XML] })),
   });

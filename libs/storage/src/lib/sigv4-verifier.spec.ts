@@ -54,6 +54,11 @@ describe('verifySigV4', () => {
     expect(verifySigV4({ ...presigned, rawUrl: presigned.rawUrl.replace(/&X-Amz-Signature=.*/, '') }, secretFor, SIGNED_AT)).toMatchObject({ ok: false, code: 'AccessDenied' });
   });
 
+  it('refuses x-amz headers the signature does not cover (a presigned PUT cannot grow an x-amz-copy-source)', () => {
+    const extra = { ...presigned, headers: { ...host, 'x-amz-copy-source': '/examplebucket/secret' } };
+    expect(verifySigV4(extra, secretFor, SIGNED_AT + 60_000)).toMatchObject({ ok: false, code: 'AccessDenied', message: expect.stringContaining('x-amz-copy-source') });
+  });
+
   it('tells signed requests from anonymous ones', () => {
     expect(isSigned(presigned)).toBe(true);
     expect(isSigned(headerSigned)).toBe(true);

@@ -53,6 +53,9 @@ export function verifySigV4(req: SignedRequest, secretFor: (accessKey: string) =
 
   const signedHeaders = auth.signedHeaders.split(';');
   if (!signedHeaders.includes('host')) return deny('AccessDenied', 'The host header must be signed');
+  // As S3: an x-amz-* header rides on a signature only if it is signed (else a presigned PUT could carry an x-amz-copy-source of anyone's choosing).
+  const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !signedHeaders.includes(name));
+  if (unsigned.length > 0) return deny('AccessDenied', `There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
   const canonicalHeaders = signedHeaders.map((name) => `${name}:${headerValue(req.headers[name])}\n`).join('');
   const canonicalQuery = params
     .filter(([k]) => k !== 'X-Amz-Signature')
