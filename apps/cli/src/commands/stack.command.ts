@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { baseEnvSchema, loadEnv } from '@airlock/config';
 import { publicReadPrefixes } from '@airlock/domain';
 import { startLocalS3 } from '@airlock/storage';
-import { DEFAULT_PORTS, ensureLocalKeys, ensurePostgres, keyEnvFor, ensureRedis, ensureS3, isReady, migrateDeploy, SERVICES, startService, stateDir, waitReady, workspaceRoot } from '@airlock/devstack';
+import { DEFAULT_PORTS, ensureLocalKeys, LOCAL_STACK_ENV, ensurePostgres, keyEnvFor, ensureRedis, ensureS3, isReady, migrateDeploy, SERVICES, startService, stateDir, waitReady, workspaceRoot } from '@airlock/devstack';
 
 interface PidFile {
   s3rver?: number;
@@ -41,7 +41,7 @@ export async function up(): Promise<void> {
       log(`${name} already running on :${port}`);
       continue;
     }
-    const service = startService({ root, name, port, env: keyEnvFor(name, keys), logFile: join(logs, `${name}.log`), detached: true });
+    const service = startService({ root, name, port, env: { ...LOCAL_STACK_ENV, ...keyEnvFor(name, keys) }, logFile: join(logs, `${name}.log`), detached: true });
     pids.services[name] = service.process.pid ?? 0;
     writePids(state, pids);
     await waitReady(service);

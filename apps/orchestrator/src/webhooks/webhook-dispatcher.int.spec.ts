@@ -6,7 +6,8 @@ import type { WebhookEventBody } from '@airlock/contracts';
 import { createPrismaClient, PrismaClient, replayWebhookEvents, transitionMedia } from '@airlock/db';
 import { MediaState } from '@airlock/domain';
 import { IntegrationEnv, mediaRow, startIntegrationEnv } from '@airlock/testing';
-import { WebhookDispatcher, WebhookDispatcherSettings } from './webhook-dispatcher';
+import { HostResolver } from './pinned-webhook-sender';
+import { WebhookDispatcher, WebhookDispatcherDeps, WebhookDispatcherSettings } from './webhook-dispatcher';
 
 interface Received {
   readonly tenant: string;
@@ -32,8 +33,17 @@ describe('WebhookDispatcher', () => {
   let offsetMs = 0;
   const clock = () => new Date(Date.now() + offsetMs);
   const advance = (ms: number) => (offsetMs += ms);
-  const settings: WebhookDispatcherSettings = { pollMs: 20, timeoutMs: 2000, retry: { baseMs: 1000, capMs: 60_000, maxAttempts: 4 }, batch: 16, leaseMs: 30_000 };
-  const dispatcher = (overrides: Partial<WebhookDispatcherSettings> = {}, db: PrismaClient = env.db) => new WebhookDispatcher(db, { ...settings, ...overrides }, { clock, random: () => 0 });
+  // The receivers listen on 127.0.0.1: most cases run with the development switch on.
+  const settings: WebhookDispatcherSettings = {
+    pollMs: 20,
+    timeoutMs: 2000,
+    retry: { baseMs: 1000, capMs: 60_000, maxAttempts: 4 },
+    batch: 16,
+    leaseMs: 30_000,
+    targets: { allowPrivate: true, requireHttps: false },
+  };
+  const dispatcher = (overrides: Partial<WebhookDispatcherSettings> = {}, db: PrismaClient = env.db, deps: WebhookDispatcherDeps = {}) =>
+    new WebhookDispatcher(db, { ...settings, ...overrides }, { clock, random: () => 0, ...deps });
 
   beforeAll(async () => {
     env = await startIntegrationEnv('webhooks');
@@ -59,12 +69,12 @@ describe('WebhookDispatcher', () => {
     await env?.close();
   });
 
-  async function tenant(options: { withUrl?: boolean; answer?: (b: WebhookEventBody, n: number) => Answer } = {}): Promise<string> {
+  async function tenant(options: { withUrl?: boolean; url?: (id: string) => string; answer?: (b: WebhookEventBody, n: number) => Answer } = {}): Promise<string> {
     const id = `t-${randomBytes(4).toString('hex')}`;
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     secrets.set(id, secret);
     if (options.answer) answers.set(id, options.answer);
-    const url = options.withUrl === false ? null : `${base}/${id}`;
+    const url = options.withUrl === false ? null : (options.url?.(id) ?? `${base}/${id}`);
     await env.db.tenant.create({ data: { id, name: id, apiKeyHash: randomUUID(), webhookUrl: url, webhookSecret: url ? secret : null } });
     return id;
   }
@@ -143,7 +153,7 @@ describe('WebhookDispatcher', () => {
     const t = await tenant({ answer: (_, n) => (n === 1 ? { afterMs: 1500, status: 200 } : 200) });
     const id = await media(t, 'verifying', 'ready');
     expect(await dispatcher({ timeoutMs: 300 }).runOnce()).toMatchObject({ failed: 1 });
-    expect(await events(id)).toMatchObject([{ deliveryState: 'pending', attempts: 1, lastError: 'TimeoutError' }]);
+    expect(await events(id)).toMatchObject([{ deliveryState: 'pending', attempts: 1, lastError: 'timeout' }]);
     advance(1000);
     expect(await dispatcher({ timeoutMs: 300 }).runOnce()).toMatchObject({ delivered: 1 });
     // The receiver saw the event twice: it deduplicates on the id.
@@ -255,5 +265,95 @@ describe('WebhookDispatcher', () => {
       await d.stop();
     }
     expect(receivedBy(t)).toHaveLength(1);
+  });
+  describe('targets inside the network', () => {
+    /** A receiver of its own: what reaches it at all (connections, not only whole requests). */
+    let inside: Server;
+    let port: number;
+    let connections = 0;
+    const requests: IncomingMessage[] = [];
+    const strict = { targets: { allowPrivate: false, requireHttps: false } };
+    /** Test names: `hooks.chat.test` is the tenant's host, resolving to the receiver's loopback address (or a public and a private one). */
+    const resolve: HostResolver = async (name) => {
+      if (name === 'hooks.chat.test') return [{ address: '127.0.0.1', family: 4 }];
+      if (name === 'mixed.chat.test') return [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }];
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    };
+
+    beforeAll(async () => {
+      inside = createServer((req, res) => {
+        requests.push(req);
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      });
+      inside.on('connection', () => connections++);
+      await new Promise<void>((r) => inside.listen(0, '127.0.0.1', r));
+      port = (inside.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      inside?.closeAllConnections();
+      await new Promise((r) => inside?.close(r));
+    });
+
+    const lastErrors = async (id: string) => (await events(id)).map((e) => [e.deliveryState, e.attempts, e.lastError]);
+    const timelineStatuses = async (id: string) =>
+      (await env.db.event.findMany({ where: { mediaId: id, type: { startsWith: 'webhook_' } }, orderBy: { id: 'asc' } })).map((e) => (e.data as { status: unknown }).status);
+
+    it('refuses a name that resolves to a loopback address, before any connection, as forbidden_target', async () => {
+      const t = await tenant({ url: (id) => `http://hooks.chat.test:${port}/${id}` });
+      const id = await media(t, 'verifying', 'ready');
+      await dispatcher(strict, env.db, { resolve }).runOnce();
+      expect(await lastErrors(id)).toEqual([['pending', 1, 'forbidden_target']]);
+      expect(await timelineStatuses(id)).toEqual(['forbidden_target']);
+
+      // One public address among them is not enough: every address is judged.
+      await env.db.tenant.update({ where: { id: t }, data: { webhookUrl: `http://mixed.chat.test:${port}/${t}` } });
+      advance(60_000);
+      await dispatcher(strict, env.db, { resolve }).runOnce();
+      expect(await lastErrors(id)).toEqual([['pending', 2, 'forbidden_target']]);
+
+      // A literal address stored before the rules existed is refused at delivery too.
+      await env.db.tenant.update({ where: { id: t }, data: { webhookUrl: `http://127.0.0.1:${port}/${t}` } });
+      advance(60_000);
+      await dispatcher(strict, env.db, { resolve }).runOnce();
+      expect(await lastErrors(id)).toEqual([['pending', 3, 'forbidden_target']]);
+
+      expect(requests).toHaveLength(0);
+      expect(connections).toBe(0);
+    });
+
+    it('delivers to the same name with the development switch, to the address it checked, with the Host header of the URL', async () => {
+      const t = await tenant({ url: (id) => `http://hooks.chat.test:${port}/${id}` });
+      const id = await media(t, 'verifying', 'ready');
+      await dispatcher({}, env.db, { resolve }).runOnce();
+      expect(await lastErrors(id)).toEqual([['delivered', 1, null]]);
+      expect(requests.map((r) => [r.url, r.headers.host])).toEqual([[`/${t}`, `hooks.chat.test:${port}`]]);
+    });
+
+    it('names failures by class only: unreachable, not the address and port', async () => {
+      const closed = await new Promise<number>((r) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const p = (probe.address() as AddressInfo).port;
+          probe.close(() => r(p));
+        });
+      });
+      const t = await tenant({ url: (id) => `http://127.0.0.1:${closed}/${id}` });
+      const id = await media(t, 'verifying', 'ready');
+      await dispatcher().runOnce();
+      expect(await lastErrors(id)).toEqual([['pending', 1, 'unreachable']]);
+      expect(await timelineStatuses(id)).toEqual(['unreachable']);
+
+      await env.db.tenant.update({ where: { id: t }, data: { webhookUrl: `http://nowhere.chat.test/${t}` } });
+      advance(60_000);
+      await dispatcher({}, env.db, { resolve }).runOnce();
+      expect(await lastErrors(id)).toEqual([['pending', 2, 'unreachable']]);
+    });
+  });
+
+  it('does not follow redirects: a 3xx is a failed delivery', async () => {
+    const t = await tenant({ answer: () => 302 });
+    const id = await media(t, 'verifying', 'ready');
+    await dispatcher().runOnce();
+    expect(await events(id)).toMatchObject([{ deliveryState: 'pending', attempts: 1, lastError: 'http_302' }]);
   });
 });

@@ -1,33 +1,11 @@
 import { z } from 'zod';
-import type { OrchestratorConfig } from '@airlock/config';
+import { OrchestratorConfig, webhookTargetPolicyFrom } from '@airlock/config';
 import type { WebhookEventBody } from '@airlock/contracts';
 import { signWebhook, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from '@airlock/crypto/node';
 import { appendEvent, PrismaClient } from '@airlock/db';
-import { WebhookEventType, webhookRetryDelayMs, WebhookRetryPolicy } from '@airlock/domain';
+import { httpDeliveryError, WebhookDeliveryError, webhookDeliveryErrorOf, WebhookEventType, webhookRetryDelayMs, WebhookRetryPolicy, WebhookTargetPolicy } from '@airlock/domain';
 import type { Logger } from '@airlock/telemetry';
-
-export interface WebhookRequest {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-  readonly timeoutMs: number;
-}
-
-/** Sends one delivery and answers the HTTP status; throws when no answer came (network, timeout). */
-export type WebhookSender = (request: WebhookRequest) => Promise<number>;
-
-/** The real sender: global fetch, no redirects followed (a 3xx is not an acknowledgement), body unread. */
-export const fetchWebhookSender: WebhookSender = async (request) => {
-  const res = await fetch(request.url, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(request.timeoutMs),
-  });
-  await res.body?.cancel();
-  return res.status;
-};
+import { HostResolver, pinnedWebhookSender, WebhookDeliveryFailure, WebhookSender } from './pinned-webhook-sender';
 
 export interface WebhookDispatcherSettings {
   readonly pollMs: number;
@@ -40,6 +18,8 @@ export interface WebhookDispatcherSettings {
    * and a replica that died mid-send hands the event back (sent again: at least once) after it.
    */
   readonly leaseMs: number;
+  /** Where deliveries may go: judged on the URL and on every resolved address before each send. */
+  readonly targets: WebhookTargetPolicy;
 }
 
 export function webhookSettingsFrom(config: OrchestratorConfig): WebhookDispatcherSettings {
@@ -49,11 +29,15 @@ export function webhookSettingsFrom(config: OrchestratorConfig): WebhookDispatch
     retry: { baseMs: config.WEBHOOK_BACKOFF_BASE_MS, capMs: config.WEBHOOK_BACKOFF_CAP_MS, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
     batch: 16,
     leaseMs: config.WEBHOOK_TIMEOUT_MS + 30_000,
+    targets: webhookTargetPolicyFrom(config),
   };
 }
 
 export interface WebhookDispatcherDeps {
+  /** Replaces the whole sender (the target rules included). */
   readonly send?: WebhookSender;
+  /** The real sender, with host names resolved here instead of by DNS. */
+  readonly resolve?: HostResolver;
   readonly clock?: () => Date;
   readonly random?: () => number;
 }
@@ -100,7 +84,7 @@ export class WebhookDispatcher {
     private readonly settings: WebhookDispatcherSettings,
     deps: WebhookDispatcherDeps = {},
   ) {
-    this.send = deps.send ?? fetchWebhookSender;
+    this.send = deps.send ?? pinnedWebhookSender(settings.targets, deps.resolve);
     this.clock = deps.clock ?? (() => new Date());
     this.random = deps.random ?? Math.random;
   }
@@ -175,7 +159,7 @@ export class WebhookDispatcher {
   }
 
   private async deliver(row: ClaimedRow): Promise<boolean> {
-    let status: number | string;
+    let status: number | WebhookDeliveryError;
     try {
       const body = bodyOf(row);
       status = await this.send({
@@ -197,7 +181,7 @@ export class WebhookDispatcher {
     return ok;
   }
 
-  private async record(row: ClaimedRow, ok: boolean, status: number | string): Promise<void> {
+  private async record(row: ClaimedRow, ok: boolean, status: number | WebhookDeliveryError): Promise<void> {
     const now = this.clock();
     const attempts = row.attempts + 1;
     const retryIn = ok ? undefined : webhookRetryDelayMs(attempts, this.settings.retry, this.random);
@@ -209,7 +193,7 @@ export class WebhookDispatcher {
           ? { deliveryState: 'delivered', deliveredAt: now, attempts, lastError: null }
           : {
               attempts,
-              lastError: typeof status === 'number' ? `http_${status}` : status,
+              lastError: typeof status === 'number' ? httpDeliveryError(status) : status,
               ...(retryIn === undefined ? { deliveryState: 'failed' } : { nextAttemptAt: new Date(now.getTime() + retryIn) }),
             },
       });
@@ -235,10 +219,10 @@ function bodyOf(row: ClaimedRow): string {
   return JSON.stringify(body);
 }
 
-/** What went wrong without the message (which may carry the URL): a system error code or the error's class. */
-function errorClass(e: unknown): string {
-  const err = e as { name?: unknown; cause?: { code?: unknown } } | undefined;
-  if (typeof err?.cause?.code === 'string') return err.cause.code;
-  // Not `instanceof Error`: an AbortSignal timeout is a DOMException (TimeoutError).
-  return typeof err?.name === 'string' ? err.name : 'Error';
+/** What went wrong, as a class the tenant may see: never the message or socket error (they name addresses and ports). */
+function errorClass(e: unknown): WebhookDeliveryError {
+  if (e instanceof WebhookDeliveryFailure) return e.errorClass;
+  const err = e as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = [err?.cause?.code, err?.code, err?.name].find((c): c is string => typeof c === 'string');
+  return webhookDeliveryErrorOf(code);
 }

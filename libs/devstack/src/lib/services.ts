@@ -8,6 +8,12 @@ export type ServiceName = (typeof SERVICES)[number];
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = { api: 3000, orchestrator: 3001, 'gpu-worker': 3002, verifier: 3003, manifester: 3004 };
 
+/**
+ * What `airlock up` sets for its local services: webhooks may go to a receiver on this machine
+ * (refused in production; see WEBHOOK_ALLOW_PRIVATE_TARGETS).
+ */
+export const LOCAL_STACK_ENV: Readonly<Record<string, string>> = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' };
+
 export interface StartedService {
   readonly name: ServiceName;
   readonly port: number;
