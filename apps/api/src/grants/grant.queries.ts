@@ -107,13 +107,20 @@ export async function readExchange(db: PrismaClient, claims: VerifiedJobToken): 
 }
 
 /**
- * The grant, its attempt row and the `grant_issued` event, in one transaction of two statements.
+ * The grant (living until `expiresAt`), its attempt row and the `grant_issued` event, in one
+ * transaction of two statements.
  * The task is counted first: its row lock orders concurrent exchanges of one task, and the second
  * statement, which reads the attempt before (its number and lineage), runs after the lock with a
  * fresh snapshot, so it sees the attempt another exchange just committed. A replayed token fails
  * an insert on a unique key (`grants_jti_key`, `attempts_pkey`).
  */
-export async function openGrant(db: PrismaClient, claims: VerifiedJobToken, task: { id: string; jobId: string; mediaId: string }, queueJob?: { queue: string; id: string }): Promise<string> {
+export async function openGrant(
+  db: PrismaClient,
+  claims: VerifiedJobToken,
+  task: { id: string; jobId: string; mediaId: string },
+  expiresAt: Date,
+  queueJob?: { queue: string; id: string },
+): Promise<string> {
   const grantId = randomUUID();
   const now = new Date();
   const event = JSON.stringify({ taskId: task.id, attemptId: claims.attemptId, workerId: claims.workerId });
@@ -128,7 +135,7 @@ export async function openGrant(db: PrismaClient, claims: VerifiedJobToken, task
         SELECT id, number FROM attempts WHERE task_id = ${task.id}::uuid ORDER BY number DESC LIMIT 1
       ), granted AS (
         INSERT INTO grants (id, jti, media_id, task_id, attempt_id, worker_id, expires_at)
-        VALUES (${grantId}::uuid, ${claims.jti}, ${task.mediaId}::uuid, ${task.id}::uuid, ${claims.attemptId}::uuid, ${claims.workerId}, ${claims.expiresAt})
+        VALUES (${grantId}::uuid, ${claims.jti}, ${task.mediaId}::uuid, ${task.id}::uuid, ${claims.attemptId}::uuid, ${claims.workerId}, ${expiresAt})
       ), opened AS (
         INSERT INTO attempts (id, task_id, number, previous_attempt_id, worker_id, started_at, heartbeat_at, queue, queue_job_id)
         SELECT ${claims.attemptId}::uuid, ${task.id}::uuid, COALESCE((SELECT number FROM previous), 0) + 1, (SELECT id FROM previous),

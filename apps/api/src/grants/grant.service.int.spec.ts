@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import { generateSigningKeyPair, generateX25519KeyPair, JOB_TOKEN_AUDIENCE, signJobToken, unwrapKey, wrapKey } from '@airlock/crypto';
 import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
+import { grantRefusalsTotal } from '@airlock/telemetry';
 import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
 import { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
@@ -25,7 +26,7 @@ describe('GrantService', () => {
   afterAll(() => env?.close());
 
   /** A media in processing with one video task, its encrypted-source object in the store. */
-  async function world(opts: { state?: 'processing' | 'deleted'; taskState?: 'queued' | 'running' | 'succeeded'; winner?: string; keyTtlSec?: number } = {}) {
+  async function world(opts: { state?: 'processing' | 'deleted'; taskState?: 'queued' | 'running' | 'succeeded'; winner?: string; keyTtlSec?: number; contentKeyJwe?: string } = {}) {
     const mediaId = randomUUID();
     const sha = randomUUID().replace(/-/g, '').padEnd(64, '0');
     await env.store.putBuffer(`src/${mediaId}/${sha}`, Buffer.from('ciphertext of the source'));
@@ -39,7 +40,7 @@ describe('GrantService', () => {
         sourceSha256: sha,
         sourceSizeBytes: 24n,
         sizeClass: 'xs',
-        contentKeyJwe: await wrapKey(contentKey, deps.pipelineKey.publicJwk),
+        contentKeyJwe: opts.contentKeyJwe ?? (await wrapKey(contentKey, deps.pipelineKey.publicJwk)),
         outputKeyJwe: await wrapKey(new Uint8Array(16).fill(9), deps.pipelineKey.publicJwk),
         outputKeyId: 'ab'.repeat(16),
       },
@@ -66,6 +67,9 @@ describe('GrantService', () => {
     return { status: err.getStatus(), code: err.code };
   }
 
+  /** How many grant refusals with this reason the api has counted (airlock_grant_refusals_total). */
+  const refusalsCounted = async (reason: string) => (await grantRefusalsTotal.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+
   const lastRefusal = async (mediaId: string) =>
     (await env.db.event.findMany({ where: { mediaId, type: 'grant_refused' }, orderBy: { id: 'desc' }, take: 1 }))[0]?.reason;
 
@@ -80,12 +84,12 @@ describe('GrantService', () => {
     expect(await env.db.event.count({ where: { mediaId: ids.mediaId, type: 'grant_issued' } })).toBe(1);
   });
 
-  it('refuses bad signatures, alg none, expiry, wrong audience and over-long tokens, and records them', async () => {
+  it('refuses bad signatures, alg none, expiry, wrong audience and over-long tokens; records those the fleet signed', async () => {
     const ids = await world();
     const eph = (await generateX25519KeyPair()).publicJwk;
     const stranger = (await generateSigningKeyPair('fleet-local')).privateJwk;
     expect(await refusal(grants.exchange(await tokenFor(ids, randomUUID(), 60, stranger), eph))).toEqual({ status: 401, code: 'token_bad_signature' });
-    expect(await lastRefusal(ids.mediaId)).toBe('token_bad_signature');
+    expect(await lastRefusal(ids.mediaId)).toBeUndefined();
 
     const body = Buffer.from(JSON.stringify({ iss: 'w1', sub: randomUUID(), aud: JOB_TOKEN_AUDIENCE, jti: 'x', iat: 1, exp: 9e9, media: ids.mediaId, job: ids.jobId, task: ids.taskId })).toString('base64url');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${body}.`;
@@ -96,6 +100,7 @@ describe('GrantService', () => {
     const signed = (aud: string, iat: number, exp: number) =>
       new SignJWT({ media: ids.mediaId, job: ids.jobId, task: ids.taskId }).setProtectedHeader({ alg: 'EdDSA', kid: 'fleet-local' }).setIssuer('w1').setSubject(randomUUID()).setJti(randomUUID()).setAudience(aud).setIssuedAt(iat).setExpirationTime(exp).sign(key);
     expect(await refusal(grants.exchange(await signed(JOB_TOKEN_AUDIENCE, now - 100, now - 10), eph))).toEqual({ status: 401, code: 'token_expired' });
+    expect(await lastRefusal(ids.mediaId)).toBe('token_expired');
     expect(await refusal(grants.exchange(await signed('not-airlock', now, now + 60), eph))).toEqual({ status: 403, code: 'token_wrong_audience' });
     expect(await refusal(grants.exchange(await signed(JOB_TOKEN_AUDIENCE, now, now + 86_400), eph))).toEqual({ status: 403, code: 'token_ttl_too_long' });
     expect(await lastRefusal(ids.mediaId)).toBe('token_ttl_too_long');
@@ -273,4 +278,79 @@ describe('GrantService', () => {
     expect(await env.db.attempt.findUniqueOrThrow({ where: { id: bad } })).toMatchObject({ state: 'failed', errorCode: 'ffmpeg_exit' });
     expect((await env.db.grant.findMany({ where: { attemptId: { in: [ok, bad] } } })).every((g) => g.revokedAt !== null)).toBe(true);
   });
+
+  describe('token and grant edges (issue 21)', () => {
+    const signedBy = async (key: Parameters<typeof importJWK>[0], ids: { mediaId: string; jobId: string; taskId: string }, iat: number, exp: number) =>
+      new SignJWT({ media: ids.mediaId, job: ids.jobId, task: ids.taskId })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'fleet-local' })
+        .setIssuer('w1')
+        .setSubject(randomUUID())
+        .setJti(randomUUID())
+        .setAudience(JOB_TOKEN_AUDIENCE)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(await importJWK(key, 'EdDSA'));
+
+    it('refuses a token issued ten years ahead with exp = iat + 600, and gives no grant', async () => {
+      const ids = await world();
+      const later = Math.floor(Date.now() / 1000) + 10 * 365 * 86_400;
+      const token = await signedBy(fleetKey(), ids, later, later + 600);
+      expect(await refusal(grants.exchange(token, (await generateX25519KeyPair()).publicJwk))).toEqual({ status: 401, code: 'token_issued_in_future' });
+      // The fleet signed it, so the refusal is the named media's.
+      expect(await lastRefusal(ids.mediaId)).toBe('token_issued_in_future');
+      expect(await env.db.grant.count({ where: { mediaId: ids.mediaId } })).toBe(0);
+      expect(await env.db.attempt.count({ where: { taskId: ids.taskId } })).toBe(0);
+    });
+
+    it("bounds the grant's lifetime from now: a token a little ahead (within the skew) gets no more than the policy's TTL", async () => {
+      const ids = await world({ keyTtlSec: 60 });
+      const now = Math.floor(Date.now() / 1000);
+      // 25 s ahead, living 60 s: accepted (a worker's clock may run a little fast), but the grant ends 60 s from now, not 85.
+      const grant = await grants.exchange(await signedBy(fleetKey(), ids, now + 25, now + 85), (await generateX25519KeyPair()).publicJwk);
+      const row = await env.db.grant.findUniqueOrThrow({ where: { id: grant.grantId } });
+      expect(row.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
+      expect(row.expiresAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+      expect(new Date(grant.expiresAt).getTime()).toBe(row.expiresAt.getTime());
+      // Beyond the skew it is refused, whatever exp - iat says.
+      expect(await refusal(grants.exchange(await signedBy(fleetKey(), ids, now + 45, now + 105), (await generateX25519KeyPair()).publicJwk))).toEqual({ status: 401, code: 'token_issued_in_future' });
+    });
+
+    it('writes nothing for a forged token naming a real media, and counts it in airlock_grant_refusals_total', async () => {
+      const ids = await world();
+      const eph = (await generateX25519KeyPair()).publicJwk;
+      const stranger = (await generateSigningKeyPair('fleet-local')).privateJwk;
+      const eventsBefore = await env.db.event.count({ where: { mediaId: ids.mediaId } });
+      const badSignature = await refusalsCounted('token_bad_signature');
+      const now = Math.floor(Date.now() / 1000);
+      expect(await refusal(grants.exchange(await signedBy(stranger, ids, now, now + 60), eph))).toEqual({ status: 401, code: 'token_bad_signature' });
+      const body = Buffer.from(JSON.stringify({ iss: 'w1', sub: randomUUID(), aud: JOB_TOKEN_AUDIENCE, jti: randomUUID(), iat: now, exp: now + 60, media: ids.mediaId, job: ids.jobId, task: ids.taskId })).toString('base64url');
+      expect(await refusal(grants.exchange(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${body}.`, eph))).toEqual({ status: 401, code: 'token_bad_signature' });
+      // A real token's claims under a signature that does not match them.
+      const real = (await tokenFor(ids)).split('.');
+      expect(await refusal(grants.exchange(`${real[0]}.${body}.${real[2]}`, eph))).toEqual({ status: 401, code: 'token_bad_signature' });
+      expect(await env.db.event.count({ where: { mediaId: ids.mediaId } })).toBe(eventsBefore);
+      expect(await refusalsCounted('token_bad_signature')).toBe(badSignature + 3);
+    });
+
+    it('refuses a content key the pipeline key cannot open before committing anything; the retry of the same token then works', async () => {
+      const garbage = await wrapKey(contentKey, (await generateX25519KeyPair()).publicJwk);
+      const ids = await world({ taskState: 'queued', contentKeyJwe: garbage });
+      const attemptId = randomUUID();
+      const token = await tokenFor(ids, attemptId);
+      const eph = await generateX25519KeyPair();
+      expect(await refusal(grants.exchange(token, eph.publicJwk))).toEqual({ status: 409, code: 'content_key_unavailable' });
+      expect(await lastRefusal(ids.mediaId)).toBe('content_key_unavailable');
+      // No half-state: no grant, no running attempt, the task not started or counted, the jti unspent.
+      expect(await env.db.grant.count({ where: { mediaId: ids.mediaId } })).toBe(0);
+      expect(await env.db.attempt.count({ where: { taskId: ids.taskId } })).toBe(0);
+      expect(await env.db.task.findUniqueOrThrow({ where: { id: ids.taskId } })).toMatchObject({ state: 'queued', attemptCount: 0 });
+      // The worker's retry of the same request is judged afresh, not as a replay.
+      expect(await refusal(grants.exchange(token, eph.publicJwk))).toEqual({ status: 409, code: 'content_key_unavailable' });
+      await env.db.media.update({ where: { id: ids.mediaId }, data: { contentKeyJwe: await wrapKey(contentKey, deps.pipelineKey.publicJwk) } });
+      const grant = await grants.exchange(token, eph.publicJwk);
+      expect(Buffer.from(await unwrapKey(grant.contentKeyJwe, eph.privateJwk))).toEqual(Buffer.from(contentKey));
+      expect(await env.db.attempt.findMany({ where: { taskId: ids.taskId }, select: { id: true, state: true } })).toEqual([{ id: attemptId, state: 'running' }]);
+    });
+  });
 });
+

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JWK } from 'jose';
 import { GrantResponse, HeartbeatResponse, UploadResponse } from '@airlock/contracts';
-import { JobTokenError, unwrapKey, VerifiedJobToken, verifyJobToken, wrapKey } from '@airlock/crypto';
+import { JobTokenError, VerifiedJobToken, verifyJobToken } from '@airlock/crypto';
 import { appendEvent, Prisma } from '@airlock/db';
 import { AUDIO_RENDITION, outputObjectKey } from '@airlock/domain';
+import { grantRefusalsTotal } from '@airlock/telemetry';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
+import { rewrapKey } from '../keys/content-key';
 import { closeGrant, GrantView, isUuid, openGrant, readExchange, readGrant } from './grant.queries';
 
 type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string };
@@ -14,8 +16,10 @@ const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'ver
 
 /**
  * The grant exchange: the only place a content key is opened outside a sender or recipient,
- * and only to re-wrap it to one worker attempt's ephemeral key. Every refusal is a clear 4xx
- * and a timeline event (reason code only).
+ * and only to re-wrap it to one worker attempt's ephemeral key. Every refusal is a clear 4xx,
+ * counted in airlock_grant_refusals_total{reason}; one of a token whose signature verified is
+ * also a timeline event of the media it names (reason code only). A token whose signature did
+ * not verify names nothing anyone vouches for, so it writes nothing to the database.
  */
 @Injectable()
 export class GrantService {
@@ -28,7 +32,8 @@ export class GrantService {
     if (!task) throw await this.refuse(claims, 403, 'task_not_in_media', 'The task does not belong to that media and job.');
     const media = task.media;
     const ttlLimit = task.policy?.worker_key_ttl_seconds;
-    if (ttlLimit !== undefined && (claims.expiresAt.getTime() - claims.issuedAt.getTime()) / 1000 > ttlLimit) {
+    const now = Date.now();
+    if (ttlLimit !== undefined && outlives(claims, ttlLimit, this.deps.config.GRANT_CLOCK_SKEW_SEC, now)) {
       throw await this.refuse(claims, 403, 'token_ttl_too_long', `The job token outlives the tenant's worker_key_ttl_seconds (${ttlLimit}).`);
     }
     if (!PROCESSING_STATES.has(media.state)) throw await this.refuse(claims, 409, 'media_not_processing', `The media is ${media.state}; no grant is given.`);
@@ -39,23 +44,31 @@ export class GrantService {
       throw await this.refuse(claims, 409, 'needs_other_worker', 'A duplicate must be done by another worker than its twin, and a refused output by a worker that has not voted on it.');
     }
 
-    let grantId: string;
+    // The grant lives until the token expires, and never longer from now than the policy allows.
+    const expiresAt = new Date(Math.min(claims.expiresAt.getTime(), now + (ttlLimit ?? this.deps.config.GRANT_MAX_TTL_SEC) * 1000));
+    // Everything that can fail is done before the grant and its attempt are committed: a failure
+    // leaves no running attempt and no spent jti, so the worker's retry of the same token works.
+    const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((expiresAt.getTime() - now) / 1000)));
+    let answer: Omit<GrantResponse, 'grantId'>;
     try {
-      grantId = await openGrant(this.deps.db, claims, { id: task.id, jobId: task.jobId, mediaId: media.id }, queueJob);
+      answer = {
+        expiresAt: expiresAt.toISOString(),
+        contentKeyJwe: await rewrapKey(media.contentKeyJwe, this.deps.pipelineKey.privateJwk, ephemeralPublicJwk),
+        outputKeyJwe: await rewrapKey(media.outputKeyJwe, this.deps.pipelineKey.privateJwk, ephemeralPublicJwk),
+        outputKeyId: media.outputKeyId,
+        source: { url: await this.deps.store.presignGet(media.sourceKey, ttl), sha256: media.sourceSha256, sizeBytes: Number(media.sourceSizeBytes) },
+      };
+    } catch (e) {
+      if (e instanceof ApiError) throw await this.refuse(claims, e.getStatus(), e.code, e.message);
+      throw e;
+    }
+
+    try {
+      return { grantId: await openGrant(this.deps.db, claims, { id: task.id, jobId: task.jobId, mediaId: media.id }, expiresAt, queueJob), ...answer };
     } catch (e) {
       if (isUniqueViolation(e)) throw await this.refuse(claims, 409, 'token_replayed', 'This job token was already exchanged.');
       throw e;
     }
-
-    const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((claims.expiresAt.getTime() - Date.now()) / 1000)));
-    return {
-      grantId,
-      expiresAt: claims.expiresAt.toISOString(),
-      contentKeyJwe: await this.rewrap(media.contentKeyJwe, ephemeralPublicJwk),
-      outputKeyJwe: await this.rewrap(media.outputKeyJwe, ephemeralPublicJwk),
-      outputKeyId: media.outputKeyId,
-      source: { url: await this.deps.store.presignGet(media.sourceKey, ttl), sha256: media.sourceSha256, sizeBytes: Number(media.sourceSizeBytes) },
-    };
   }
 
   /** Presigned PUTs for exactly the content-hash keys this task may write, while the grant lives. */
@@ -117,42 +130,41 @@ export class GrantService {
 
   private async verify(token: string): Promise<VerifiedJobToken> {
     try {
-      return await verifyJobToken(token, this.deps.config.WORKER_PUBLIC_JWKS as unknown as JWK[], this.deps.config.GRANT_MAX_TTL_SEC);
+      return await verifyJobToken(token, this.deps.config.WORKER_PUBLIC_JWKS as unknown as JWK[], this.deps.config.GRANT_MAX_TTL_SEC, this.deps.config.GRANT_CLOCK_SKEW_SEC);
     } catch (e) {
       if (!(e instanceof JobTokenError)) throw e;
-      await this.recordUnverified(token, e.reason);
-      throw new ApiError(e.reason === 'wrong_audience' || e.reason === 'ttl_too_long' ? 403 : 401, `token_${e.reason}`, e.message);
+      const code = `token_${e.reason}`;
+      grantRefusalsTotal.inc({ reason: code });
+      if (e.signedMediaId !== undefined) await this.recordSigned(e.signedMediaId, code);
+      throw new ApiError(e.reason === 'wrong_audience' || e.reason === 'ttl_too_long' ? 403 : 401, code, e.message);
     }
   }
 
-  /** The token failed verification, so its claims are untrusted: record the refusal only on a media that exists. */
-  private async recordUnverified(token: string, reason: string): Promise<void> {
-    try {
-      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { media?: unknown };
-      if (typeof payload.media !== 'string' || !isUuid(payload.media)) return;
-      if (!(await this.deps.db.media.findUnique({ where: { id: payload.media }, select: { id: true } }))) return;
-      await appendEvent(this.deps.db, { mediaId: payload.media, type: 'grant_refused', reason: `token_${reason}` });
-    } catch {
-      // Unparseable: nothing to attribute it to.
-    }
+  /**
+   * A token the fleet signed but that is refused (expired, issued in the future, too long-lived,
+   * another audience): the media it names is trusted, and the refusal goes on its timeline if
+   * it exists. Never called for a token whose signature did not verify.
+   */
+  private async recordSigned(mediaId: string, code: string): Promise<void> {
+    if (!isUuid(mediaId)) return;
+    if (!(await this.deps.db.media.findUnique({ where: { id: mediaId }, select: { id: true } }))) return;
+    await appendEvent(this.deps.db, { mediaId, type: 'grant_refused', reason: code });
   }
 
   private async refuse(claims: VerifiedJobToken, status: number, code: string, message: string): Promise<ApiError> {
+    grantRefusalsTotal.inc({ reason: code });
     const exists = await this.deps.db.media.findUnique({ where: { id: claims.mediaId }, select: { id: true } }).catch(() => null);
     if (exists) {
       await appendEvent(this.deps.db, { mediaId: claims.mediaId, type: 'grant_refused', reason: code, data: { taskId: claims.taskId, attemptId: claims.attemptId, workerId: claims.workerId } });
     }
     return new ApiError(status, code, message);
   }
+}
 
-  private async rewrap(jwe: string, to: JWK): Promise<string> {
-    const key = await unwrapKey(jwe, this.deps.pipelineKey.privateJwk);
-    try {
-      return await wrapKey(key, to);
-    } finally {
-      key.fill(0);
-    }
-  }
+/** The token lives longer than `ttlSec`, counted from its iat or from now (with the clock skew). */
+function outlives(claims: VerifiedJobToken, ttlSec: number, skewSec: number, now: number): boolean {
+  const exp = claims.expiresAt.getTime();
+  return (exp - claims.issuedAt.getTime()) / 1000 > ttlSec || (exp - now) / 1000 > ttlSec + skewSec;
 }
 
 /** A unique key was taken: the token's jti (or its attempt id) was exchanged before. Raw statements report it as P2010 from the driver adapter. */

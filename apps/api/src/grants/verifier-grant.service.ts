@@ -22,7 +22,7 @@ export class VerifierGrantService {
   async exchange(token: string, ephemeralPublicJwk: JWK): Promise<VerifierGrantResponse> {
     const keys = this.deps.config.VERIFIER_PUBLIC_JWKS as unknown as JWK[] | undefined;
     if (!keys) throw new ApiError(403, 'verifier_grants_disabled', 'This api issues no verifier grants (VERIFIER_PUBLIC_JWKS is unset).');
-    const claims = await verifyVerifierToken(token, keys, MAX_VERIFIER_TTL_SEC);
+    const claims = await verifyVerifierToken(token, keys, MAX_VERIFIER_TTL_SEC, this.deps.config.GRANT_CLOCK_SKEW_SEC);
     if (!claims) throw new ApiError(401, 'token_invalid', 'Not a live verifier token.');
     const job = await this.deps.db.job.findUnique({ where: { id: claims.jobId }, include: { media: true } });
     if (!job || job.mediaId !== claims.mediaId) throw new ApiError(403, 'job_not_in_media', 'The job does not belong to that media.');

@@ -7,6 +7,7 @@ import { jobIdOf } from '@airlock/queue';
 import { wrapKey } from '@airlock/crypto';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ApiError, notFound } from '../http/api-error';
+import { assertContentKeyOpens } from '../keys/content-key';
 
 interface PlanJson {
   renditions?: { name: string }[];
@@ -27,6 +28,8 @@ export class MediaService {
       if (existing) return this.createdResponse(existing);
     }
     await this.checkPolicy(tenantId, body);
+    // A key no grant could open would fail every attempt later: refused here, 422 content_key_invalid.
+    await assertContentKeyOpens(body.source.contentKeyJwe, this.deps.pipelineKey.privateJwk);
     const id = crypto.randomUUID();
     const outputKeys = await this.outputKeysFor(body.recipients);
     try {

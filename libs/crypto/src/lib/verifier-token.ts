@@ -1,5 +1,5 @@
 import { importJWK, JWK, jwtVerify, SignJWT } from 'jose';
-import { JOB_TOKEN_ALG, withLifetime } from './job-token';
+import { JOB_TOKEN_ALG, lifetimeRefusal, TOKEN_CLOCK_SKEW_SEC, withLifetime } from './job-token';
 
 /**
  * The verifier's request for its own grant (deep checks): which verify step of which job of
@@ -25,14 +25,17 @@ export async function signVerifierToken(claims: VerifierTokenClaims, privateJwk:
     .sign(await importJWK(privateJwk, JOB_TOKEN_ALG));
 }
 
-/** The claims, or undefined for any token that is not a live verifier token of one of `publicJwks` within `maxTtlSec`. */
-export async function verifyVerifierToken(token: string, publicJwks: readonly JWK[], maxTtlSec: number): Promise<(VerifierTokenClaims & { expiresAt: Date }) | undefined> {
+/**
+ * The claims, or undefined for any token that is not a live verifier token of one of
+ * `publicJwks` within `maxTtlSec` (from its `iat` and from now) and `skewSec` of our clock.
+ */
+export async function verifyVerifierToken(token: string, publicJwks: readonly JWK[], maxTtlSec: number, skewSec = TOKEN_CLOCK_SKEW_SEC): Promise<(VerifierTokenClaims & { expiresAt: Date }) | undefined> {
   for (const jwk of publicJwks) {
     try {
       const { payload } = await jwtVerify(token, await importJWK(jwk, JOB_TOKEN_ALG), { audience: VERIFIER_TOKEN_AUDIENCE, algorithms: [JOB_TOKEN_ALG], issuer: 'verifier' });
       const { sub, media, job, exp, iat } = payload as Record<string, unknown>;
       if (typeof sub !== 'string' || typeof media !== 'string' || typeof job !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined;
-      if (exp - iat > maxTtlSec) return undefined;
+      if (lifetimeRefusal({ iat, exp }, { nowSec: Math.floor(Date.now() / 1000), maxTtlSec, skewSec })) return undefined;
       return { mediaId: media, jobId: job, verifyJob: sub, expiresAt: new Date(exp * 1000) };
     } catch {
       // Another key of the set may have signed it.

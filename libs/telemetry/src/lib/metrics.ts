@@ -120,6 +120,18 @@ export const verificationFailuresByWorkerTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/**
+ * Grant exchanges refused, by reason code (`token_bad_signature`, `token_replayed`, ...). A
+ * refusal before the job token's signature verified is counted only here: its claims name
+ * nothing trustworthy, so it writes nothing to any media's timeline.
+ */
+export const grantRefusalsTotal = new Counter({
+  name: 'airlock_grant_refusals_total',
+  help: 'Grant exchanges and grant calls refused, by reason code.',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
 export const outputInputSizeRatio = new Histogram({
   name: 'airlock_output_input_size_ratio',
   help: 'Bytes of all published outputs divided by the source size, per published media.',
