@@ -83,9 +83,10 @@ describe('the plaintext boundary', () => {
     const clipB = await makeClip(env.tmp, 'b.mp4', { width: 1280, height: 720, seconds: 12, audio: true });
     const killed = await send(clipB);
     // Kill only once an attempt holds decrypted media in its private directory.
-    await client.waitFor(killed, { timeoutMs: 120_000, intervalMs: 50, until: () => readdirSync(stack.workerTempRoot).length > 0 });
+    await client.waitFor(killed, { timeoutMs: 120_000, intervalMs: 50, until: () => stack.workerTempLeftovers().length > 0 });
     await stack.kill('gpu-worker', 'SIGKILL');
-    expect(readdirSync(stack.workerTempRoot).length).toBeGreaterThan(0);
+    // The killed worker's directory, with an attempt in it: `<worker dir>/<attempt>` besides its record.
+    expect(stack.workerTempLeftovers().filter((p) => p.split('/').length === 2 && !p.endsWith('/owner.json'))).not.toEqual([]);
     await stack.restart('gpu-worker');
     expect((await settle(killed)).state).toBe('ready');
     await rememberOutputKey(killed);
@@ -138,7 +139,9 @@ describe('the plaintext boundary', () => {
     expect(urls).toEqual([]);
   });
 
-  it('leaves the worker temp root empty, including the killed worker leftovers', () => {
+  it('leaves the worker temp root empty, including the killed worker leftovers, and the worker removes its own directory when it exits', async () => {
+    expect(stack.workerTempLeftovers()).toEqual([]);
+    await stack.kill('gpu-worker', 'SIGTERM');
     expect(readdirSync(stack.workerTempRoot)).toEqual([]);
   });
 

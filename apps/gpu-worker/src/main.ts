@@ -4,7 +4,8 @@ import { loadEnv, workerEnvSchema } from '@airlock/config';
 import { detectAccels, encoderBuild, pathLabel } from '@airlock/media';
 import { QueueConnection } from '@airlock/queue';
 import { failBoot, runQueueConsumer } from '@airlock/runtime';
-import { defaultTempRoot, wipeTempRoot } from './attempt/attempt-workspace';
+import { defaultTempRoot } from './attempt/attempt-workspace';
+import { SweepResult, WorkerTempDir } from './attempt/worker-temp-dir';
 import { GrantClient } from './grants/grant-client';
 import { AudioHandler } from './handlers/audio.handler';
 import { FileHandler } from './handlers/file.handler';
@@ -20,8 +21,9 @@ import { resolveWorker } from './worker-class';
 async function main() {
   const config = loadEnv(workerEnvSchema);
   const tempRoot = config.WORKER_TMP_ROOT ?? defaultTempRoot();
-  // A crashed worker's leftovers go before this one takes any work.
-  const wiped = await wipeTempRoot(tempRoot);
+  // This process's own directory under the shared root; crashed workers' leftovers go before it takes any work.
+  const own = await WorkerTempDir.claim(tempRoot, { staleAfterMs: config.WORKER_ORPHAN_STALE_SEC * 1000 });
+  const firstSweep = await own.sweep();
 
   const workerId = config.WORKER_ID ?? `${hostname()}-${process.pid}`;
   // The worker's class: declared, or the first hardware encoder that passes a smoke test.
@@ -33,7 +35,7 @@ async function main() {
     grants: new GrantClient(config.API_URL, signingJwk, workerId, config.WORKER_KEY_TTL_SEC, config.QUARANTINE_RECHECK_SEC * 1000),
     uploader: tampering ? tampering.uploader : new OutputUploader(),
     workerId,
-    tempRoot,
+    tempRoot: own.dir,
     ffmpegTimeoutMs: config.FFMPEG_TIMEOUT_SEC * 1000,
     heartbeatMs: config.HEARTBEAT_SEC * 1000,
     encoderBuild: await encoderBuild(),
@@ -58,11 +60,18 @@ async function main() {
       'audio.transcode': (d, ctx) => audio.handle(d, ctx).then(seal),
       'file.transcode': (d, ctx) => file.handle(d, ctx).then(seal),
     },
-    drain: () => wipeTempRoot(tempRoot).then(() => undefined),
+    // After the running jobs ended: this worker's directory goes with it.
+    drain: () => own.release(),
   });
   if (tampering) logger.warn({ mode: tampering.mode }, 'this worker TAMPERS with its outputs (verifier tests)');
-  if (wiped > 0) logger.warn({ tempRoot, wiped }, 'wiped leftovers of a previous worker');
-  logger.info({ workerId, workerClass: worker.workerClass, lanes: worker.lanes, tempRoot, encoderBuild: deps.encoderBuild, encodePaths: deps.encodePaths.map(pathLabel) }, 'worker ready');
+  const reportSweep = (r: SweepResult | Error): void => {
+    if (r instanceof Error) logger.error({ err: r.message, tempRoot }, 'temp root sweep failed');
+    else if (r.wiped.length || r.failed.length) logger.warn({ tempRoot, wiped: r.wiped, failed: r.failed }, 'wiped temp directories of workers that are gone');
+  };
+  reportSweep(firstSweep);
+  // Any live worker on the host wipes a killed one's plaintext within one period, not only the next to start.
+  own.sweepEvery(config.WORKER_ORPHAN_SWEEP_SEC * 1000, reportSweep);
+  logger.info({ workerId, workerClass: worker.workerClass, lanes: worker.lanes, tempRoot, tempDir: own.dir, encoderBuild: deps.encoderBuild, encodePaths: deps.encodePaths.map(pathLabel) }, 'worker ready');
 }
 
 main().catch((e) => failBoot('gpu-worker', e));

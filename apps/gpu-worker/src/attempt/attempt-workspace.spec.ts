@@ -10,7 +10,7 @@ import type { WorkerDeps } from '../handlers/worker-deps';
 import { OutputUploader } from '../output/output-uploader';
 import { jobContext } from '../test/job-context';
 import { type IssuedGrant, StoreGrantClient, isZeroed } from '../test/store-grant-client';
-import { AttemptWorkspace, wipeTempRoot } from './attempt-workspace';
+import { AttemptWorkspace } from './attempt-workspace';
 import { runAttempt } from './run-attempt';
 
 /**
@@ -30,7 +30,7 @@ describe('attempt workspace', () => {
   });
 
   beforeEach(() => {
-    // A root that does not exist yet: open() and wipeTempRoot() must create it.
+    // A root that does not exist yet: open() must create it.
     root = join(base, `root-${++n}`);
   });
 
@@ -247,57 +247,6 @@ describe('attempt workspace', () => {
       await expect(runAttempt(depsFor(root), jobContext(), { ...ids(), mediaId: randomUUID() }, () => Promise.resolve(1))).rejects.toBeInstanceOf(TerminalError);
       expect(grants.issued).toEqual([]);
       expect(existsSync(root)).toBe(false);
-    });
-  });
-
-  describe('wipeTempRoot', () => {
-    it('removes the leftovers of a crashed worker and keeps the root', async () => {
-      // What a SIGKILLed worker leaves: attempt dirs mid-encode, a half-downloaded source, stray files.
-      await mkdir(join(root, 'attempt-1', 'packaged'), { recursive: true, mode: 0o700 });
-      await writeFile(join(root, 'attempt-1', 'source'), Buffer.alloc(4096));
-      await writeFile(join(root, 'attempt-1', 'source.etag.part.minio'), Buffer.alloc(100));
-      await writeFile(join(root, 'attempt-1', 'packaged', 'seg_1.m4s'), Buffer.alloc(10));
-      await mkdir(join(root, 'attempt-2', '.pkg-segment.m4s-abc'), { recursive: true, mode: 0o700 });
-      await writeFile(join(root, 'attempt-2', 'chunk.mp4'), Buffer.alloc(10));
-      await writeFile(join(root, 'stray.tmp'), 'x');
-      await writeFile(join(root, '.hidden'), 'x');
-
-      expect(await wipeTempRoot(root)).toBe(4);
-      expect((await stat(root)).isDirectory()).toBe(true);
-      expect(await readdir(root)).toEqual([]);
-    });
-
-    it('creates a missing root with mode 0700 and reports nothing wiped', async () => {
-      expect(await wipeTempRoot(root)).toBe(0);
-      expect(await modeOf(root)).toBe(0o700);
-      expect(await readdir(root)).toEqual([]);
-    });
-
-    it('reports 0 for an empty root', async () => {
-      await mkdir(root, { recursive: true });
-      expect(await wipeTempRoot(root)).toBe(0);
-    });
-
-    it('removes a symlink in the root without touching what it points to', async () => {
-      const outside = join(base, `outside-${n}`);
-      await mkdir(outside);
-      await writeFile(join(outside, 'precious.txt'), 'keep me');
-      await mkdir(root, { recursive: true });
-      await symlink(outside, join(root, 'link'));
-
-      expect(await wipeTempRoot(root)).toBe(1);
-      expect(await readdir(root)).toEqual([]);
-      expect(await readFile(join(outside, 'precious.txt'), 'utf8')).toBe('keep me');
-    });
-
-    it('leaves a workspace opened after the wipe working normally', async () => {
-      await mkdir(join(root, 'old-attempt'), { recursive: true });
-      await wipeTempRoot(root);
-      const ws = await AttemptWorkspace.open(root, 'new-attempt');
-      await writeFile(ws.path('f'), 'ok');
-      expect(await readFile(ws.path('f'), 'utf8')).toBe('ok');
-      expect(await ws.cleanup()).toEqual({ pathsRemoved: 1, bytesRemoved: 2, tempDirGone: true });
-      expect(await readdir(root)).toEqual([]);
     });
   });
 });

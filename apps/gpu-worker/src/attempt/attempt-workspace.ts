@@ -15,7 +15,8 @@ export function defaultTempRoot(): string {
 }
 
 /**
- * One private directory per attempt (mode 0700). Every handler wraps its work in
+ * One private directory per attempt (mode 0700), inside the worker's own directory
+ * (worker-temp-dir.ts). Every handler wraps its work in
  * `runAttempt` (run-attempt.ts), whose finally always removes the directory and releases the grant.
  */
 export class AttemptWorkspace {
@@ -39,19 +40,11 @@ export class AttemptWorkspace {
   }
 }
 
-/** A crashed worker's leftovers are wiped when the next one starts. */
-export async function wipeTempRoot(root: string): Promise<number> {
-  await securedRoot(root);
-  const entries = await readdir(root);
-  await Promise.all(entries.map((e) => rm(join(root, e), { recursive: true, force: true })));
-  return entries.length;
-}
-
 /**
  * The root must be ours and private: a root another user created first (a predictable path on a
  * shared tmpfs) could let them swap attempt directories, so refuse it rather than use it.
  */
-async function securedRoot(root: string): Promise<void> {
+export async function securedRoot(root: string): Promise<void> {
   await mkdir(root, { recursive: true, mode: 0o700 });
   const s = await lstat(root);
   if (!s.isDirectory()) throw new Error(`worker temp root ${root} is not a directory`);

@@ -29,7 +29,6 @@ import {
 } from '@airlock/media';
 import { TerminalError } from '@airlock/queue';
 import { type IntegrationEnv, makeClip, startIntegrationEnv, textFile, truncateCopy } from '@airlock/testing';
-import { wipeTempRoot } from '../attempt/attempt-workspace';
 import type { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
 import { jobContext } from '../test/job-context';
@@ -133,8 +132,8 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
     fixtures = join(env.tmp, 'fixtures');
     await mkdir(fixtures, { recursive: true });
     tempRoot = join(env.tmp, 'worker');
-    // As main.ts does at boot: the root exists (0700) and is empty before the first attempt.
-    await wipeTempRoot(tempRoot);
+    // What main.ts hands the handlers: the worker's own directory (0700), empty before the first attempt.
+    await mkdir(tempRoot, { recursive: true, mode: 0o700 });
     grants = new StoreGrantClient(env.store);
 
     clipPath = await makeClip(fixtures, 'clip.mp4', { width: 640, height: 360, seconds: 8, audio: true });

@@ -160,8 +160,19 @@ export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;
 export const workerEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3002),
   WORKER_ID: z.string().min(1).optional(),
-  /** Attempt temp dirs live here (tmpfs when available); wiped at start-up. */
+  /**
+   * Attempt temp dirs live under this root (tmpfs when available), in one private directory per
+   * worker process; workers on a host share the root and wipe only directories whose owner is gone.
+   */
   WORKER_TMP_ROOT: z.string().min(1).optional(),
+  /** Every live worker sweeps the root this often (and at start): a killed worker's plaintext is gone within one period. */
+  WORKER_ORPHAN_SWEEP_SEC: z.coerce.number().min(0.2).max(10).default(5),
+  /**
+   * A directory whose owner this worker cannot check (another host or container on a shared
+   * volume), or that has no owner record, is wiped after this long without a sign of life (owners
+   * refresh their record every sweep). At least 30 s: three sweep periods at the longest.
+   */
+  WORKER_ORPHAN_STALE_SEC: z.coerce.number().int().min(30).max(86_400).default(60),
   /**
    * Lanes this worker consumes, comma separated (short, long, gpu). Hardware classes serve
    * `gpu` as well whatever this says; a cpu worker serves it only when listed here.

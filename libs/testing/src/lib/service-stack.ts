@@ -1,17 +1,18 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { keyEnvFor, SERVICES, ServiceName, StartedService, startService, waitReady } from '@airlock/devstack';
 import type { SpanRecord } from '@airlock/telemetry';
 import { IntegrationEnv } from './integration-env';
 
-/** One more gpu-worker process, with its own id and private temp root. */
+/** One more gpu-worker process, with its own id, on the same host and temp root as the others. */
 export interface ExtraWorker {
   readonly id: string;
+  /** The stack's shared worker temp root (each worker process keeps its own directory under it). */
   readonly tempRoot: string;
   /** SIGKILL (a crash) by default. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Start it again after a kill (same id and temp root: the new process wipes the leftovers). */
+  /** Start it again after a kill (same id; any live worker on the root wipes the killed one's directory). */
   relaunch(): Promise<void>;
 }
 
@@ -19,6 +20,12 @@ export interface ServiceStack {
   readonly apiUrl: string;
   readonly services: Map<ServiceName, StartedService>;
   readonly workerTempRoot: string;
+  /**
+   * Everything under the worker temp root beyond the live workers' own empty directories (each
+   * holds only its owner record): attempt directories, stray files, directories of workers that
+   * are gone. Empty is what an empty root meant before workers got their own directories.
+   */
+  workerTempLeftovers(): string[];
   readonly logDir: string;
   /** Where every service writes its spans, one JSON line each. */
   readonly traceDir: string;
@@ -72,9 +79,15 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
   const kill = (name: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => stopProcess(services.get(name), signal);
 
   const extras = new Map<string, StartedService>();
+  const liveWorkerPids = (): Set<number> =>
+    new Set(
+      [services.get('gpu-worker'), ...extras.values()]
+        .filter((s): s is StartedService => s !== undefined && s.process.exitCode === null && s.process.signalCode === null)
+        .map((s) => s.process.pid ?? -1),
+    );
   const addWorker = async (id: string, workerEnv: Record<string, string> = {}): Promise<ExtraWorker> => {
-    // Not under the main worker's root: a worker wipes its whole root at start.
-    const tempRoot = join(env.tmp, `worker-${id}`);
+    // The same root as the main worker: workers on one host share it (gpu-worker worker-temp-dir.ts).
+    const tempRoot = workerTempRoot;
     const launchExtra = async () => {
       const started = startService({
         root: env.root,
@@ -94,6 +107,7 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
     apiUrl: `http://127.0.0.1:${ports.get('api')}`,
     services,
     workerTempRoot,
+    workerTempLeftovers: () => leftoversIn(workerTempRoot, liveWorkerPids()),
     logDir,
     traceDir,
     spans: () => readSpans(traceDir),
@@ -107,6 +121,40 @@ export async function startServiceStack(env: IntegrationEnv, extraEnv: Record<st
       await Promise.all([...SERVICES.map((n) => kill(n, 'SIGTERM')), ...[...extras.values()].map((s) => stopProcess(s, 'SIGTERM'))]);
     },
   };
+}
+
+/** The gpu-worker's layout: `<root>/w-<host>-<pid>-<random>/` holding `owner.json` (its pid) and attempt directories. */
+const OWNER_FILE = 'owner.json';
+
+function leftoversIn(root: string, livePids: ReadonlySet<number>): string[] {
+  // A sweeping worker may remove an entry while this looks: what is gone is not left over.
+  const entries = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const found: string[] = [];
+  const walk = (rel: string): void => {
+    const s = lstatSync(join(root, rel), { throwIfNoEntry: false });
+    if (!s) return;
+    found.push(rel);
+    if (s.isDirectory()) for (const e of entries(join(root, rel))) walk(join(rel, e));
+  };
+  for (const name of entries(root)) {
+    let pid: unknown;
+    try {
+      pid = (JSON.parse(readFileSync(join(root, name, OWNER_FILE), 'utf8')) as { pid?: unknown }).pid;
+    } catch {
+      pid = undefined; // no record: not a live worker's directory
+    }
+    if (typeof pid === 'number' && livePids.has(pid)) {
+      // A live worker's own directory: anything but its record is left over.
+      for (const e of entries(join(root, name)).filter((x) => x !== OWNER_FILE)) walk(join(name, e));
+    } else walk(name);
+  }
+  return found.sort();
 }
 
 function readSpans(dir: string): SpanRecord[] {
