@@ -12,7 +12,9 @@ RUN NX_DAEMON=false npx nx run-many -t build --parallel=2
 
 FROM build AS runtime
 ENV NODE_ENV=production HTTP_HOST=0.0.0.0
-# Attempt temp dirs on tmpfs (mounted by compose/k8s at /dev/shm).
+# The workers' temp root, in memory that dies with the container: /dev/shm is a tmpfs (compose
+# sizes it with shm_size, Kubernetes mounts a medium: Memory emptyDir there). Each worker process
+# keeps its own 0700 directory under it; scripts/validate-deploy.mjs checks the mounts.
 ENV WORKER_TMP_ROOT=/dev/shm/airlock-worker
 ARG SERVICE=api
 ENV SERVICE=${SERVICE}

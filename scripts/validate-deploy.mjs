@@ -6,6 +6,8 @@
 //  - kustomizations point at files that exist; ScaledObjects target a Deployment that exists
 //    and read a lane's BullMQ wait list (<QUEUE_PREFIX>:<lane>:wait) that the target consumes;
 //    airlock containers probe the health controller's real paths on their HTTP_PORT;
+//  - a gpu-worker's WORKER_TMP_ROOT lies in memory that dies with its pod or container: a
+//    `medium: Memory` emptyDir with a sizeLimit in Kubernetes, a tmpfs in compose;
 //  - docker-compose.yml parses and nothing pins a container name or a worker's host port
 //    (`docker compose up --scale gpu-worker=4` must work); `docker compose config -q` and
 //    `kubectl kustomize` run when those tools exist, and the built overlays are validated too.
@@ -166,6 +168,7 @@ function checkAppContainers(file, doc) {
     const port = (c.ports ?? []).find((p) => p.name === 'http');
     if (!port) fail(file, `${what}: no port named http`);
     else if (port.containerPort !== httpPort) fail(file, `${what}: containerPort ${port.containerPort} differs from HTTP_PORT ${env.HTTP_PORT}`);
+    if (env.SERVICE === 'gpu-worker') checkWorkerTempRootK8s(file, doc, c, what);
     for (const [probe, path] of [['livenessProbe', LIVENESS], ['readinessProbe', READINESS]]) {
       const get = c[probe]?.httpGet;
       if (!get) fail(file, `${what}: ${probe} must be an httpGet on ${path}`);
@@ -175,6 +178,28 @@ function checkAppContainers(file, doc) {
       }
     }
   }
+}
+
+/**
+ * Decrypted media sits in the worker's temp root while an attempt runs; a killed worker's is
+ * wiped by its peers' sweeps, and the root itself must not outlive the pod: memory-backed, sized.
+ */
+function checkWorkerTempRootK8s(file, doc, c, what) {
+  const tempRoot = envOf(c).WORKER_TMP_ROOT;
+  if (!tempRoot) return fail(file, `${what}: WORKER_TMP_ROOT is not set (it must lie on a medium: Memory emptyDir)`);
+  const volumes = new Map((doc.spec?.template?.spec?.volumes ?? []).map((v) => [v.name, v]));
+  const mount = (c.volumeMounts ?? []).filter((m) => isWithin(tempRoot, m.mountPath)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  const emptyDir = mount && volumes.get(mount.name)?.emptyDir;
+  if (!mount) fail(file, `${what}: WORKER_TMP_ROOT ${tempRoot} is on no volume (the container's disk); mount a medium: Memory emptyDir there`);
+  else if (emptyDir?.medium !== 'Memory') fail(file, `${what}: WORKER_TMP_ROOT ${tempRoot} is on volume ${mount.name}, which is not an emptyDir with medium: Memory`);
+  else if (!emptyDir.sizeLimit) fail(file, `${what}: the memory emptyDir ${mount.name} under WORKER_TMP_ROOT has no sizeLimit`);
+}
+
+/** Whether `path` is `dir` or inside it. */
+function isWithin(path, dir) {
+  if (typeof path !== 'string' || typeof dir !== 'string') return false;
+  const d = dir.replace(/\/+$/, '');
+  return path === d || path.startsWith(`${d}/`) || d === '';
 }
 
 // Source files: deployments and ScaledObjects live side by side in the base.
@@ -217,9 +242,28 @@ try {
     }
   }
   if (!services['gpu-worker']) fail(composeFile, 'no gpu-worker service to scale');
+  else checkWorkerTempRootCompose(services['gpu-worker']);
 } catch (e) {
   fail(composeFile, `YAML: ${e.message}`);
 }
+/** The compose worker's temp root on a tmpfs: a `tmpfs` mount, or /dev/shm (a per-container tmpfs) sized by shm_size. */
+function checkWorkerTempRootCompose(svc) {
+  const env = Array.isArray(svc.environment)
+    ? Object.fromEntries(svc.environment.map((e) => String(e).split(/=(.*)/s).slice(0, 2)))
+    : (svc.environment ?? {});
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const tempRoot = env.WORKER_TMP_ROOT ?? /^ENV\s+(?:.*\s)?WORKER_TMP_ROOT=(\S+)/m.exec(dockerfile)?.[1];
+  if (!tempRoot) return fail(composeFile, 'gpu-worker: WORKER_TMP_ROOT is set neither here nor in the Dockerfile');
+  const tmpfs = [
+    ...[svc.tmpfs ?? []].flat().map((t) => String(t).split(':')[0]),
+    ...(svc.volumes ?? []).filter((v) => typeof v === 'object' && v.type === 'tmpfs').map((v) => v.target),
+    ...(svc.shm_size ? ['/dev/shm'] : []),
+  ];
+  if (!tmpfs.some((t) => isWithin(tempRoot, t))) {
+    fail(composeFile, `gpu-worker: WORKER_TMP_ROOT ${tempRoot} is on no tmpfs (the container's disk); mount a tmpfs there${isWithin(tempRoot, '/dev/shm') ? ' or size /dev/shm with shm_size (the 64 MB default is too small)' : ''}`);
+  }
+}
+
 const compose = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
 if (compose.status === 0) {
   // The keys come from .env in real use; placeholders are enough for the file to resolve.
