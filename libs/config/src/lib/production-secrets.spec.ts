@@ -48,6 +48,10 @@ describe('production refuses development secrets', () => {
     expect(refused(workerEnvSchema, keysOnly)).toEqual([]);
   });
 
+  it('lists every problem in one boot, the missing keys with the development defaults', () => {
+    expect(refused(apiEnvSchema, { NODE_ENV: 'production' })).toEqual(['ADMIN_PASSWORD', 'ADMIN_USER', 'DATABASE_URL', 'PIPELINE_PRIVATE_JWK', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'TENANT_KEYS', 'WORKER_PUBLIC_JWKS']);
+  });
+
   it.each([
     ['TENANT_KEYS', 'dev:airlock-dev-key'],
     ['TENANT_KEYS', 'acme:Zx8v2L0qT4mN7pR1sW5yB3cD,dev:airlock-dev-key'],

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import published from './development-secrets.json';
 
 /** Every secret a service may read; each service names the ones it uses. */
@@ -64,16 +64,20 @@ export function productionSecretProblem(name: SecretVariable, value: unknown): s
 /**
  * The production-refusal rule, added to a service's env schema with the secrets it reads: with
  * NODE_ENV=production, a secret left unset (its default is a development value) or set to a
- * published development value stops the boot, naming the variable.
+ * published development value stops the boot, naming the variable. It runs even when other
+ * variables are bad, so one boot lists every problem.
  */
 export function refuseDevelopmentSecrets(names: readonly SecretVariable[]) {
-  return (env: { NODE_ENV: string } & Partial<Record<SecretVariable, unknown>>, ctx: z.RefinementCtx): void => {
-    if (env.NODE_ENV !== 'production') return;
-    for (const name of names) {
-      const problem = productionSecretProblem(name, env[name]);
-      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `${problem} (refused with NODE_ENV=production)` });
-    }
-  };
+  return z.superRefine<{ NODE_ENV: string } & Partial<Record<SecretVariable, unknown>>>(
+    (env, ctx) => {
+      if (env.NODE_ENV !== 'production') return;
+      for (const name of names) {
+        const problem = productionSecretProblem(name, env[name]);
+        if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `${problem} (refused with NODE_ENV=production)` });
+      }
+    },
+    { when: () => true },
+  );
 }
 
 function passwordOf(url: string): string {

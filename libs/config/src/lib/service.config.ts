@@ -109,7 +109,7 @@ export const apiEnvSchema = baseEnvSchema.extend({
   GRANT_CLOCK_SKEW_SEC: z.coerce.number().int().min(0).max(300).default(30),
   ...webhookTargetEnv,
   ...rateLimitEnv,
-}).superRefine(refusePrivateTargetsInProduction).superRefine(
+}).superRefine(refusePrivateTargetsInProduction).check(
   refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'TENANT_KEYS', 'ADMIN_USER', 'ADMIN_PASSWORD', 'SUPPORT_PASSWORD', 'PIPELINE_PRIVATE_JWK', 'WORKER_PUBLIC_JWKS', 'VERIFIER_PUBLIC_JWKS']),
 );
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
@@ -154,7 +154,7 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   /** Only media that made no progress for this long are reconciled (a planner between commit and enqueue is not raced). */
   RECONCILE_GRACE_SEC: z.coerce.number().int().min(1).default(10),
   ...webhookTargetEnv,
-}).superRefine(refusePrivateTargetsInProduction).superRefine(refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']));
+}).superRefine(refusePrivateTargetsInProduction).check(refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']));
 export type OrchestratorConfig = z.infer<typeof orchestratorEnvSchema>;
 
 export const workerEnvSchema = baseEnvSchema.extend({
@@ -231,7 +231,7 @@ export const workerEnvSchema = baseEnvSchema.extend({
   if (env.WORKER_CLASS && accel !== 'auto' && env.WORKER_CLASS !== 'null' && env.WORKER_CLASS !== accel) {
     ctx.addIssue({ code: 'custom', path: ['WORKER_CLASS'], message: `contradicts WORKER_ACCEL=${accel}` });
   }
-}).superRefine(refuseDevelopmentSecrets(['WORKER_SIGNING_JWK']));
+}).check(refuseDevelopmentSecrets(['WORKER_SIGNING_JWK']));
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 
 export const verifierEnvSchema = baseEnvSchema.extend({
@@ -245,11 +245,11 @@ export const verifierEnvSchema = baseEnvSchema.extend({
   API_URL: z.string().url().default('http://127.0.0.1:3000'),
   /** A report's bitrate may exceed its rung's by this factor before the verifier calls it out of bounds. */
   VERIFY_BITRATE_FACTOR: z.coerce.number().min(1).default(4),
-}).superRefine(refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'WORKER_PUBLIC_JWKS', 'VERIFIER_SIGNING_JWK']));
+}).check(refuseDevelopmentSecrets(['DATABASE_URL', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'WORKER_PUBLIC_JWKS', 'VERIFIER_SIGNING_JWK']));
 export type VerifierConfig = z.infer<typeof verifierEnvSchema>;
 
 export const manifesterEnvSchema = baseEnvSchema.extend({
   HTTP_PORT: port(3004),
   CONCURRENCY: z.coerce.number().int().min(1).default(4),
-}).superRefine(refuseDevelopmentSecrets(['S3_ACCESS_KEY', 'S3_SECRET_KEY']));
+}).check(refuseDevelopmentSecrets(['S3_ACCESS_KEY', 'S3_SECRET_KEY']));
 export type ManifesterConfig = z.infer<typeof manifesterEnvSchema>;
