@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AirlockApiError, AirlockClient, openSealedFile } from '@airlock/client-sdk';
 import { sealFile, uploadFile } from '@airlock/client-sdk/node';
-import { generateX25519KeyPair, KeyPairJwk, unwrapKey } from '@airlock/crypto';
+import { generateContentKey, generateX25519KeyPair, KeyPairJwk, unwrapKey, wrapKey } from '@airlock/crypto';
 import { MediaView } from '@airlock/contracts';
 import {
   IntegrationEnv,
@@ -238,6 +239,28 @@ describe('one media through all five services', () => {
     expect(media.state).toBe('failed_terminal');
     expect(['truncated_media', 'not_media']).toContain(media.failure?.code);
     expect(media.failure?.message.length).toBeGreaterThan(10);
+  });
+
+  it('fails a source whose sealed header declares 1 GiB chunks as source_chunk_size_invalid, terminal at the probe', async () => {
+    // Hand-made, as a hostile sender would: a well-formed header declaring 1 GiB chunks, then 64 KiB.
+    const header = Buffer.alloc(17);
+    header.write('ALK1', 0, 'latin1');
+    header[4] = 1;
+    header.writeUInt32BE(1024 ** 3, 5);
+    const sealed = Buffer.concat([header, randomBytes(64 * 1024)]);
+    const path = join(env.tmp, 'huge-chunks.sealed');
+    writeFileSync(path, sealed);
+    const key = await generateContentKey();
+    const contentKeyJwe = await wrapKey(key, await client.pipelineKey());
+    key.fill(0);
+    const source = { sizeBytes: sealed.length, sha256: createHash('sha256').update(sealed).digest('hex'), contentKeyJwe };
+    const created = await client.createMedia({ recipients: [{ id: 'alice', publicJwk: recipient.publicJwk as never }], source });
+    await uploadFile(created.upload, path);
+    await client.uploadComplete(created.id);
+    const media = await settle(created.id);
+    expect(media.state).toBe('failed_terminal');
+    expect(media.failure?.code).toBe('source_chunk_size_invalid');
+    expect(media.failure?.message).toMatch(/chunk size/);
   });
 
   it('refuses an upload-complete before the bytes arrived, and leaves the media untouched', async () => {
