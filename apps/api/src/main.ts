@@ -12,6 +12,7 @@ import { API_CONTROLLERS, API_PROVIDERS } from './api.module';
 import { ErrorFilter } from './http/error.filter';
 import { serveApiDocs } from './http/openapi';
 import { requestSpans } from './http/request-spans';
+import { installRateLimits } from './throttle/rate-limit.guard';
 import { pipelineKeyFrom } from './keys/pipeline-key';
 import { MediaChanges } from './media/media-changes';
 import { parseTenantKeys } from './tenants/api-key';
@@ -67,6 +68,8 @@ async function main() {
       // Small JSON bodies only: media bytes go straight to storage through presigned URLs.
       app.use(express.json({ limit: '64kb' }));
       app.useGlobalFilters(new ErrorFilter((err) => logger.error({ err: (err as Error)?.message }, 'unexpected error')));
+      // Per tenant, per source address and per worker, in Redis (every replica counts together).
+      installRateLimits(app, deps);
       serveApiDocs(app);
       mountBullBoards(app, queues, { operator: { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }, support });
     },

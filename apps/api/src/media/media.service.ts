@@ -32,6 +32,10 @@ export class MediaService {
     await assertContentKeyOpens(body.source.contentKeyJwe, this.deps.pipelineKey.privateJwk);
     const id = crypto.randomUUID();
     const outputKeys = await this.outputKeysFor(body.recipients);
+    // The upload URL is signed at creation and lives UPLOAD_URL_TTL_SEC from then, however often it is asked for again;
+    // until it is uploaded, expiresAt is that deadline (the sweeper expires the media a grace period after it).
+    const createdAt = new Date();
+    const uploadDeadline = new Date(createdAt.getTime() + this.deps.config.UPLOAD_URL_TTL_SEC * 1000);
     try {
       const media = await this.deps.db.$transaction(async (tx) => {
         const created = await tx.media.create({
@@ -50,6 +54,8 @@ export class MediaService {
             sourceSha256: body.source.sha256,
             sourceSizeBytes: BigInt(body.source.sizeBytes),
             sizeClass: sizeClass(body.source.sizeBytes),
+            createdAt,
+            expiresAt: uploadDeadline,
           },
         });
         await appendEvent(tx, { mediaId: id, type: 'state_changed', toState: 'created', reason: 'created', data: { sizeClass: created.sizeClass, profiles: created.profiles } });
@@ -111,16 +117,25 @@ export class MediaService {
     }
   }
 
+  /**
+   * The upload target: a create-only PUT bound to the declared size and sha256 (the store refuses
+   * other bytes, and any write once the source is there), signed at the media's creation so a
+   * repeated create (idempotency key) does not stretch the upload window.
+   */
   private async createdResponse(media: Media): Promise<CreateMediaResponse> {
-    const ttl = this.deps.config.UPLOAD_URL_TTL_SEC;
+    const upload = await this.deps.store.presignBoundPut(
+      media.sourceKey,
+      { sizeBytes: Number(media.sourceSizeBytes), sha256Hex: media.sourceSha256 },
+      { signedAt: media.createdAt, ttlSec: this.deps.config.UPLOAD_URL_TTL_SEC },
+    );
     return {
       id: media.id,
       state: media.state,
       upload: {
-        url: await this.deps.store.presignPut(media.sourceKey, ttl),
+        url: upload.url,
         method: 'PUT',
-        headers: { 'Content-Type': 'application/octet-stream' },
-        expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+        headers: { 'Content-Type': 'application/octet-stream', ...upload.headers },
+        expiresAt: upload.expiresAt.toISOString(),
       },
     };
   }

@@ -141,6 +141,8 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   SWEEP_EVERY_SEC: z.coerce.number().int().min(1).default(300),
   /** How far back the sweeper looks at ended media (presigned URLs live at most an hour). */
   SWEEP_LOOKBACK_SEC: z.coerce.number().int().min(60).default(2 * 3600),
+  /** A media never uploaded is expired (and any partial source purged) this long after its upload URL expired. */
+  UPLOAD_GRACE_SEC: z.coerce.number().int().min(0).default(3600),
   CONCURRENCY: z.coerce.number().int().min(1).default(8),
   /**
    * A running attempt whose last heartbeat is older than this loses its task to a new attempt:

@@ -21,7 +21,8 @@ const FAILURES: MediaState[] = ['failed_retryable', 'failed_terminal'];
  * so a duplicate or stale caller changes nothing. `deleted` has no way out.
  */
 const TRANSITIONS: Record<MediaState, readonly MediaState[]> = {
-  created: ['uploaded', 'failed_terminal', 'deleted'],
+  // expired: never uploaded within the upload URL's lifetime and its grace (the sweeper).
+  created: ['uploaded', 'failed_terminal', 'expired', 'deleted'],
   uploaded: ['queued', 'failed_terminal', 'deleted'],
   queued: ['processing', ...FAILURES, 'deleted'],
   processing: ['preview_ready', 'verifying', ...FAILURES, 'deleted'],
