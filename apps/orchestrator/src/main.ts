@@ -32,7 +32,7 @@ async function main() {
   const publish = new PublishHandler(db, store, rebuilder);
   const preview = new PreviewHandler(db);
   const early = new EarlyHandler(db);
-  const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200 });
+  const sweep = new SweepHandler(db, store, { lookbackMs: config.SWEEP_LOOKBACK_SEC * 1000, batch: 200, uploadGraceMs: config.UPLOAD_GRACE_SEC * 1000 });
   const webhooks = new WebhookDispatcher(db, webhookSettingsFrom(config));
   const watchdog = new AttemptWatchdog(db, queues, { silenceMs: config.ATTEMPT_SILENCE_SEC * 1000, batch: 200 });
   const reconciler = new Reconciler(db, queues, start, rebuilder, { graceMs: config.RECONCILE_GRACE_SEC * 1000, batch: 500 });

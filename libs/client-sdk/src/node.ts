@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JWK } from 'jose';
 import { putFileToUrl, PutError } from '@airlock/storage';
-import { AirlockApiError } from './lib/airlock-client';
+import { AirlockApiError, ALREADY_UPLOADED } from './lib/airlock-client';
 import { sealSource } from './lib/sender';
 import type { CreateMediaResponse } from '@airlock/contracts';
 
@@ -23,11 +23,16 @@ export async function sealFile(file: string, sealedPath: string, pipelineJwk: JW
   return { sizeBytes: (await stat(sealedPath)).size, sha256: hash.digest('hex'), contentKeyJwe };
 }
 
-/** Node only: PUT a local file to the presigned upload target, streamed in bounded memory. */
+/**
+ * Node only: PUT a local file to the presigned upload target, streamed in bounded memory, with the
+ * headers it is signed for. Already uploaded (412 from the create-only PUT) counts as done, as in
+ * `AirlockClient.upload`.
+ */
 export async function uploadFile(upload: CreateMediaResponse['upload'], path: string): Promise<void> {
   try {
     await putFileToUrl(upload.url, path, upload.headers);
   } catch (e) {
+    if (e instanceof PutError && e.status === ALREADY_UPLOADED) return;
     if (e instanceof PutError) throw new AirlockApiError(e.status, 'upload_failed', `storage answered ${e.status}`);
     throw e;
   }

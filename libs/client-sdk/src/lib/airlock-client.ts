@@ -1,6 +1,9 @@
 import type { JWK } from 'jose';
 import type { CreateMediaRequest, CreateMediaResponse, MediaList, MediaView } from '@airlock/contracts';
 
+/** The store's answer to a create-only PUT whose object exists (the source was uploaded). */
+export const ALREADY_UPLOADED = 412;
+
 export class AirlockApiError extends Error {
   constructor(
     readonly status: number,
@@ -67,6 +70,9 @@ export class AirlockClient {
    * PUT the bytes to the presigned URL the API returned, with this client's fetch: for browsers,
    * whose fetch streams a body. Node 20's fetch reads a streamed body into memory whatever the
    * socket takes (undici issue 4058): in Node use `uploadFile` from the SDK's node entry.
+   * `upload.headers` go as they are: the URL is signed for them (the declared length and sha256,
+   * create-only). A 412 means the source is already there, and as the store takes only the
+   * declared bytes for it, an upload tried again after a lost answer counts as done.
    */
   async upload(upload: CreateMediaResponse['upload'], body: BodyInit, sizeBytes: number): Promise<void> {
     const init: RequestInit & { duplex?: 'half' } = {
@@ -76,7 +82,7 @@ export class AirlockClient {
       duplex: 'half',
     };
     const res = await this.fetch(upload.url, init);
-    if (!res.ok) throw new AirlockApiError(res.status, 'upload_failed', `storage answered ${res.status}`);
+    if (!res.ok && res.status !== ALREADY_UPLOADED) throw new AirlockApiError(res.status, 'upload_failed', `storage answered ${res.status}`);
   }
 
   /**

@@ -25,6 +25,10 @@ describe('media state machine', () => {
     for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1], path[i])).toBe(true);
   });
 
+  it('expires a ready media (retention) or one never uploaded (upload window), nothing in between', () => {
+    expect(sourcesOf('expired')).toEqual(['created', 'ready']);
+  });
+
   it('retries only from failed_retryable back to queued', () => {
     expect(sourcesOf('queued')).toEqual(['uploaded', 'failed_retryable']);
     expect(canTransition('failed_terminal', 'queued')).toBe(false);
