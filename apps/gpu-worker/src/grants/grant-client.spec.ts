@@ -7,9 +7,9 @@ import { GrantClient } from './grant-client';
 /** How a refusal from the grant exchange ends the attempt: terminal, or retryable by a new attempt. */
 describe('GrantClient refusals', () => {
   let server: Server;
-  let answer: { status: number; code: string };
+  let answer: { status: number; code: string; retryAfter?: string };
   /** Answers to give before `answer`, one per request. */
-  let first: { status: number; code: string }[] = [];
+  let first: { status: number; code: string; retryAfter?: string }[] = [];
   let requests = 0;
   let url: string;
   const ids = { attemptId: 'a', mediaId: 'm', jobId: 'j', taskId: 't' };
@@ -18,7 +18,7 @@ describe('GrantClient refusals', () => {
     server = createServer((_req, res) => {
       requests++;
       const now = first.shift() ?? answer;
-      res.writeHead(now.status, { 'Content-Type': 'application/json' });
+      res.writeHead(now.status, { 'Content-Type': 'application/json', ...(now.retryAfter ? { 'Retry-After': now.retryAfter } : {}) });
       res.end(JSON.stringify({ error: { code: now.code, message: 'refused' } }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -62,5 +62,21 @@ describe('GrantClient refusals', () => {
     expect(await (await client()).acquire(ids).catch((e: unknown) => e)).toBeInstanceOf(HandBackError);
     answer = { status: 409, code: 'needs_other_worker' };
     expect(await (await client()).acquire(ids).catch((e: unknown) => e)).toEqual(expect.objectContaining({ options: { delayMs: 1000 } }));
+  });
+
+  it("waits out the api's rate limit (429, Retry-After) and asks again; still limited, it hands the work back without spending a try", async () => {
+    first = [{ status: 429, code: 'rate_limited', retryAfter: '0' }];
+    answer = { status: 409, code: 'task_already_done' };
+    requests = 0;
+    await expect((await client()).acquire(ids)).rejects.toBeInstanceOf(TerminalError);
+    expect(requests).toBe(2);
+
+    first = [];
+    answer = { status: 429, code: 'rate_limited', retryAfter: '0' };
+    requests = 0;
+    const err = await (await client()).acquire(ids).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HandBackError);
+    expect(err).toMatchObject({ code: 'rate_limited', options: { delayMs: 0 } });
+    expect(requests).toBe(5);
   });
 });

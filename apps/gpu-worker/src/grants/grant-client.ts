@@ -107,8 +107,9 @@ export class GrantClient {
     let res = await this.send('POST', path, body);
     // The api said it failed (a burst of exchanges, a restart): nothing was recorded, so the same
     // request is safe to send again, a few times with backoff, before the try is spent.
-    for (let retry = 0; res.status >= 500 && retry < SERVER_ERROR_RETRIES; retry++) {
-      await new Promise((r) => setTimeout(r, 250 * 2 ** retry * (0.5 + Math.random())));
+    // So is a rate limit's 429 (refused before anything ran), after the Retry-After it names.
+    for (let retry = 0; (res.status >= 500 || res.status === 429) && retry < SERVER_ERROR_RETRIES; retry++) {
+      await new Promise((r) => setTimeout(r, retryAfterMs(res) ?? 250 * 2 ** retry * (0.5 + Math.random())));
       res = await this.send('POST', path, body);
     }
     const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
@@ -119,9 +120,17 @@ export class GrantClient {
     if (code === 'worker_quarantined') throw new HandBackError(code, message, { standDownMs: this.standDownMs });
     // Another worker must do this one (a duplicate's twin is ours): back to the queue, a little later.
     if (code === 'needs_other_worker') throw new HandBackError(code, message, { delayMs: 1000 });
+    // Still over the api's rate limit: back to the queue, no try spent, after the limit's window.
+    if (res.status === 429) throw new HandBackError(code, message, { delayMs: retryAfterMs(res) ?? 1000 });
     if (res.status >= 400 && res.status < 500 && !RETRYABLE_REFUSALS.has(code)) throw new TerminalError(code, message);
     throw new Error(`${code}: ${message}`);
   }
+}
+
+/** A 429's Retry-After (seconds) in milliseconds, capped at a minute and jittered so workers do not come back together. */
+function retryAfterMs(res: Response): number | undefined {
+  const sec = res.status === 429 ? Number(res.headers.get('retry-after')) : NaN;
+  return Number.isFinite(sec) && sec >= 0 ? Math.min(sec, 60) * 1000 * (1 + Math.random() / 4) : undefined;
 }
 
 /** JSON, plus the active trace context so the api's spans join the attempt's trace. */
