@@ -136,6 +136,10 @@ describe('store access gate against s3rver', () => {
       expect(new URL(put.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host;if-none-match;x-amz-checksum-sha256');
       expect((await putWith(put, TEN)).status).toBe(200);
       expect(await store.getBuffer(key)).toEqual(TEN);
+      // With fetch, as a browser (or AirlockClient.upload) sends it.
+      const viaFetch = await bound();
+      expect((await fetch(viaFetch.put.url, { method: 'PUT', headers: viaFetch.put.headers, body: TEN })).status).toBe(200);
+      expect((await fetch(viaFetch.put.url, { method: 'PUT', headers: viaFetch.put.headers, body: TEN })).status).toBe(412);
     });
 
     it('20 bytes against a declared 10 are refused, and nothing is stored', async () => {
