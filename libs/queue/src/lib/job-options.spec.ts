@@ -5,11 +5,11 @@ const WORKER_JOBS: JobName[] = [JobName.MediaProbe, JobName.SegmentTranscode, Jo
 const OTHER_JOBS: JobName[] = Object.values(JobName).filter((n) => !WORKER_JOBS.includes(n));
 
 describe('jobOptions', () => {
-  it.each(WORKER_JOBS)('gives worker job %s 3 attempts and a 2 s exponential backoff', (name) => {
+  it.each(WORKER_JOBS)('gives worker job %s 3 attempts and a 1 s exponential backoff', (name) => {
     expect(jobOptions(name, { jobId: 'j1' })).toMatchObject({
       jobId: 'j1',
       attempts: 3,
-      backoff: { type: 'exponential', delay: 2000 },
+      backoff: { type: 'exponential', delay: 1000 },
     });
   });
 

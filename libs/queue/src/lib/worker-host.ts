@@ -4,6 +4,7 @@ import { JobName, parsePayload, PayloadOf } from '@airlock/contracts';
 import { jobDurationSeconds, jobFailuresTotal, jobRetriesTotal, queueWaitSeconds, reasonCode } from '@airlock/telemetry';
 import { idsOf, QueueConnection } from './connection';
 import { HandBackError, TerminalError } from './errors';
+import { lockOptions } from './job-options';
 import { JobsOf, QueueName, SERVICE_JOBS, ServiceName } from './queue-names';
 
 export interface JobContext {
@@ -35,7 +36,7 @@ export interface HostLogger {
 
 export interface HostOptions {
   readonly concurrency: number;
-  /** How long a job's lock lives without renewal; renewed while the event loop is free. */
+  /** How long a job's lock lives without renewal, for every queue; unset: each queue's own (lockOptions). */
   readonly lockDurationMs?: number;
 }
 
@@ -130,9 +131,8 @@ export class WorkerHost {
           prefix: this.connection.settings.prefix,
           telemetry: this.connection.telemetry,
           concurrency: options.concurrency,
-          lockDuration: options.lockDurationMs ?? 60_000,
-          // BullMQ's own stalled check stays on: a vanished worker's job comes back.
-          stalledInterval: Math.max(1000, Math.floor((options.lockDurationMs ?? 60_000) / 2)),
+          // BullMQ's own stalled check stays on: a vanished consumer's job comes back within a bound.
+          ...lockOptions(queue, options.lockDurationMs),
           // A stall is a worker that died or froze, not a verdict on the job: tries are bounded by
           // the job's attempts and the attempt watchdog. At BullMQ's low default, a task whose
           // workers were killed three times failed for good (the chaos suite found it under load).

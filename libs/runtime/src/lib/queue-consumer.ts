@@ -8,7 +8,7 @@ export interface ConsumerConfig extends TracingEnv {
   readonly HTTP_PORT: number;
   readonly LOG_LEVEL: string;
   readonly CONCURRENCY: number;
-  readonly QUEUE_LOCK_MS: number;
+  readonly QUEUE_LOCK_MS?: number;
   /** Running jobs get this long to finish at shutdown before they are aborted and handed back. */
   readonly SHUTDOWN_GRACE_SEC: number;
 }
