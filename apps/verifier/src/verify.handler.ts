@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
-import { JobName, PayloadOf, RejectedTask, reportsOfChildren, TaskReport, Verification } from '@airlock/contracts';
+import { JobName, MEDIA_FINISHED, PayloadOf, RejectedTask, reportsOfChildren, TaskReport, Verification } from '@airlock/contracts';
 import { checkReportSignature } from '@airlock/crypto/node';
-import { appendEvent, PrismaClient } from '@airlock/db';
+import { appendEvent, PrismaClient, processingOverState } from '@airlock/db';
 import { isPreviewRendition, storageKeys } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { ObjectStore } from '@airlock/storage';
@@ -38,6 +38,10 @@ export class VerifyHandler {
   ) {}
 
   async handle(data: PayloadOf<typeof JobName.OutputsVerify>, ctx: JobContext): Promise<Verification> {
+    // A late stage (a preview verified after the ladder was ready, a deleted media's): no checks,
+    // no verdict, no quarantine; the manifester passes this up and publish does nothing.
+    const over = await processingOverState(this.db, data.mediaId);
+    if (over) return { ok: false, code: MEDIA_FINISHED, message: `the media is ${over}: nothing to verify`, failures: [] };
     const reports = reportsOfChildren(await ctx.childrenValues());
     const job = await this.db.job.findUniqueOrThrow({ where: { id: data.jobId }, select: { probe: true, policy: true, media: { select: { sourceSha256: true } } } });
     const tasks = await this.db.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) } } });

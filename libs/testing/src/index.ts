@@ -6,3 +6,4 @@ export * from './lib/integration-env';
 export * from './lib/service-stack';
 export * from './lib/media-fixtures';
 export * from './lib/media-row.builder';
+export * from './lib/attempt-row.builder';

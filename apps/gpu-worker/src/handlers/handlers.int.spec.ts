@@ -226,6 +226,8 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expect(outcome.probe.audio).toMatchObject({ codec: 'aac', sampleRate: 48000 });
       const g = expectGrantClosed(payload.taskId);
       expect(g.ids).toMatchObject({ mediaId: media.clip.mediaId, jobId, taskId: payload.taskId });
+      // The answer names its attempt: the planner records it as the probe task's winner.
+      expect(outcome.attemptId).toBe(g.ids.attemptId);
       // A probe writes nothing.
       expect(g.uploadRequests).toEqual([]);
       await expectTempRootEmpty();

@@ -1,4 +1,4 @@
-import { JobName, PayloadOf, ProbeOutcome } from '@airlock/contracts';
+import { JobName, PayloadOf, ProbeJobResult } from '@airlock/contracts';
 import { probeFile } from '@airlock/media';
 import { JobContext } from '@airlock/queue';
 import { withSpan } from '@airlock/telemetry';
@@ -9,12 +9,13 @@ import { WorkerDeps } from './worker-deps';
 /**
  * Probe the source before any compute is spent on it. Bad media is an answer, not an
  * error: it returns a terminal reason so the planner fails the media at once, unretried.
+ * Either answer names the attempt that gave it.
  */
 export class ProbeHandler {
   constructor(private readonly deps: WorkerDeps) {}
 
-  async handle(data: PayloadOf<typeof JobName.MediaProbe>, ctx: JobContext): Promise<ProbeOutcome> {
-    const { result } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
+  async handle(data: PayloadOf<typeof JobName.MediaProbe>, ctx: JobContext): Promise<ProbeJobResult> {
+    const { result, attempt } = await runAttempt(this.deps, ctx, data, async (ws, grant) => {
       const source = ws.path('source');
       try {
         await fetchDecryptedSource(grant, source);
@@ -25,6 +26,7 @@ export class ProbeHandler {
       if (this.deps.nullEncoder?.probe) return { ok: true as const, probe: this.deps.nullEncoder.probe };
       return withSpan('ffprobe', {}, () => probeFile(source, { timeoutMs: this.deps.ffmpegTimeoutMs }));
     });
-    return result;
+    // The planner records this attempt as the probe task's winner.
+    return { ...result, attemptId: attempt.attemptId };
   }
 }

@@ -13,7 +13,8 @@ export class EarlyHandler {
   constructor(private readonly db: PrismaClient) {}
 
   async handle({ mediaId, jobId, renditions }: PayloadOf<typeof JobName.EarlyPublish>, ctx: JobContext): Promise<{ outcome: string }> {
-    const stage = await sideStageManifest(ctx);
+    const stage = await sideStageManifest(this.db, mediaId, ctx);
+    if ('late' in stage) return { outcome: 'not_published' };
     if ('reason' in stage) {
       await appendEvent(this.db, { mediaId, jobId, type: 'early_failed', reason: stage.reason });
       return { outcome: 'early_failed' };

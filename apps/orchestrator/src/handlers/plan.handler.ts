@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
-import { JobName, PayloadOf, Probe, ProbeOutcome, probeOutcomeSchema } from '@airlock/contracts';
+import { JobName, PayloadOf, Probe, ProbeJobResult, probeJobResultSchema } from '@airlock/contracts';
 import { durationClass, isPreviewRendition, policyViolation, PROBE_RENDITION, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, QueueConnection } from '@airlock/queue';
 import { withDuplicates } from '../planning/duplicate-tasks';
@@ -23,8 +23,8 @@ export class PlanHandler {
       return { outcome: 'probe_failed' };
     }
     const [value] = await ctx.childrenValues();
-    const outcome: ProbeOutcome = probeOutcomeSchema.parse(value);
-    await this.recordProbeTask(jobId, outcome.ok);
+    const outcome: ProbeJobResult = probeJobResultSchema.parse(value);
+    await this.recordProbeTask(jobId, outcome);
     if (!outcome.ok) {
       const known = outcome.code in TERMINAL_REASONS;
       const message = known ? TERMINAL_REASONS[outcome.code as TerminalReason] : outcome.message;
@@ -103,11 +103,27 @@ export class PlanHandler {
     return { outcome: 'planned' };
   }
 
-  private async recordProbeTask(jobId: string, ok: boolean): Promise<void> {
-    await this.db.task.updateMany({
-      where: { jobId, rendition: PROBE_RENDITION, state: { in: ['queued', 'running'] } },
-      data: { state: ok ? 'succeeded' : 'failed' },
-    });
+  /**
+   * The probe task is recorded like every task, in one statement: it moves to `succeeded` with the
+   * attempt that answered as its winner, and that attempt is closed with its outcome (a source the
+   * probe refused: task and attempt `failed` with the reason). A repeat (the plan job delivered
+   * again) finds the task done and changes nothing; the probe's other attempts are closed by the
+   * watchdog (their results were not recorded) or when the media finishes.
+   */
+  private async recordProbeTask(jobId: string, result: ProbeJobResult): Promise<void> {
+    const now = new Date();
+    const state = result.ok ? 'succeeded' : 'failed';
+    const code = result.ok ? null : result.code;
+    const attemptId = result.attemptId ?? null;
+    await this.db.$executeRaw`
+      WITH done AS (
+        UPDATE tasks SET state = ${state}::"TaskState", winning_attempt_id = ${result.ok ? attemptId : null}::uuid, failure_code = ${code}, updated_at = ${now}
+        WHERE job_id = ${jobId}::uuid AND rendition = ${PROBE_RENDITION} AND role = 'primary' AND state IN ('queued', 'running')
+        RETURNING id
+      )
+      UPDATE attempts SET state = ${state}::"AttemptState", finished_at = COALESCE(finished_at, ${now}), error_code = ${code},
+        report = ${JSON.stringify(result.ok ? { ok: true } : { ok: false, code: result.code })}::jsonb
+      WHERE id = ${attemptId}::uuid AND state = 'running' AND task_id IN (SELECT id FROM done)`;
   }
 
   private async fail(mediaId: string, jobId: string, to: 'failed_terminal' | 'failed_retryable', code: string, message: string) {

@@ -12,7 +12,8 @@ export class PreviewHandler {
   constructor(private readonly db: PrismaClient) {}
 
   async handle({ mediaId, jobId }: PayloadOf<typeof JobName.PreviewPublish>, ctx: JobContext): Promise<{ outcome: string }> {
-    const stage = await sideStageManifest(ctx);
+    const stage = await sideStageManifest(this.db, mediaId, ctx);
+    if ('late' in stage) return { outcome: 'not_published' };
     if ('reason' in stage) {
       await appendEvent(this.db, { mediaId, jobId, type: 'preview_failed', reason: stage.reason });
       return { outcome: 'preview_failed' };

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ManifestResult, manifestResultSchema, OutputFact } from '@airlock/contracts';
+import { ManifestResult, manifestResultSchema, MEDIA_FINISHED, OutputFact } from '@airlock/contracts';
 import { MediaState, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
@@ -174,6 +174,18 @@ describe('PublishHandler on a real database', () => {
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).not.toBe('published');
   });
 
+  it('changes nothing when it arrives after the media finished (ready, failed, deleted), even with a failed stage', async () => {
+    for (const state of ['ready', 'failed_terminal', 'failed_retryable', 'deleted'] as const) {
+      const { mediaId, jobId } = await seed(state);
+      const before = await db.media.findUniqueOrThrow({ where: { id: mediaId } });
+      await expect(publisher().handle({ mediaId, jobId }, contextOf([], { 'manifest__x': 'child verify__x failed' }))).resolves.toEqual({ outcome: 'not_published' });
+      const rejected: ManifestResult = { ok: false, code: 'outputs_rejected', message: '1 check(s) failed', rejected: [{ taskId: randomUUID(), attemptId: randomUUID(), workerId: 'w', reasons: ['hash_mismatch'], quarantine: true }] };
+      await expect(publisher().handle({ mediaId, jobId }, contextOf([rejected]))).resolves.toEqual({ outcome: 'not_published' });
+      expect([state, await db.media.findUniqueOrThrow({ where: { id: mediaId } })]).toEqual([state, before]);
+      expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).state).toBe('packaging');
+    }
+  });
+
   it('fails the media as retryable when the manifest stage failed', async () => {
     const { mediaId, jobId } = await seed();
     const outcome = await publisher().handle({ mediaId, jobId }, contextOf([], { 'manifest__x': 'child verify__x failed' }));
@@ -209,10 +221,22 @@ describe('PublishHandler on a real database', () => {
       expect(await db.output.count({ where: { mediaId } })).toBe(5);
     });
 
-    it('keeps the ladder state when the ladder finished first, and never points a deleted media at a preview', async () => {
+    it('is a no-op once the ladder is ready: a preview verified late, or lost, writes nothing and leaves no dead letter', async () => {
       const ready = await seed('ready');
-      await new PreviewHandler(db).handle({ mediaId: ready.mediaId, jobId: ready.jobId }, contextOf([manifestFor(ready.mediaId, ready.jobId)]));
-      expect(await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } })).toMatchObject({ state: 'ready', previewHlsKey: expect.stringContaining('master.m3u8') });
+      const before = await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } });
+      const eventsBefore = await db.event.count({ where: { mediaId: ready.mediaId } });
+      const preview = new PreviewHandler(db);
+      await expect(preview.handle({ mediaId: ready.mediaId, jobId: ready.jobId }, contextOf([manifestFor(ready.mediaId, ready.jobId)]))).resolves.toEqual({ outcome: 'not_published' });
+      // Lost: its verify failed (a killed verifier's job, given up) after the media was ready.
+      await expect(preview.handle({ mediaId: ready.mediaId, jobId: ready.jobId }, contextOf([], { 'manifest:1': 'child verify:1 failed' }))).resolves.toEqual({ outcome: 'not_published' });
+      // The verifier's answer for a media it found finished, passed up by the manifester.
+      const finished: ManifestResult = { ok: false, code: MEDIA_FINISHED, message: 'the media is ready: nothing to verify' };
+      await expect(preview.handle({ mediaId: ready.mediaId, jobId: ready.jobId }, contextOf([finished]))).resolves.toEqual({ outcome: 'not_published' });
+
+      expect(await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } })).toEqual(before);
+      expect(await db.event.count({ where: { mediaId: ready.mediaId } })).toBe(eventsBefore);
+      expect(await db.output.count({ where: { mediaId: ready.mediaId } })).toBe(0);
+      expect(await env.queues.deadLetterDepth()).toBe(0);
 
       const deleted = await seed('deleted');
       await expect(new PreviewHandler(db).handle({ mediaId: deleted.mediaId, jobId: deleted.jobId }, contextOf([manifestFor(deleted.mediaId, deleted.jobId)]))).resolves.toEqual({
@@ -253,15 +277,19 @@ describe('PublishHandler on a real database', () => {
       expect(await db.event.count({ where: { mediaId, type: 'early_failed', reason: 'outputs_rejected' } })).toBe(1);
     });
 
-    it('never points a deleted media at it, and still points a media whose quick ladder was ready first', async () => {
+    it('never points a deleted media at it, nor a media whose ladder was ready first (a late stage is a no-op)', async () => {
       const deleted = await seed('deleted');
       await expect(new EarlyHandler(db).handle({ mediaId: deleted.mediaId, jobId: deleted.jobId, renditions }, contextOf([manifestFor(deleted.mediaId, deleted.jobId)]))).resolves.toEqual({ outcome: 'not_published' });
       expect(await db.media.findUniqueOrThrow({ where: { id: deleted.mediaId } })).toMatchObject({ earlyHlsKey: null });
       expect(await db.output.count({ where: { mediaId: deleted.mediaId } })).toBe(0);
 
       const ready = await seed('ready');
-      await expect(new EarlyHandler(db).handle({ mediaId: ready.mediaId, jobId: ready.jobId, renditions }, contextOf([manifestFor(ready.mediaId, ready.jobId)]))).resolves.toEqual({ outcome: 'early_published' });
-      expect(await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } })).toMatchObject({ state: 'ready', earlyHlsKey: expect.stringContaining('master.m3u8') });
+      const eventsBefore = await db.event.count({ where: { mediaId: ready.mediaId } });
+      await expect(new EarlyHandler(db).handle({ mediaId: ready.mediaId, jobId: ready.jobId, renditions }, contextOf([manifestFor(ready.mediaId, ready.jobId)]))).resolves.toEqual({ outcome: 'not_published' });
+      await expect(new EarlyHandler(db).handle({ mediaId: ready.mediaId, jobId: ready.jobId, renditions }, contextOf([], { 'manifest:1': 'failed' }))).resolves.toEqual({ outcome: 'not_published' });
+      expect(await db.media.findUniqueOrThrow({ where: { id: ready.mediaId } })).toMatchObject({ state: 'ready', earlyHlsKey: null });
+      expect(await db.event.count({ where: { mediaId: ready.mediaId } })).toBe(eventsBefore);
+      expect(await db.output.count({ where: { mediaId: ready.mediaId } })).toBe(0);
     });
   });
 });

@@ -1,5 +1,5 @@
-import { JobName, ManifestResult, manifestResultSchema, PayloadOf } from '@airlock/contracts';
-import { appendEvent, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
+import { JobName, ManifestResult, manifestResultSchema, MEDIA_FINISHED, PayloadOf } from '@airlock/contracts';
+import { appendEvent, PrismaClient, processingOverState, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { RETRYABLE_REASONS, TERMINAL_REASONS } from '@airlock/domain';
 import { JobContext } from '@airlock/queue';
 import { ObjectStore } from '@airlock/storage';
@@ -21,6 +21,8 @@ export class PublishHandler {
   ) {}
 
   async handle({ mediaId, jobId }: PayloadOf<typeof JobName.MediaPublish>, ctx: JobContext): Promise<{ outcome: string }> {
+    // Already ready, failed, expired or deleted: a late or repeated publish changes nothing.
+    if (await processingOverState(this.db, mediaId)) return { outcome: 'not_published' };
     const failed = Object.values(await ctx.failedChildren());
     if (failed.length > 0) {
       await this.fail(mediaId, jobId, 'failed_retryable', 'stage_failed', RETRYABLE_REASONS.stage_failed);
@@ -28,6 +30,8 @@ export class PublishHandler {
     }
     const [value] = await ctx.childrenValues();
     const result: ManifestResult = manifestResultSchema.parse(value);
+    // The verifier found the media finished (it moved on since): nothing to publish, nothing to fail.
+    if (!result.ok && result.code === MEDIA_FINISHED) return { outcome: 'not_published' };
     if (!result.ok && result.rejected?.length) {
       // Outputs one worker is to blame for: those tasks run again elsewhere, then all is verified again.
       const rerun = await rerunRejectedTasks(this.db, this.rebuilder, jobId, result.rejected);

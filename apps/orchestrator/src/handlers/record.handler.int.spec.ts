@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { TaskReport, taskReportSchema } from '@airlock/contracts';
+import { StageSkipped, TaskReport, taskReportSchema } from '@airlock/contracts';
 import { createPrismaClient, MediaState, PrismaClient } from '@airlock/db';
 import { AUDIO_RENDITION } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
@@ -89,7 +89,7 @@ type RecordPayload = Parameters<RecordHandler['handle']>[0];
  * A record job as BullMQ runs it: a non-terminal rejection is retried (the record job has 5
  * attempts), a TerminalError is final.
  */
-async function deliver(handler: RecordHandler, payload: RecordPayload, report: TaskReport): Promise<TaskReport> {
+async function deliver(handler: RecordHandler, payload: RecordPayload, report: TaskReport): Promise<TaskReport | StageSkipped> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await handler.handle(payload, contextOf([report]));
@@ -249,7 +249,7 @@ describe('RecordHandler on a real database', () => {
     const payload = { mediaId, jobId, taskIds: group.map((t) => t.id) };
     for (let i = 0; i < 2; i++) {
       const answer = await handler.handleGroup(payload, contextOf([{ reports }]));
-      expect(answer.reports.map((r) => r.attemptId)).toEqual(reports.map((r) => r.attemptId));
+      expect('reports' in answer && answer.reports.map((r) => r.attemptId)).toEqual(reports.map((r) => r.attemptId));
     }
     expect((await db.job.findUniqueOrThrow({ where: { id: jobId } })).tasksSucceeded).toBe(group.length);
     for (const [i, t] of group.entries()) expect(await db.task.findUniqueOrThrow({ where: { id: t.id } })).toMatchObject({ state: 'succeeded', winningAttemptId: reports[i].attemptId });

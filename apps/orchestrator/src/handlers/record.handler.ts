@@ -1,5 +1,5 @@
-import { JobName, PayloadOf, TaskReport, TaskReports, taskReportSchema, taskReportsSchema } from '@airlock/contracts';
-import { appendEvent, Prisma, PrismaClient, transitionMedia, transitionMediaIn } from '@airlock/db';
+import { JobName, MEDIA_FINISHED, PayloadOf, StageSkipped, TaskReport, TaskReports, taskReportSchema, taskReportsSchema } from '@airlock/contracts';
+import { appendEvent, Prisma, PrismaClient, processingOverState, transitionMedia, transitionMediaIn } from '@airlock/db';
 import { classifyTaskFailure, isPreviewRendition, RETRYABLE_REASONS, TERMINAL_REASONS, TerminalReason } from '@airlock/domain';
 import { JobContext, TerminalError } from '@airlock/queue';
 import { countSuccess } from './count-success';
@@ -17,40 +17,48 @@ export class RecordHandler {
     private readonly early?: { queue(jobId: string): Promise<void> },
   ) {}
 
-  async handle({ mediaId, jobId, taskId, earlyStage }: PayloadOf<typeof JobName.TaskRecord>, ctx: JobContext): Promise<TaskReport> {
+  async handle({ mediaId, jobId, taskId, earlyStage }: PayloadOf<typeof JobName.TaskRecord>, ctx: JobContext): Promise<TaskReport | StageSkipped> {
     const failures = Object.values(await ctx.failedChildren());
     if (failures.length > 0) {
-      await this.recordFailure(mediaId, jobId, taskId, failures[0]);
+      // The media finished (ready, failed, deleted) while this task ran: nothing to fail, no dead letter.
+      const skipped = await this.skipIfOver(mediaId);
+      if (skipped) return skipped;
+      await this.recordFailure(mediaId, jobId, [taskId], failures[0]);
       throw new TerminalError('task_failed', `task ${taskId} failed after all retries`);
     }
     const [value] = await ctx.childrenValues();
-    // No work child: a flow rebuilt from Postgres (recovery, re-drive) asks for a task already done.
-    if (value === undefined) return this.winningReport(taskId);
+    // No work child: a flow rebuilt from Postgres (recovery, re-drive) asks for a task already done,
+    // or a callback delivered again after the media finished (its task may have been cancelled).
+    if (value === undefined) return (await this.skipIfOver(mediaId)) ?? this.winningReport(taskId);
     const report = taskReportSchema.parse(value);
     if (report.taskId !== taskId) throw new TerminalError('report_mismatch', `report for ${report.taskId} arrived at task ${taskId}`);
     return this.record(mediaId, jobId, taskId, report, earlyStage);
   }
 
   /** A segment group's record step: each task's report recorded and counted on its own, as above. */
-  async handleGroup({ mediaId, jobId, taskIds }: PayloadOf<typeof JobName.TaskGroupRecord>, ctx: JobContext): Promise<TaskReports> {
+  async handleGroup({ mediaId, jobId, taskIds }: PayloadOf<typeof JobName.TaskGroupRecord>, ctx: JobContext): Promise<TaskReports | StageSkipped> {
     const failures = Object.values(await ctx.failedChildren());
     if (failures.length > 0) {
-      for (const taskId of taskIds) await this.recordFailure(mediaId, jobId, taskId, failures[0]);
+      const skipped = await this.skipIfOver(mediaId);
+      if (skipped) return skipped;
+      await this.recordFailure(mediaId, jobId, taskIds, failures[0]);
       throw new TerminalError('task_failed', `tasks ${taskIds.join(', ')} failed after all retries`);
     }
     const [value] = await ctx.childrenValues();
-    if (value === undefined) return { reports: await winningReports(this.db, taskIds) };
+    if (value === undefined) return (await this.skipIfOver(mediaId)) ?? { reports: await winningReports(this.db, taskIds) };
     const { reports } = taskReportsSchema.parse(value);
     const recorded: TaskReport[] = [];
     for (const taskId of taskIds) {
       const report = reports.find((r) => r.taskId === taskId);
       if (!report || reports.length !== taskIds.length) throw new TerminalError('report_mismatch', `the group's reports do not match its tasks (${taskId})`);
-      recorded.push(await this.record(mediaId, jobId, taskId, report));
+      const one = await this.record(mediaId, jobId, taskId, report);
+      if ('skipped' in one) return one;
+      recorded.push(one);
     }
     return { reports: recorded };
   }
 
-  private async record(mediaId: string, jobId: string, taskId: string, report: TaskReport, earlyStage?: readonly string[]): Promise<TaskReport> {
+  private async record(mediaId: string, jobId: string, taskId: string, report: TaskReport, earlyStage?: readonly string[]): Promise<TaskReport | StageSkipped> {
     let earlyDone = false;
     const winner = await this.db.$transaction(async (tx) => {
       const counted = await countSuccess(tx, { jobId, taskId }, report);
@@ -71,6 +79,9 @@ export class RecordHandler {
       return report.attemptId;
     });
     if (earlyDone) await this.early?.queue(jobId);
+    // No winner: the task was cancelled (or failed) because its media finished meanwhile.
+    const skipped = winner === null ? await this.skipIfOver(mediaId) : undefined;
+    if (skipped) return skipped;
     // The verifier always sees the canonical outputs: the winner's, whoever called last.
     return winner === report.attemptId ? report : this.winningReport(taskId);
   }
@@ -88,6 +99,12 @@ export class RecordHandler {
     return task.winningAttemptId;
   }
 
+  /** A record step of a media whose processing is over completes as a no-op: nothing counted, failed or dead-lettered. */
+  private async skipIfOver(mediaId: string): Promise<StageSkipped | undefined> {
+    const over = await processingOverState(this.db, mediaId);
+    return over ? { skipped: MEDIA_FINISHED, state: over } : undefined;
+  }
+
   /** The report of the attempt that won the task, as recorded when it was counted. */
   private async winningReport(taskId: string): Promise<TaskReport> {
     const [report] = await winningReports(this.db, [taskId]);
@@ -95,14 +112,15 @@ export class RecordHandler {
     return report;
   }
 
-  private async recordFailure(mediaId: string, jobId: string, taskId: string, reason: string): Promise<void> {
+  /** The tasks (one, or a group's) failed for good: each recorded failed before the media fails (which cancels the rest). */
+  private async recordFailure(mediaId: string, jobId: string, taskIds: readonly string[], reason: string): Promise<void> {
     const { code, terminal } = classifyTaskFailure(reason);
     const preview = await this.db.$transaction(async (tx) => {
-      await tx.task.updateMany({ where: { id: taskId, state: { in: ['queued', 'running'] } }, data: { state: 'failed', failureCode: code } });
-      const task = await tx.task.findUniqueOrThrow({ where: { id: taskId }, select: { rendition: true } });
-      await appendEvent(tx, { mediaId, jobId, type: 'task_failed', reason: code, data: { taskId, terminal } });
+      await tx.task.updateMany({ where: { id: { in: [...taskIds] }, state: { in: ['queued', 'running'] } }, data: { state: 'failed', failureCode: code } });
+      const tasks = await tx.task.findMany({ where: { id: { in: [...taskIds] } }, select: { rendition: true } });
+      for (const taskId of taskIds) await appendEvent(tx, { mediaId, jobId, type: 'task_failed', reason: code, data: { taskId, terminal } });
       // A failed preview task fails the preview sub-flow only; the ladder is judged on its own.
-      if (isPreviewRendition(task.rendition)) return true;
+      if (tasks.every((t) => isPreviewRendition(t.rendition))) return true;
       await tx.job.updateMany({ where: { id: jobId, state: { in: ['transcoding', 'packaging'] } }, data: { state: 'failed' } });
       return false;
     });

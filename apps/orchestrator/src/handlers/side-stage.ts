@@ -1,22 +1,28 @@
-import { ManifestResult, manifestResultSchema } from '@airlock/contracts';
-import { Prisma, PrismaClient } from '@airlock/db';
+import { ManifestResult, manifestResultSchema, MEDIA_FINISHED } from '@airlock/contracts';
+import { Prisma, PrismaClient, processingOverState } from '@airlock/db';
 import { JobContext } from '@airlock/queue';
 import { writeOutputPointers } from './output-pointers';
 
 type Verified = Extract<ManifestResult, { ok: true }>;
 
-/** States in which a side stage's verified manifests are still worth pointing at (not failed, expired or deleted). */
-const LIVE = ['processing', 'preview_ready', 'verifying', 'ready'] as const;
+/**
+ * States in which a side stage's verified manifests are still worth pointing at: the ladder is
+ * still running. Once it is ready (or the media failed, expired, was deleted) a side stage is late.
+ */
+const LIVE = ['processing', 'preview_ready', 'verifying'] as const;
 
 /**
  * A side stage (the preview, the early rungs) publishes beside the ladder, never instead of it:
- * its verified manifest, or why there is none (a failed child, a refused output).
+ * its verified manifest, or why there is none (a failed child, a refused output), or `late`
+ * when the media's processing is already over: then nothing is written, not even an event.
  */
-export async function sideStageManifest(ctx: JobContext): Promise<{ verified: Verified } | { reason: string }> {
+export async function sideStageManifest(db: PrismaClient, mediaId: string, ctx: JobContext): Promise<{ verified: Verified } | { reason: string } | { late: true }> {
+  if (await processingOverState(db, mediaId)) return { late: true };
   const failed = Object.values(await ctx.failedChildren());
   const parsed = manifestResultSchema.safeParse((await ctx.childrenValues())[0]);
   const result = failed.length === 0 && parsed.success ? parsed.data : undefined;
   if (result?.ok) return { verified: result };
+  if (result?.code === MEDIA_FINISHED) return { late: true };
   return { reason: result && !result.ok ? result.code : 'stage_failed' };
 }
 

@@ -54,3 +54,11 @@ export const probeOutcomeSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 export type ProbeOutcome = z.infer<typeof probeOutcomeSchema>;
+
+/**
+ * What the probe job hands the planner: the outcome and the attempt that produced it, which the
+ * planner records as the probe task's winner (like every task's). `attemptId` is absent only
+ * from a worker older than this field: the task is then recorded without its winner.
+ */
+export const probeJobResultSchema = z.intersection(probeOutcomeSchema, z.object({ attemptId: z.string().uuid().optional() }));
+export type ProbeJobResult = z.infer<typeof probeJobResultSchema>;

@@ -75,9 +75,19 @@ export type TaskReport = z.infer<typeof taskReportSchema>;
 export const taskReportsSchema = z.object({ reports: z.array(taskReportSchema).min(1) });
 export type TaskReports = z.infer<typeof taskReportsSchema>;
 
-/** The reports under a verify step: a task's record step gives one, a group's record step one per task. */
+/**
+ * A stage's answer when its media's processing was already over (ready, failed, expired,
+ * deleted): it did nothing and wrote nothing. The verifier answers it as a failed verification
+ * with this code, which the manifester passes up and the publish steps ignore.
+ */
+export const MEDIA_FINISHED = 'media_finished';
+export const stageSkippedSchema = z.object({ skipped: z.literal(MEDIA_FINISHED), state: z.string() });
+export type StageSkipped = z.infer<typeof stageSkippedSchema>;
+
+/** The reports under a verify step: a task's record step gives one, a group's record step one per task (a skipped one none). */
 export function reportsOfChildren(values: readonly unknown[]): TaskReport[] {
   return values.flatMap((v) => {
+    if (stageSkippedSchema.safeParse(v).success) return [];
     const group = taskReportsSchema.safeParse(v);
     return group.success ? group.data.reports : [taskReportSchema.parse(v)];
   });

@@ -1,4 +1,4 @@
-import { MediaState, sourcesOf } from '@airlock/domain';
+import { isProcessingOver, MediaState, PROCESSING_OVER, sourcesOf } from '@airlock/domain';
 import { Prisma, PrismaClient } from '../generated/prisma/client';
 import { recordWebhookEvent } from './webhook-outbox';
 
@@ -14,7 +14,6 @@ export interface TransitionInput {
   readonly set?: Omit<Prisma.MediaUpdateManyMutationInput, 'state'>;
 }
 
-const GRANTS_END_AT: ReadonlySet<MediaState> = new Set(['ready', 'failed_retryable', 'failed_terminal', 'expired', 'deleted']);
 
 /**
  * One guarded write per transition (`WHERE state IN <legal sources>`), recorded in the
@@ -47,9 +46,10 @@ export async function transitionMediaIn(tx: Prisma.TransactionClient, input: Tra
     if (count === 1) current = seen;
   }
   if (!current) return false;
-  if (GRANTS_END_AT.has(input.to)) {
+  if (isProcessingOver(input.to)) {
     // The media's processing is over: no attempt may read its source or write outputs any more.
     await tx.grant.updateMany({ where: { mediaId: input.mediaId, revokedAt: null }, data: { revokedAt: new Date() } });
+    await endProcessing(tx, input.mediaId, input.to);
   }
   await appendEvent(tx, {
     mediaId: input.mediaId,
@@ -62,6 +62,34 @@ export async function transitionMediaIn(tx: Prisma.TransactionClient, input: Tra
   });
   await recordWebhookEvent(tx, input.mediaId, input.to, input.reason);
   return true;
+}
+
+/**
+ * Every attempt still running ends with its media (`stale`, the reason `media_<state>`; a released
+ * one keeps its finish time), and every task not done is cancelled, so a late result is answered
+ * as a cancelled task's and counts nothing. A re-drive (failed_retryable) queues cancelled tasks
+ * again. One statement: it runs in every finishing transaction.
+ */
+async function endProcessing(tx: Prisma.TransactionClient, mediaId: string, to: MediaState): Promise<void> {
+  const now = new Date();
+  await tx.$executeRaw`
+    WITH live AS (
+      SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.media_id = ${mediaId}::uuid
+    ), cancelled AS (
+      UPDATE tasks SET state = 'cancelled', updated_at = ${now} WHERE id IN (SELECT id FROM live) AND state IN ('queued', 'running')
+    )
+    UPDATE attempts SET state = 'stale', error_code = ${`media_${to}`}, finished_at = COALESCE(finished_at, ${now})
+    WHERE task_id IN (SELECT id FROM live) AND state = 'running'`;
+}
+
+/**
+ * The media's state when its processing is over (PROCESSING_OVER), else undefined: a stage that
+ * finds one does nothing and writes nothing.
+ */
+export async function processingOverState(db: Db, mediaId: string): Promise<MediaState | undefined> {
+  const media = await db.media.findUnique({ where: { id: mediaId }, select: { state: true } });
+  if (!media) return 'deleted';
+  return PROCESSING_OVER.includes(media.state) ? media.state : undefined;
 }
 
 export interface EventInput {

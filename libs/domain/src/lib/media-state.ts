@@ -44,6 +44,17 @@ export function sourcesOf(to: MediaState): MediaState[] {
   return MEDIA_STATES.filter((from) => canTransition(from, to));
 }
 
+/**
+ * States in which the media's processing is over: grants are revoked, attempts closed, and a
+ * stage that arrives late (a preview verified after `ready`, a record step of a deleted media)
+ * does nothing. `failed_retryable` leaves it only through a re-drive.
+ */
+export const PROCESSING_OVER: readonly MediaState[] = ['ready', 'failed_retryable', 'failed_terminal', 'expired', 'deleted'];
+
+export function isProcessingOver(state: MediaState): boolean {
+  return PROCESSING_OVER.includes(state);
+}
+
 export function isTerminal(state: MediaState): boolean {
   return state === 'ready' || state === 'failed_terminal' || state === 'expired' || state === 'deleted';
 }
