@@ -48,3 +48,19 @@ describe('AirlockClient.waitFor', () => {
     await expect(new AirlockClient({ baseUrl: 'http://api', apiKey: 'k', fetch }).waitFor('m1', { timeoutMs: 60_000, intervalMs: 1 })).rejects.toBeInstanceOf(AirlockApiError);
   });
 });
+
+describe('AirlockClient rate limits', () => {
+  const limited = () => new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'later' } }), { status: 429, headers: { 'Retry-After': '0' } });
+
+  it('sends a call again after the Retry-After of a 429', async () => {
+    const { fetch, sent } = scripted([limited, limited, ok('ready', '"a"')]);
+    expect((await new AirlockClient({ baseUrl: 'http://api', apiKey: 'k', fetch }).getMedia('m1')).state).toBe('ready');
+    expect(sent).toHaveLength(3);
+  });
+
+  it('gives the 429 as the answer once its retries are spent', async () => {
+    const { fetch, sent } = scripted([limited, limited, limited, limited]);
+    await expect(new AirlockClient({ baseUrl: 'http://api', apiKey: 'k', fetch }).getMedia('m1')).rejects.toMatchObject({ status: 429, code: 'rate_limited' });
+    expect(sent).toHaveLength(4);
+  });
+});

@@ -23,6 +23,8 @@ export interface ClientOptions {
 }
 
 const FINAL_STATES = new Set(['ready', 'failed_terminal', 'failed_retryable', 'expired', 'deleted']);
+/** A rate-limited call (429 with Retry-After) is sent again this many times before its 429 is the answer. */
+const RATE_LIMIT_RETRIES = 3;
 /** How long one request of waitFor lets the api hold its answer (the api caps it at 30 s). */
 const LONG_POLL_SEC = 25;
 
@@ -133,12 +135,19 @@ export class AirlockClient {
     return json<T>(await this.send(method, path, body, headers));
   }
 
-  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    return this.fetch(new URL(path, this.options.baseUrl), {
-      method,
-      headers: { Authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  /** One call; a 429 (the api's rate limit, answered before anything ran) is sent again after its Retry-After, a few times. */
+  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    for (let tries = 1; ; tries++) {
+      const res = await this.fetch(new URL(path, this.options.baseUrl), {
+        method,
+        headers: { Authorization: `Bearer ${this.options.apiKey}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const retryAfterSec = res.status === 429 ? Number(res.headers.get('retry-after')) : NaN;
+      if (!Number.isFinite(retryAfterSec) || retryAfterSec < 0 || tries > RATE_LIMIT_RETRIES) return res;
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, Math.min(retryAfterSec, 60) * 1000));
+    }
   }
 }
 
