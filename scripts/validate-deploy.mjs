@@ -8,6 +8,11 @@
 //    airlock containers probe the health controller's real paths on their HTTP_PORT;
 //  - a gpu-worker's WORKER_TMP_ROOT lies in memory that dies with its pod or container: a
 //    `medium: Memory` emptyDir with a sizeLimit in Kubernetes, a tmpfs in compose;
+//  - no secret is written in compose or deploy/k8s (compose takes each from .env as ${VAR:?...},
+//    k8s from Secrets; no Secret data, secretGenerator literals or URL passwords), no development
+//    default appears, and each service gets the secrets its production rule requires;
+//  - the Dockerfile's last stage (runtime) starts from a clean base, not the build stage, runs as a
+//    non-root USER with NODE_ENV=production and --omit=dev dependencies, copies no build context;
 //  - docker-compose.yml parses and nothing pins a container name or a worker's host port
 //    (`docker compose up --scale gpu-worker=4` must work); `docker compose config -q` and
 //    `kubectl kustomize` run when those tools exist, and the built overlays are validated too.
@@ -264,10 +269,141 @@ function checkWorkerTempRootCompose(svc) {
   }
 }
 
+// --- secrets: nothing in the repository holds one, and every service gets its own ------------
+// Production refuses development values at boot (libs/config production-secrets.ts); these
+// checks keep them, and any password written into a file, out of compose and deploy/k8s.
+const devSecrets = JSON.parse(readFileSync(join(root, 'libs/config/src/lib/development-secrets.json'), 'utf8'));
+/** Variables whose value is a secret (or a published default login): they come from .env or a Secret. */
+const SECRET_NAME = /(PASSWORD|SECRET|_KEY|_KEYS|_JWK|_JWKS|TOKEN|ROOT_USER|ADMIN_USER|SUPPORT_USER)$/;
+/** Development values distinctive enough to refuse anywhere in a deployment file. */
+const DISTINCT_DEV_VALUES = devSecrets.values.filter((v) => v.length > 8 || /[^a-z]/.test(v));
+const OPTIONAL_SECRETS = new Set(['SUPPORT_PASSWORD', 'VERIFIER_PUBLIC_JWKS', 'VERIFIER_SIGNING_JWK']);
+const SCHEMA_SERVICE = { api: 'api', orchestrator: 'orchestrator', worker: 'gpu-worker', verifier: 'verifier', manifester: 'manifester' };
+
+/** Per service, the secrets its production rule requires (read from service.config.ts's refuseDevelopmentSecrets lists). */
+const requiredSecrets = (() => {
+  const source = readFileSync(join(root, 'libs/config/src/lib/service.config.ts'), 'utf8');
+  const out = {};
+  for (const [, schema, body] of source.matchAll(/export const (\w+)EnvSchema = ([\s\S]*?)(?=\nexport const |$)/g)) {
+    const list = /refuseDevelopmentSecrets\(\[([^\]]*)\]\)/.exec(body)?.[1];
+    if (SCHEMA_SERVICE[schema] && list) out[SCHEMA_SERVICE[schema]] = [...list.matchAll(/'(\w+)'/g)].map((m) => m[1]).filter((n) => !OPTIONAL_SECRETS.has(n));
+  }
+  for (const service of Object.values(SCHEMA_SERVICE)) if (!out[service]) fail('libs/config/src/lib/service.config.ts', `no refuseDevelopmentSecrets([...]) list found for ${service}`);
+  return out;
+})();
+
+function isDevValue(value) {
+  const v = String(value).trim();
+  return devSecrets.values.includes(v) || devSecrets.adminUsers.includes(v) || v.split(',').some((e) => devSecrets.values.includes(e.slice(e.indexOf(':') + 1).trim()));
+}
+
+/** A password written into a URL (`scheme://user:password@host`) that is not a ${VAR} reference. */
+function urlPasswordLiteral(value) {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(String(value));
+  return m && !/^\$\{[A-Za-z_]\w*(:?[?-][^}]*)?\}$/.test(m[1]) ? m[1] : undefined;
+}
+
+function scanDevValues(file, text) {
+  for (const v of DISTINCT_DEV_VALUES) if (new RegExp(`(^|[^A-Za-z0-9-])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9-])`, 'm').test(text)) fail(file, `holds the development value ${v}: production refuses it`);
+}
+
+/** One environment entry (compose): a secret comes only from .env (`${VAR:?...}`), never a literal. */
+function checkComposeEnv(where, name, value) {
+  if (value === null || value === undefined) return;
+  const v = String(value);
+  if (SECRET_NAME.test(name) && isDevValue(v)) fail(composeFile, `${where}: ${name} is a development default (${v})`);
+  else if (SECRET_NAME.test(name) && !/^\$\{[A-Za-z_]\w*:\?[^}]*\}$/.test(v)) fail(composeFile, `${where}: ${name} is a plain literal; take it from .env as \${${name}:?...}`);
+  const pw = urlPasswordLiteral(v);
+  if (pw !== undefined) fail(composeFile, `${where}: ${name} writes a password into the URL; interpolate it from .env`);
+}
+
+try {
+  const text = readFileSync(composeFile, 'utf8');
+  scanDevValues(composeFile, text);
+  const compose = parseYaml(text, { merge: true });
+  for (const [name, svc] of Object.entries(compose?.services ?? {})) {
+    const env = Array.isArray(svc?.environment) ? Object.fromEntries(svc.environment.map((e) => String(e).split(/=(.*)/s).slice(0, 2))) : (svc?.environment ?? {});
+    for (const [k, v] of Object.entries(env)) checkComposeEnv(name, k, v);
+    const service = env.SERVICE;
+    for (const needed of requiredSecrets[service] ?? []) if (!(needed in env)) fail(composeFile, `${name}: ${needed} is not set (from .env); production refuses to boot without it`);
+  }
+} catch (e) {
+  fail(composeFile, `secrets: ${e.message}`);
+}
+
+/** Every container of a pod spec (k8s): secrets by secretKeyRef only; app containers get what their service requires. */
+function checkK8sSecrets(file, doc) {
+  const spec = doc?.spec?.template?.spec ?? doc?.spec?.jobTemplate?.spec?.template?.spec;
+  for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+    const what = `${doc.kind} ${doc.metadata?.name} container ${c.name}`;
+    for (const e of c.env ?? []) {
+      if ('value' in e && SECRET_NAME.test(e.name) && isDevValue(e.value)) fail(file, `${what}: ${e.name} is a development default (${e.value})`);
+      else if ('value' in e && (SECRET_NAME.test(e.name) || e.name === 'DATABASE_URL')) fail(file, `${what}: ${e.name} is a plain literal; reference a Secret (valueFrom.secretKeyRef)`);
+      else if ('value' in e && urlPasswordLiteral(e.value) !== undefined) fail(file, `${what}: ${e.name} writes a password into the URL; reference a Secret`);
+    }
+    const service = envOf(c).SERVICE;
+    const names = new Set((c.env ?? []).map((e) => e.name));
+    for (const needed of requiredSecrets[service] ?? []) if (!names.has(needed)) fail(file, `${what}: ${needed} is not set (from a Secret); production refuses to boot without it`);
+  }
+}
+
+for (const [file, docs] of byFile) {
+  scanDevValues(file, readFileSync(file, 'utf8'));
+  for (const doc of docs) {
+    if (doc?.kind === 'Secret' && (doc.data || doc.stringData)) fail(file, `Secret ${doc.metadata?.name}: secret values written in the repository; create it from \`npx airlock keys\` instead`);
+    if (doc?.kind === 'ConfigMap') for (const [k, v] of Object.entries(doc.data ?? {})) {
+      if (SECRET_NAME.test(k) || urlPasswordLiteral(v) !== undefined) fail(file, `ConfigMap ${doc.metadata?.name}: ${k} is a secret in a ConfigMap; reference a Secret`);
+    }
+    if (doc?.kind === 'Kustomization') for (const g of doc.secretGenerator ?? []) if (g.literals?.length) fail(file, `secretGenerator ${g.name}: literal secret values in the repository; create the Secret from \`npx airlock keys\` instead`);
+    if (['Deployment', 'Job'].includes(doc?.kind)) checkK8sSecrets(file, doc);
+  }
+}
+
+// --- Dockerfile: the runtime image is a slim production stage ------------------------------
+const dockerfile = join(root, 'Dockerfile');
+{
+  const stages = [];
+  for (const raw of readFileSync(dockerfile, 'utf8').replace(/\\\n/g, ' ').split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const from = /^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) stages.push({ base: from[1], name: from[2]?.toLowerCase(), lines: [] });
+    else stages.at(-1)?.lines.push(line);
+  }
+  const runtime = stages.at(-1);
+  const names = new Set(stages.map((s) => s.name).filter(Boolean));
+  if (!runtime) fail(dockerfile, 'no stage');
+  else {
+    // The last stage is what `docker build` and compose's `build: .` produce: the services' image.
+    if (runtime.name !== 'runtime') fail(dockerfile, `the last stage (the default target) must be named runtime, not ${runtime.name ?? '(unnamed)'}`);
+    if (names.has(runtime.base.toLowerCase())) fail(dockerfile, `runtime stage is FROM ${runtime.base}: it must start from a clean base image, not another stage (dev dependencies and the source would ship)`);
+    const user = runtime.lines.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]).at(-1);
+    if (!user) fail(dockerfile, 'runtime stage has no USER: the services would run as root');
+    else if (/^(root|0)(:|$)/.test(user)) fail(dockerfile, `runtime stage runs as ${user}`);
+    for (const l of runtime.lines) {
+      if (/^(COPY|ADD)\s/i.test(l) && !/--from=/i.test(l) && /\s\.\/?\s/.test(`${l.replace(/^(COPY|ADD)\s+(--\S+\s+)*/i, ' ')} `.replace(/\s\S+\s*$/, ' '))) fail(dockerfile, `runtime stage copies the whole build context (${l}): copy only what the services need`);
+      const fromStage = /--from=(\S+)/i.exec(l)?.[1];
+      if (fromStage && /^COPY\s/i.test(l)) for (const src of l.replace(/^COPY\s+(--\S+\s+)*/i, '').split(/\s+/).slice(0, -1)) if (!/(^|\/)dist(\/|$)/.test(src)) fail(dockerfile, `runtime stage copies ${src} from ${fromStage}: only built output (dist/) belongs in the image`);
+    }
+    if (!runtime.lines.some((l) => /^ENV\s.*\bNODE_ENV=production\b/i.test(l))) fail(dockerfile, 'runtime stage does not set NODE_ENV=production');
+    if (!runtime.lines.some((l) => /^RUN\s.*\bnpm\s+(install|ci)\b.*--omit=dev/i.test(l))) fail(dockerfile, 'runtime stage installs no production-only dependencies (npm install --omit=dev)');
+  }
+  // Targets named by compose and the k8s migrate init container must exist.
+  try {
+    for (const [name, svc] of Object.entries(parseYaml(readFileSync(composeFile, 'utf8'), { merge: true })?.services ?? {})) {
+      const target = typeof svc?.build === 'object' ? svc.build.target : undefined;
+      if (target && !names.has(target)) fail(composeFile, `${name}: build target ${target} is not a Dockerfile stage (${[...names].join(', ')})`);
+    }
+  } catch {
+    // reported by the compose checks above
+  }
+}
+
 const compose = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
 if (compose.status === 0) {
   // The keys come from .env in real use; placeholders are enough for the file to resolve.
-  const env = { ...process.env, PIPELINE_PRIVATE_JWK: '{}', WORKER_PUBLIC_JWKS: '[]', WORKER_SIGNING_JWK: '{}' };
+  const placeholders = ['POSTGRES_PASSWORD', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'TENANT_KEYS', 'ADMIN_USER', 'ADMIN_PASSWORD'].map((k) => [k, 'placeholder']);
+  const env = { ...process.env, PIPELINE_PRIVATE_JWK: '{}', WORKER_PUBLIC_JWKS: '[]', WORKER_SIGNING_JWK: '{}', ...Object.fromEntries(placeholders) };
   try {
     execFileSync('docker', ['compose', '-f', composeFile, 'config', '-q'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
