@@ -172,6 +172,14 @@ describe('store access gate against s3rver', () => {
       expect(await store.getBuffer(key)).toEqual(TEN);
     });
 
+    it('two concurrent creates of one key: one is stored, the other refused 412', async () => {
+      const { put, key } = await bound();
+      const slow = () => raw('PUT', pathOf(put.url), put.headers, [TEN.subarray(0, 5), TEN.subarray(5)], { between: () => new Promise((r) => setTimeout(r, 150)) });
+      const answers = await Promise.all([slow(), slow()]);
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 412]);
+      expect(await store.getBuffer(key)).toEqual(TEN);
+    });
+
     it('a create-only object reads as absent until it is whole, and an interrupted one is removed so a retry can create it', async () => {
       const { put, key } = await bound();
       let seenMidway: unknown = 'not checked';

@@ -54,10 +54,18 @@ export class StoreWriteRules {
     if (condition !== undefined && condition !== '*') return { status: 501, code: 'NotImplemented', message: 'Only If-None-Match: * is supported on PUT' };
     const createOnly = condition === '*';
     if (createOnly) {
-      if (this.creating.has(id) || (await ctx.store.existsObject(target.bucket, target.key))) {
-        return { status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold' };
-      }
+      const preconditionFailed = { status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold' };
+      // Claimed before the store is asked, so two concurrent creates cannot both pass.
+      if (this.creating.has(id)) return preconditionFailed;
       this.creating.add(id);
+      const exists = await ctx.store.existsObject(target.bucket, target.key).catch((e: unknown) => {
+        this.creating.delete(id);
+        throw e;
+      });
+      if (exists) {
+        this.creating.delete(id);
+        return preconditionFailed;
+      }
     }
     try {
       const finished = await writtenOrAborted(ctx, next);
