@@ -26,8 +26,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certi
 WORKDIR /app
 ENV NODE_ENV=production HTTP_HOST=0.0.0.0
 COPY package.json package-lock.json ./
-# Dependencies only, no dev tools; install scripts skipped (postinstall's `prisma generate` is a build step).
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund || npm install --omit=dev --ignore-scripts --no-audit --no-fund
+# Production dependencies only. devDependencies leave the manifest first: npm keeps a dev package
+# that is also an optional peer (the Prisma CLI, TypeScript). Install scripts are skipped
+# (postinstall's `prisma generate` is a build step; shaka-packager needs none).
+RUN npm pkg delete devDependencies scripts.postinstall \
+  && (npm install --omit=dev --ignore-scripts --no-audit --no-fund || npm install --omit=dev --ignore-scripts --no-audit --no-fund) \
+  && npm cache clean --force
 COPY --from=build /app/dist/apps dist/apps
 # The workers' temp root, in memory that dies with the container: /dev/shm is a tmpfs (compose
 # sizes it with shm_size, Kubernetes mounts a medium: Memory emptyDir there). Each worker process
