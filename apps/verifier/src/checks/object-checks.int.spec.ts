@@ -63,6 +63,8 @@ describe('checkObjects', () => {
     flipped[flipped.length >> 1] ^= 0xff;
     expect(await reasons([await stored('media', flipped, segment)])).toEqual(['hash_mismatch']);
     expect(await reasons([{ ...good, key: `seg/${MEDIA}/240p/0.m4s` }])).toEqual(['key_not_content_addressed']);
+    // Under the media's prefix by its first characters only: refused as a key, not looked up (the store would refuse it).
+    expect(await reasons([{ ...good, key: `seg/${MEDIA}/240p/../../other/${good.sha256}` }])).toEqual(['key_invalid']);
   });
 
   it('names a truncated segment stored under its own hash, with the whole timing reported', async () => {

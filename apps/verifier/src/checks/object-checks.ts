@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { OutputFact } from '@airlock/contracts';
 import { listBoxes, readSegmentFacts, readTrackProtection } from '@airlock/media';
-import { ObjectStore } from '@airlock/storage';
+import { objectKeyProblem, ObjectStore } from '@airlock/storage';
 import { CheckFailure } from './check-failure';
 
 /** A reported object and the attempt that reported it. */
@@ -45,6 +45,9 @@ type Found = [reason: string, detail: string] | undefined;
 const fail = (reason: string, detail: string): Found => [reason, detail];
 
 async function checkOne(store: ObjectStore, o: OutputFact, keyId: string): Promise<Found> {
+  // A key that walks out of its prefix (`seg/<media>/../..`) names no object of this media, and the store refuses to look it up.
+  const keyProblem = objectKeyProblem(o.key);
+  if (keyProblem) return fail('key_invalid', keyProblem);
   if (!o.key.includes(o.sha256)) return fail('key_not_content_addressed', 'the key does not carry the reported hash');
   // Chat files can be large: their size first, then hashed as a stream.
   if (o.kind === 'file') {
