@@ -44,7 +44,9 @@ export async function runAttempt<T>(
     grant.wipe();
     return { attempt: { ...attempt, inputSha256: grant.source.sha256 }, result, cleanup: { ...receipt, grantReleased: await withSpan('grant.release', {}, () => grant.release({ ok: true })) } };
   } catch (e) {
-    if (heartbeat.stopReason) throw new TerminalError(heartbeat.stopReason, `the api stopped this attempt: ${heartbeat.stopReason}`);
+    // Stopped by the api: its media finished, its grant was revoked or its task taken over. Not
+    // wanted any more, so nothing for the dead-letter queue.
+    if (heartbeat.stopReason) throw new TerminalError(heartbeat.stopReason, `the api stopped this attempt: ${heartbeat.stopReason}`, { deadLetter: false });
     if (e instanceof SourceRejected) throw new TerminalError(e.code, e.message);
     throw e;
   } finally {

@@ -122,6 +122,8 @@ export class GrantClient {
     if (code === 'needs_other_worker') throw new HandBackError(code, message, { delayMs: 1000 });
     // Still over the api's rate limit: back to the queue, no try spent, after the limit's window.
     if (res.status === 429) throw new HandBackError(code, message, { delayMs: retryAfterMs(res) ?? 1000 });
+    // The media finished (ready, failed, deleted) before this attempt began: no work, no dead letter.
+    if (code === 'media_not_processing') throw new TerminalError(code, message, { deadLetter: false });
     if (res.status >= 400 && res.status < 500 && !RETRYABLE_REFUSALS.has(code)) throw new TerminalError(code, message);
     throw new Error(`${code}: ${message}`);
   }

@@ -1,10 +1,15 @@
 import { UnrecoverableError } from 'bullmq';
 
-/** Thrown by a handler when retrying cannot help (corrupt input, a broken invariant). */
+/**
+ * Thrown by a handler when retrying cannot help (corrupt input, a broken invariant). With
+ * `deadLetter: false` the work is simply no longer wanted (its media finished, its grant was
+ * revoked): the job fails without a try more and leaves no dead letter for an operator.
+ */
 export class TerminalError extends UnrecoverableError {
   constructor(
     readonly code: string,
     message: string,
+    readonly options: { readonly deadLetter?: boolean } = {},
   ) {
     super(`${code}: ${message}`);
     this.name = 'TerminalError';

@@ -201,7 +201,8 @@ export class WorkerHost {
     jobFailuresTotal.inc({ queue: job.queueName, job: jobLabel(job.name), reason: reasonCode(err), final: String(final) });
     const ids = idsOf(job.data);
     this.logger.warn({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade, final, reason: err.message, ...causeOf(err), ...ids }, 'job failed');
-    if (!final) return;
+    // Work no longer wanted (its media finished) is nothing for an operator to review.
+    if (!final || (err instanceof TerminalError && err.options.deadLetter === false)) return;
     await this.connection
       .deadLetterJob(job, err.message)
       .catch((e: Error) => this.logger.error({ err: e.message }, 'dead-letter write failed'));
