@@ -68,7 +68,11 @@ export class StoreWriteRules {
       }
     }
     try {
-      const finished = await writtenOrAborted(ctx, next);
+      const finished = await writtenOrAborted(ctx, next).catch(async (e: unknown) => {
+        // A failed create leaves nothing half-written behind (the next create must not meet it).
+        if (createOnly) await ctx.store.deleteObject(target.bucket, target.key).catch(() => undefined);
+        throw e;
+      });
       if (finished === 'aborted') {
         if (createOnly) await ctx.store.deleteObject(target.bucket, target.key);
         return undefined;
