@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import express from 'express';
 import { apiEnvSchema, loadEnv, loadTenantPolicies } from '@airlock/config';
 import { createPrismaClient } from '@airlock/db';
 import { QueueConnection } from '@airlock/queue';
@@ -10,6 +9,7 @@ import { mountBullBoards, supportCredentials } from './admin/bull-board';
 import { API_DEPS, ApiDeps } from './api.deps';
 import { API_CONTROLLERS, API_PROVIDERS } from './api.module';
 import { ErrorFilter } from './http/error.filter';
+import { jsonBodies } from './http/json-bodies';
 import { serveApiDocs } from './http/openapi';
 import { requestSpans } from './http/request-spans';
 import { installRateLimits } from './throttle/rate-limit.guard';
@@ -65,8 +65,7 @@ async function main() {
     },
     configure: (app) => {
       app.use(requestSpans());
-      // Small JSON bodies only: media bytes go straight to storage through presigned URLs.
-      app.use(express.json({ limit: '64kb' }));
+      app.use(jsonBodies());
       app.useGlobalFilters(new ErrorFilter((err) => logger.error({ err: (err as Error)?.message }, 'unexpected error')));
       // Per tenant, per source address and per worker, in Redis (every replica counts together).
       installRateLimits(app, deps);

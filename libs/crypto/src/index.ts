@@ -3,3 +3,4 @@ export * from './lib/key-wrap';
 export * from './lib/job-token';
 export * from './lib/blob-key';
 export * from './lib/verifier-token';
+export * from './lib/x25519-public-key';

@@ -1,10 +1,8 @@
 import { Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { apiRoutes } from '../http/api-routes';
 import { DeadLettersService } from './dead-letters.service';
 import { OperatorGuard } from './operator.guard';
 
-@ApiTags('admin')
-@ApiBasicAuth()
 @UseGuards(OperatorGuard)
 @Controller('admin/dead-letters')
 export class DeadLettersController {
@@ -12,8 +10,7 @@ export class DeadLettersController {
 
   @Post(':jobId/redrive')
   @HttpCode(202)
-  @ApiOperation({ summary: "Operators: re-drive the media a dead letter belongs to (as the tenant's re-drive) and remove the dead letter" })
-  redrive(@Param('jobId') jobId: string) {
-    return this.deadLetters.redrive(jobId);
+  redrive(@Param() params: unknown) {
+    return this.deadLetters.redrive(apiRoutes.redriveDeadLetter.params.parse(params).jobId);
   }
 }

@@ -32,6 +32,19 @@ describe('ErrorFilter', () => {
     expect(run(filter, { type: 'entity.parse.failed' }).statusCode).toBe(400);
   });
 
+  it('maps any other request the parsers cannot read to its 4xx, never a 500', () => {
+    const charset = Object.assign(new Error('unsupported charset "UTF-16"'), { type: 'charset.unsupported', status: 415, expose: true });
+    expect(run(filter, charset)).toMatchObject({ statusCode: 415, body: { error: { code: 'unsupported_encoding' } } });
+    const aborted = Object.assign(new Error('request aborted'), { type: 'request.aborted', status: 400, expose: true });
+    expect(run(filter, aborted)).toMatchObject({ statusCode: 400, body: { error: { code: 'invalid_request' } } });
+    // A server-side status, or one not meant to be shown, is not the client's fault: it stays a 500, and is logged.
+    const logged: unknown[] = [];
+    const own = new ErrorFilter((e) => logged.push(e));
+    expect(run(own, Object.assign(new Error('stream encoding should not be set'), { type: 'stream.encoding.set', status: 500, expose: false })).statusCode).toBe(500);
+    expect(run(own, Object.assign(new Error('x'), { status: 400, expose: false })).statusCode).toBe(500);
+    expect(logged).toHaveLength(2);
+  });
+
   it('maps framework exceptions to codes and hides unexpected errors', () => {
     expect(run(filter, new NotFoundException()).body).toMatchObject({ error: { code: 'not_found' } });
     const res = run(filter, new Error('db password is hunter2'));

@@ -3,9 +3,11 @@ import type { Response } from 'express';
 import { ZodError } from 'zod';
 import { scrub } from '@airlock/telemetry';
 
-interface BodyParserError {
+/** What body-parser and the router throw for a request they cannot read (http-errors). */
+interface UnreadableRequest {
   type?: string;
   status?: number;
+  expose?: boolean;
 }
 
 /** Maps anything thrown to the documented error shape; never leaks stack traces or internals. */
@@ -22,11 +24,16 @@ export class ErrorFilter implements ExceptionFilter {
   private map(e: unknown): [number, unknown] {
     if (e instanceof ZodError) {
       const details = e.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      return [400, { error: { code: 'invalid_request', message: 'The request body is invalid.', details } }];
+      return [400, { error: { code: 'invalid_request', message: 'The request is invalid; details name each field.', details } }];
     }
-    const bp = e as BodyParserError;
+    const bp = e as UnreadableRequest;
     if (bp?.type === 'entity.too.large') return [413, { error: { code: 'request_too_large', message: 'The request body is too large.' } }];
     if (bp?.type === 'entity.parse.failed') return [400, { error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } }];
+    // Any other request the parsers could not read (an unsupported charset or encoding, a body
+    // cut short, a path that does not decode): the client's fault, said as such, never a 500.
+    if (bp?.expose === true && typeof bp.status === 'number' && bp.status >= 400 && bp.status < 500) {
+      return [bp.status, { error: { code: codeFor(bp.status), message: scrub(String((e as Error).message)) } }];
+    }
     if (e instanceof HttpException) {
       const status = e.getStatus();
       const response = e.getResponse();
@@ -49,8 +56,12 @@ function codeFor(status: number): string {
       return 'not_found';
     case 405:
       return 'method_not_allowed';
+    case 400:
+      return 'invalid_request';
     case 413:
       return 'request_too_large';
+    case 415:
+      return 'unsupported_encoding';
     default:
       return status >= 500 ? 'internal' : 'bad_request';
   }

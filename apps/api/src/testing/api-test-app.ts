@@ -6,6 +6,7 @@ import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
 import { IntegrationEnv } from '@airlock/testing';
 import { API_DEPS, ApiDeps } from '../api.deps';
 import { ErrorFilter } from '../http/error.filter';
+import { jsonBodies } from '../http/json-bodies';
 import { pipelineKeyFrom } from '../keys/pipeline-key';
 import { MediaChanges } from '../media/media-changes';
 
@@ -31,8 +32,8 @@ export interface ApiTestApp {
 }
 
 /**
- * Tests only: these controllers and providers over HTTP on a free port, with the api's error
- * filter, on `deps`. `mount` adds to the app before it listens (the Bull Boards).
+ * Tests only: these controllers and providers over HTTP on a free port, with the api's body
+ * parser and error filter, on `deps`. `mount` adds to the app before it listens (the Bull Boards).
  */
 export async function startApiTestApp(
   deps: ApiDeps,
@@ -43,7 +44,8 @@ export async function startApiTestApp(
     controllers: module.controllers,
     providers: [{ provide: API_DEPS, useValue: deps }, ...module.providers],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+  app.use(jsonBodies());
   app.useGlobalFilters(new ErrorFilter(() => undefined));
   mount?.(app);
   await app.listen(0, '127.0.0.1');
