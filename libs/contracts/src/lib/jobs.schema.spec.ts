@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createMediaSchema, JobName, parsePayload } from '../index';
 
 describe('contracts', () => {
@@ -11,7 +12,7 @@ describe('contracts', () => {
   it('accepts only encrypted sources and public recipient keys', () => {
     const jwe = 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d';
     const body = {
-      recipients: [{ id: 'r1', publicJwk: { kty: 'OKP', crv: 'X25519', x: 'x'.repeat(43) } }],
+      recipients: [{ id: 'r1', publicJwk: { kty: 'OKP', crv: 'X25519', x: generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x as string } }],
       source: { sizeBytes: 10, sha256: 'a'.repeat(64), contentKeyJwe: jwe },
     };
     expect(createMediaSchema.parse(body).recipients).toHaveLength(1);
