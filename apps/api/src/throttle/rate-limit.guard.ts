@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { rateLimitedTotal } from '@airlock/telemetry';
 import type { ApiDeps } from '../api.deps';
 import { ApiError } from '../http/api-error';
 import { addressBucket, RateLimitSettings, rateLimitScopeOf, rateLimitSettingsFrom, tenantBucket, workerBucket } from './rate-limit.policy';
@@ -26,6 +27,7 @@ export class RateLimitGuard implements CanActivate {
     if (scope === 'none') return true;
     const verdict = await this.limiter.take(await this.bucketsOf(scope, req), this.settings.windowMs);
     if (verdict.allowed) return true;
+    rateLimitedTotal.inc({ scope: verdict.scope });
     context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(verdict.retryAfterSec));
     throw new ApiError(429, 'rate_limited', `Too many requests for this ${verdict.scope}; retry after ${verdict.retryAfterSec} s.`, { scope: verdict.scope, retryAfterSec: verdict.retryAfterSec });
   }

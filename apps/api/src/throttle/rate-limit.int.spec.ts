@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { generateSigningKeyPair, signJobToken } from '@airlock/crypto';
-import { HealthController, READINESS } from '@airlock/telemetry';
+import { HealthController, rateLimitedTotal, READINESS } from '@airlock/telemetry';
 import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
 import { ApiDeps } from '../api.deps';
 import { GrantService } from '../grants/grant.service';
@@ -84,6 +84,7 @@ describe('rate limits', () => {
     expect(over).toEqual(limited('tenant'));
     expect(Number(over.retryAfter)).toBeLessThanOrEqual(60);
     expect(await call(from, '/v1/webhook-endpoint', { tenant: 'ta' })).toEqual(limited('tenant'));
+    expect((await rateLimitedTotal.get()).values.find((v) => v.labels.scope === 'tenant')?.value).toBe(2);
 
     expect((await call(from, '/v1/webhook-endpoint', { tenant: 'tb' })).status).toBe(200);
     expect((await call('198.51.100.2', '/v1/webhook-endpoint', { tenant: 'tb' })).status).toBe(200);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { rateLimitUncheckedTotal } from '@airlock/telemetry';
 
 /** One counter to take a request from: its key, and how many requests it allows per window. */
 export interface RateBucket {
@@ -57,7 +58,10 @@ export class RedisRateLimiter implements RateLimiter {
     ])
       .catch(() => undefined)
       .finally(() => giveUp.abort());
-    if (!counts) return { allowed: true };
+    if (!counts) {
+      rateLimitUncheckedTotal.inc();
+      return { allowed: true };
+    }
     for (let i = 0; i < buckets.length; i++) {
       if (counts[2 * i] > buckets[i].limit) return { allowed: false, scope: buckets[i].scope, retryAfterSec: Math.max(1, Math.ceil(counts[2 * i + 1] / 1000)) };
     }

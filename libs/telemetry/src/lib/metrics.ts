@@ -132,6 +132,21 @@ export const grantRefusalsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Requests the api answered 429, by the limit they were over (tenant, address, worker). */
+export const rateLimitedTotal = new Counter({
+  name: 'airlock_rate_limited_total',
+  help: 'Requests refused with 429 by the api rate limits, by scope.',
+  labelNames: ['scope'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Requests let through unlimited because Redis did not answer the limiter in time. */
+export const rateLimitUncheckedTotal = new Counter({
+  name: 'airlock_rate_limit_unchecked_total',
+  help: 'Requests let through without a rate-limit check because Redis did not answer in time.',
+  registers: [metricsRegistry],
+});
+
 export const outputInputSizeRatio = new Histogram({
   name: 'airlock_output_input_size_ratio',
   help: 'Bytes of all published outputs divided by the source size, per published media.',
