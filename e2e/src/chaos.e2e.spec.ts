@@ -1,12 +1,13 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
 import { sealFile, uploadFile, verifyWebhook } from '@airlock/client-sdk/node';
 import { JobName, WebhookEventBody } from '@airlock/contracts';
 import { generateX25519KeyPair, KeyPairJwk } from '@airlock/crypto';
-import { storageKeys } from '@airlock/domain';
-import { jobIdOf } from '@airlock/queue';
+import { isPreviewRendition, storageKeys } from '@airlock/domain';
+import { jobIdOf, QueueName } from '@airlock/queue';
 import { ExtraWorker, IntegrationEnv, makeClip, ServiceStack, startIntegrationEnv, startServiceStack } from '@airlock/testing';
 
 /**
@@ -17,6 +18,8 @@ const MEDIA = Number(process.env['CHAOS_MEDIA'] ?? 12);
 const SECONDS = Number(process.env['CHAOS_SECONDS'] ?? 10);
 const DELETED = Number(process.env['CHAOS_DELETE'] ?? 2);
 const REPORT = process.env['CHAOS_REPORT'];
+/** CHAOS_DEFAULTS=1: the services' default heartbeat, watchdog and lock settings instead of the suite's tightened ones (the bench measures recovery with both). */
+const DEFAULTS = process.env['CHAOS_DEFAULTS'] === '1';
 const STEP_MS = 4000;
 /** Cheap rungs, so a batch fits in CI while the faults still land on work in flight. */
 const PROFILES = (process.env['CHAOS_PROFILES'] ?? '240p,360p').split(',');
@@ -45,6 +48,10 @@ describe('chaos', () => {
   const deliveries: Delivery[] = [];
   const workers: ExtraWorker[] = [];
   const faults: { at: number; what: string }[] = [];
+  /** Every SIGKILL of a worker: who, and the attempts it had running at that moment. */
+  const kills: { step: number; at: number; workerId: string; running: string[] }[] = [];
+  /** Record jobs of the callbacks delivered again: the run is judged once they have all settled. */
+  const redelivered: string[] = [];
   const manifestViolations: string[] = [];
   const ids: string[] = [];
   const deleted = new Set<string>();
@@ -57,11 +64,9 @@ describe('chaos', () => {
       TENANT_KEYS: 'tenant-c:key-c',
       TENANT_POLICIES_FILE: policies,
       WORKER_ACCEL: 'cpu',
-      // Short locks, a quick watchdog and reconciler, frequent sweeps, fast webhook retries.
-      QUEUE_LOCK_MS: '4000',
-      HEARTBEAT_SEC: '0.5',
-      ATTEMPT_SILENCE_SEC: '3',
-      WATCHDOG_EVERY_SEC: '1',
+      // Short locks and a quick watchdog (unless the defaults are measured), a quick reconciler,
+      // frequent sweeps, fast webhook retries.
+      ...(DEFAULTS ? {} : { QUEUE_LOCK_MS: '4000', HEARTBEAT_SEC: '0.5', ATTEMPT_SILENCE_SEC: '3', WATCHDOG_EVERY_SEC: '1' }),
       RECONCILE_EVERY_SEC: '2',
       RECONCILE_GRACE_SEC: '3',
       TASK_ATTEMPTS: '12',
@@ -124,9 +129,33 @@ describe('chaos', () => {
   async function redeliverCallbacks(round: number): Promise<number> {
     const tasks = await env.db.task.findMany({ where: { job: { mediaId: { in: ids } }, kind: { not: 'probe' } }, include: { job: { select: { mediaId: true } } } });
     for (const t of tasks) {
-      await env.queues.add(JobName.TaskRecord, { mediaId: t.job.mediaId, jobId: t.jobId, taskId: t.id }, { jobId: jobIdOf('record', t.id, 'again', round) });
+      const jobId = jobIdOf('record', t.id, 'again', round);
+      await env.queues.add(JobName.TaskRecord, { mediaId: t.job.mediaId, jobId: t.jobId, taskId: t.id }, { jobId });
+      redelivered.push(jobId);
     }
     return tasks.length;
+  }
+
+  /** Until every callback delivered again has been recorded (completed, or failed for good). */
+  async function redeliveriesSettled(timeoutMs: number): Promise<void> {
+    await eventually(async () => {
+      // Those lost in the flush are gone (undefined): nothing of them is left to settle.
+      const states = await Promise.all(redelivered.map((id) => env.queues.jobState(QueueName.Orchestrator, id)));
+      expect(states.filter((st) => st !== undefined && st !== 'completed' && st !== 'failed')).toEqual([]);
+    }, timeoutMs);
+  }
+
+  /**
+   * A worker's attempts in flight right now, waiting up to `waitMs` for it to have one: a kill
+   * must land on running work to prove anything.
+   */
+  async function runningAttemptsOf(workerId: string, waitMs: number): Promise<string[]> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const rows = await env.db.attempt.findMany({ where: { workerId, state: 'running', finishedAt: null, task: { job: { mediaId: { in: ids } } } }, select: { id: true } });
+      if (rows.length > 0 || Date.now() > deadline) return rows.map((r) => r.id);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Redis loses everything of this deployment (its keyspace; other test worlds share the server). */
@@ -185,6 +214,23 @@ describe('chaos', () => {
       .map((a) => (a.finishedAt?.getTime() ?? 0) - t0)
       .sort((a, b) => a - b);
     const pct = (p: number) => readySec[Math.min(readySec.length - 1, Math.floor((p / 100) * readySec.length))] ?? null;
+    // Per kill: how long until every task the killed worker was running had a new attempt (its
+    // media not finished meanwhile): the recovery the watchdog and the task's backoff give.
+    const lost = await env.db.attempt.findMany({ where: { id: { in: kills.flatMap((k) => k.running) } }, select: { id: true, taskId: true, state: true, finishedAt: true } });
+    // Per kill: how long until the last of its attempts was judged lost (its job handed back).
+    const judgedAfter = (k: (typeof kills)[number]) => {
+      const at = lost.filter((a) => k.running.includes(a.id) && a.state === 'stale' && a.finishedAt).map((a) => (a.finishedAt?.getTime() ?? 0) - k.at);
+      return at.length > 0 ? Math.max(...at) / 1000 : null;
+    };
+    const tries = await env.db.attempt.findMany({ where: { taskId: { in: lost.map((a) => a.taskId) } }, select: { taskId: true, startedAt: true } });
+    const retriedAfter = (k: (typeof kills)[number]) => {
+      const delays = k.running
+        .map((id) => lost.find((a) => a.id === id)?.taskId)
+        .map((taskId) => tries.filter((t) => t.taskId === taskId && t.startedAt.getTime() > k.at).map((t) => t.startedAt.getTime() - k.at))
+        .filter((d) => d.length > 0)
+        .map((d) => Math.min(...d));
+      return delays.length > 0 ? Math.max(...delays) / 1000 : null;
+    };
     return {
       media: MEDIA,
       deleted: deleted.size,
@@ -196,14 +242,22 @@ describe('chaos', () => {
       attempts: Object.fromEntries(attempts.map((a) => [a.state, a._count])),
       flowsRebuilt: count('flow_rebuilt'),
       heartbeatLost: count('attempt_stale', 'heartbeat_lost'),
+      // Probe attempts whose result never reached the planner (a Redis flush lost it): judged by the watchdog.
+      probeResultsNotRecorded: await env.db.attempt.count({ where: { errorCode: 'result_not_recorded', task: { kind: 'probe', job: { mediaId: { in: ids } } } } }),
+      kills: kills.length,
+      // Attempts judged silent that no kill explains: a healthy worker's heartbeats late (false stale verdicts).
+      staleNotKilled: (await env.db.attempt.findMany({ where: { errorCode: 'heartbeat_lost', task: { job: { mediaId: { in: ids } } } }, select: { id: true } })).filter((a) => !kills.some((k) => k.running.includes(a.id))).length,
       webhooksDelivered: deliveries.length,
       readyP50Sec: pct(50),
       readyP95Sec: pct(95),
       wallSec: (Date.now() - t0) / 1000,
+      settings: DEFAULTS ? 'defaults' : 'tightened (lock 4 s, heartbeat 0.5 s, silence 3 s, watchdog 1 s)',
       faults: faults.map((f) => {
         const next = successes.find((x) => x > f.at);
         return { atSec: f.at / 1000, what: f.what, recoverySec: f.what === 'all settled' || next === undefined ? null : (next - f.at) / 1000 };
       }),
+      /** Each worker kill: seconds until every task it was running had started again elsewhere. */
+      killedTasksRetriedSec: kills.map((k) => ({ atSec: (k.at - t0) / 1000, judgedLostAfterSec: judgedAfter(k), retriedAfterSec: retriedAfter(k) })),
     };
   }
 
@@ -211,6 +265,9 @@ describe('chaos', () => {
     return [
       `chaos: ${f.media} media (${f.deleted} deleted) in ${f.wallSec.toFixed(0)} s: completion ${(f.completionRate * 100).toFixed(1)} %, lost ${f.lostJobs}, counted twice ${f.duplicateCounts}`,
       `  ready after upload-complete: p50 ${f.readyP50Sec?.toFixed(1)} s, p95 ${f.readyP95Sec?.toFixed(1)} s; ${f.taskSuccesses} task successes, ${f.attemptsLost} attempts lost (${JSON.stringify(f.attempts)}), ${f.flowsRebuilt} flows rebuilt, ${f.webhooksDelivered} webhook deliveries`,
+      `  ${f.kills} worker kills, each on running work; ${f.heartbeatLost} attempts judged by heartbeat (${f.staleNotKilled} of them not on a killed worker), ${f.probeResultsNotRecorded} probe results not recorded; settings ${f.settings}`,
+      `  per kill, its attempts judged lost after (s): ${f.killedTasksRetriedSec.map((k) => k.judgedLostAfterSec?.toFixed(1) ?? '-').join(' ')}`,
+      `  per kill, its tasks running again after (s; backoff doubles per try, and a free worker is needed): ${f.killedTasksRetriedSec.map((k) => k.retriedAfterSec?.toFixed(1) ?? '-').join(' ')}`,
       ...f.faults.map((x) => `  +${x.atSec.toFixed(1)} s ${x.what}${x.recoverySec === null ? '' : ` (next task success after ${x.recoverySec.toFixed(1)} s)`}`),
       '',
     ].join('\n');
@@ -229,17 +286,24 @@ describe('chaos', () => {
     let settled = false;
     const watching = watchManifests(() => settled);
 
+    // The main worker's id is its host and pid (no WORKER_ID), new at every relaunch.
     const allWorkers = [
-      { kill: () => stack.kill('gpu-worker', 'SIGKILL'), relaunch: () => stack.restart('gpu-worker') },
-      ...workers.map((w) => ({ kill: () => w.kill('SIGKILL'), relaunch: () => w.relaunch() })),
+      { id: () => `${hostname()}-${stack.services.get('gpu-worker')?.process.pid}`, kill: () => stack.kill('gpu-worker', 'SIGKILL'), relaunch: () => stack.restart('gpu-worker') },
+      ...workers.map((w) => ({ id: () => w.id, kill: () => w.kill('SIGKILL'), relaunch: () => w.relaunch() })),
     ];
     const deletionSteps = [1, 3, ...Array.from({ length: Math.max(0, DELETED - 2) }, (_, i) => 4 + i)];
     for (let step = 0; step < 8 || ids.length < MEDIA || (await finalCount()) < MEDIA; step++) {
       if (step > 400) throw new Error('the batch did not settle');
       const victim = allWorkers[step % allWorkers.length];
-      await victim.kill();
-      fault(`SIGKILL worker ${step % allWorkers.length}`);
-      await victim.relaunch();
+      // Killed only with work in flight (late in the batch a worker may be idle: no kill then).
+      const workerId = victim.id();
+      const running = await runningAttemptsOf(workerId, 8000);
+      if (running.length > 0) {
+        await victim.kill();
+        kills.push({ step, at: Date.now(), workerId, running });
+        fault(`SIGKILL worker ${step % allWorkers.length} (${running.length} attempts running)`);
+        await victim.relaunch();
+      }
       if (step === 1) {
         await stack.kill('orchestrator', 'SIGKILL');
         fault('orchestrator SIGKILL');
@@ -264,12 +328,16 @@ describe('chaos', () => {
       await new Promise((r) => setTimeout(r, STEP_MS));
     }
     await sending;
-    fault('all settled');
     settled = true;
     await watching;
+    // Callbacks once more, after everything finished: the last fault. Everything below is read
+    // after it has settled, so nothing it could change is judged before it.
+    fault(`callbacks delivered again after the end: ${await redeliverCallbacks(999)} tasks`);
+    await redeliveriesSettled(120_000);
+    // Sweeps, the watchdog and webhook retries run on: a few of their periods more.
+    await new Promise((r) => setTimeout(r, 3000));
+    fault('all settled');
     const finals = await env.db.media.findMany({ where: { id: { in: ids } }, select: { id: true, state: true } });
-    // Callbacks once more, after everything finished.
-    await redeliverCallbacks(999);
 
     const figures = await measure(t0, finals);
     if (REPORT) writeFileSync(REPORT, JSON.stringify(figures, null, 2));
@@ -286,21 +354,27 @@ describe('chaos', () => {
     expect(finals).toHaveLength(MEDIA);
     expect(manifestViolations).toEqual([]);
 
-    // Zero tasks counted twice: each job's counter equals its tasks, each task has one winning attempt.
-    for (const id of ids.filter((x) => !deleted.has(x))) {
-      const job = await env.db.job.findFirstOrThrow({ where: { mediaId: id, state: 'published' }, include: { tasks: { include: { attempts: true } } } });
-      const ladder = job.tasks.filter((t) => t.kind !== 'probe');
+    // Zero tasks counted twice (read after the last redelivery settled): no task with two winning
+    // attempts, no job counted past its tasks.
+    expect(figures.duplicateCounts).toBe(0);
+    // Exactly one published job per ready media (none for a deleted one); its counter equals its
+    // ladder's tasks, each task has exactly its one winning attempt, and the probe's winner is
+    // recorded like every task's.
+    const jobsOf = await env.db.job.findMany({ where: { mediaId: { in: ids } }, include: { tasks: { include: { attempts: true } } } });
+    for (const id of ids) {
+      const published = jobsOf.filter((j) => j.mediaId === id && j.state === 'published');
+      expect([id, published.length]).toEqual([id, deleted.has(id) ? 0 : 1]);
+      const [job] = published;
+      if (!job) continue;
+      const ladder = job.tasks.filter((t) => t.kind !== 'probe' && !isPreviewRendition(t.rendition));
       expect(job.tasksSucceeded).toBe(job.tasksTotal);
       expect(ladder).toHaveLength(job.tasksTotal);
-      for (const t of ladder) {
+      for (const t of job.tasks.filter((x) => x.state === 'succeeded')) {
         const won = t.attempts.filter((a) => a.state === 'succeeded');
-        expect([t.id, won.map((a) => a.id)]).toEqual([t.id, [t.winningAttemptId]]);
+        expect([t.id, t.kind, won.map((a) => a.id)]).toEqual([t.id, t.kind, [t.winningAttemptId]]);
       }
-    }
-    await new Promise((r) => setTimeout(r, 3000));
-    for (const id of ids.filter((x) => !deleted.has(x))) {
-      const job = await env.db.job.findFirstOrThrow({ where: { mediaId: id, state: 'published' } });
-      expect(job.tasksSucceeded).toBe(job.tasksTotal);
+      const probe = job.tasks.find((t) => t.kind === 'probe');
+      expect([id, probe?.state, probe?.winningAttemptId ? 'winner' : 'none']).toEqual([id, 'succeeded', 'winner']);
     }
 
     // Deleted media: no object left once the sweeper has caught late writers.
@@ -339,9 +413,17 @@ describe('chaos', () => {
     const outbox = await env.db.webhookEvent.findMany({ where: { mediaId: { in: ids } } });
     for (const e of outbox) expect([e.id, deliveries.some((d) => d.body.id === e.id)]).toEqual([e.id, true]);
 
-    // The faults landed on work in flight: flows were rebuilt after the flush, attempts were lost.
+    // Each fault landed on work in flight: flows were rebuilt after the flush, and every SIGKILL
+    // hit at least one running attempt of its worker that then ended lost (stale), judged by the
+    // watchdog from its heartbeats or closed with its media.
     expect(figures.flowsRebuilt).toBeGreaterThan(0);
-    expect(figures.attemptsLost).toBeGreaterThan(0);
+    expect(kills.length).toBeGreaterThanOrEqual(4);
+    const ended = new Map((await env.db.attempt.findMany({ where: { id: { in: kills.flatMap((k) => k.running) } }, select: { id: true, state: true, errorCode: true } })).map((a) => [a.id, a]));
+    for (const k of kills) {
+      const lost = k.running.filter((id) => ended.get(id)?.state === 'stale');
+      expect([k.step, k.workerId, lost.length > 0 ? 'landed' : k.running.map((id) => `${id}: ${ended.get(id)?.state}/${ended.get(id)?.errorCode}`)]).toEqual([k.step, k.workerId, 'landed']);
+    }
+    expect(figures.heartbeatLost).toBeGreaterThan(0);
   });
 });
 
