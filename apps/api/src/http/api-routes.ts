@@ -257,7 +257,7 @@ export const apiRoutes = {
     success: { status: 201, description: 'The grant: keys wrapped to the ephemeral key, and the source URL', schema: grantResponseSchema },
     errors: errors(BODY, LIMITED, JOB_TOKEN, {
       403: ['worker_quarantined', 'task_not_in_media', 'token_ttl_too_long'],
-      409: ['media_not_processing', 'task_already_done', 'needs_other_worker', 'token_replayed'],
+      409: ['media_not_processing', 'task_already_done', 'needs_other_worker', 'token_replayed', 'content_key_unavailable'],
     }),
   },
   grantUploads: {

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { HealthController, MetricsController } from '@airlock/telemetry';
@@ -81,6 +83,19 @@ describe('the OpenAPI document', () => {
     if ('body' in route) expect(codes(400)).toContain('invalid_json');
     if (route.auth === 'tenant' || route.auth === 'operator') expect(codes(401)).toContain('unauthorized');
     if (route.tag !== 'health') expect(codes(429)).toContain('rate_limited');
+  });
+
+  it('lists every error code the api throws, with its status, on some route', () => {
+    const sources = (readdirSync(join(__dirname, '..'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.includes('.spec.') && !f.startsWith('testing'));
+    const thrown = new Set<string>();
+    for (const file of sources) {
+      const code = readFileSync(join(__dirname, '..', file), 'utf8');
+      // `new ApiError(409, 'code'` and the grant services' `refuse(claims, 403, 'code'` / `refuse(403, 'code'`.
+      for (const m of code.matchAll(/(?:ApiError|refuse)\((?:claims, )?(\d{3}), '([a-z_]+)'/g)) thrown.add(`${m[1]} ${m[2]}`);
+    }
+    expect(thrown.size).toBeGreaterThan(20);
+    const documented = new Set(Object.values(apiRoutes).flatMap((r) => Object.entries(r.errors).flatMap(([status, codes]) => codes.map((c) => `${status} ${c}`))));
+    expect([...thrown].filter((c) => !documented.has(c))).toEqual([]);
   });
 
   it('names its schemas as components, and every reference resolves', () => {
