@@ -102,11 +102,6 @@ export const apiEnvSchema = baseEnvSchema.extend({
    * the future is refused, and one may expire at most its policy's TTL plus this from now.
    */
   GRANT_CLOCK_SKEW_SEC: z.coerce.number().int().min(0).max(300).default(30),
-  /**
-   * How far a worker's or verifier's clock may run ahead of the api's: a token issued further in
-   * the future is refused, and one may expire at most its policy's TTL plus this from now.
-   */
-  GRANT_CLOCK_SKEW_SEC: z.coerce.number().int().min(0).max(300).default(30),
   ...webhookTargetEnv,
   ...rateLimitEnv,
 }).superRefine(refusePrivateTargetsInProduction).check(
