@@ -114,7 +114,10 @@ describe('one media through all five services', () => {
     const timeline = await (await fetch(`${stack.apiUrl}/v1/media/${id}/timeline`, { headers: { Authorization: 'Bearer key-a' } })).json();
     const transitions = (timeline.events as { to: string | null }[]).map((e) => e.to).filter(Boolean);
     // Support sees every attempt (worker, path, outcome) and the verifier's record, never content.
-    expect((timeline.attempts as { state: string; encoderPath: string | null }[]).filter((a) => a.state === 'succeeded').every((a) => a.encoderPath)).toBe(true);
+    const succeeded = (timeline.attempts as { task: string; state: string; encoderPath: string | null }[]).filter((a) => a.state === 'succeeded');
+    // The probe's winner is recorded like every task's (one succeeded attempt); it encodes nothing, so only the others name a path.
+    expect(succeeded.filter((a) => a.task.startsWith('probe '))).toHaveLength(1);
+    expect(succeeded.filter((a) => !a.task.startsWith('probe ')).every((a) => a.encoderPath)).toBe(true);
     expect(timeline.verification.outputsPassed).toBeGreaterThan(0);
     expect(timeline.verification.refusals).toEqual([]);
     // The preview sub-flow published while the ladder was still running.
