@@ -6,6 +6,7 @@ import { TerminalError } from './errors';
 import { jobIdOf } from './job-options';
 import { QueueName } from './queue-names';
 import { HostLogger, WorkerHost } from './worker-host';
+import { deleteKeysUnderPrefix } from '../test/redis-prefix';
 
 /**
  * What reaches the dead-letter queue, on a real Redis: a job that failed for good does; one whose
@@ -28,12 +29,7 @@ describe('dead letters', () => {
 
   afterEach(async () => {
     await host.close(0);
-    let cursor = '0';
-    do {
-      const [next, keys] = await connection.redis.scan(cursor, 'MATCH', `${connection.settings.prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await connection.redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnderPrefix(connection);
     await connection.close();
   });
 

@@ -7,6 +7,7 @@ import { FlowNode } from './flow';
 import { jobIdOf } from './job-options';
 import { QueueName } from './queue-names';
 import { HandlerMap, HostLogger, JobContext, WorkerHost } from './worker-host';
+import { deleteKeysUnderPrefix } from '../test/redis-prefix';
 
 /**
  * The flow contract the orchestrator depends on, on a real Redis: real FlowNodes of real job
@@ -259,12 +260,7 @@ describe('flows on real Redis (QueueConnection + WorkerHost)', () => {
   afterAll(async () => {
     await host?.close();
     if (connection) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await connection.redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length) await connection.redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysUnderPrefix(connection);
       await connection.close();
     }
   });

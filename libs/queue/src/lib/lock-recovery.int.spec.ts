@@ -5,6 +5,7 @@ import { QueueConnection } from './connection';
 import { jobIdOf, lockOptions } from './job-options';
 import { QueueName } from './queue-names';
 import { HostLogger, WorkerHost } from './worker-host';
+import { deleteKeysUnderPrefix } from '../test/redis-prefix';
 
 /**
  * A consumer killed mid-job on a real Redis: its job is taken up again by another consumer
@@ -32,12 +33,7 @@ describe('a killed consumer of a control queue', () => {
 
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((c) => c()));
-    let cursor = '0';
-    do {
-      const [next, keys] = await connection.redis.scan(cursor, 'MATCH', `${connection.settings.prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await connection.redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnderPrefix(connection);
     await connection.close();
   });
 

@@ -5,6 +5,7 @@ import { QueueConnection } from './connection';
 import { jobIdOf } from './job-options';
 import { QueueName } from './queue-names';
 import { HandlerMap, HostLogger, JobContext, WorkerHost } from './worker-host';
+import { deleteKeysUnderPrefix } from '../test/redis-prefix';
 
 /**
  * Graceful shutdown on a real Redis: a job that finishes within the grace period completes on
@@ -101,12 +102,7 @@ describe('WorkerHost shutdown grace period', () => {
   afterEach(async () => {
     // Whatever a failed test left running is handed back at once.
     await Promise.all(hosts.splice(0).map((h) => h.close(0)));
-    let cursor = '0';
-    do {
-      const [next, keys] = await connection.redis.scan(cursor, 'MATCH', `${connection.settings.prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await connection.redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnderPrefix(connection);
     await connection.close();
   });
 
