@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
+import { makeWritesWhole, S3rverFilesystemStore } from './s3rver-whole-writes';
 import { storeAccessGate } from './store-access-gate';
 
 export interface LocalS3 {
@@ -40,6 +41,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     directory: options.directory,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [CORS_XML] })),
   });
+  makeWritesWhole(server.store as S3rverFilesystemStore);
   const { accessKey, secretKey } = LOCAL_S3_CREDENTIALS;
   server.middleware.unshift(storeAccessGate({ secretFor: (key) => (key === accessKey ? secretKey : undefined), publicReadPrefixes: options.publicReadPrefixes ?? [] }));
   const address = (await server.run()) as AddressInfo;
