@@ -129,7 +129,7 @@ export const jobPayloadSchema = z.discriminatedUnion('name', [
         renditions: z.array(z.string()),
         segments: z.array(segmentSpecSchema),
         audio: z.boolean(),
-        /** Every stream must be encrypted (cbcs) under this media's output key id. */
+        /** Every stream must be encrypted (segments AES-128, files AES-256-GCM) under this media's output key id. */
         keyId: z.string().regex(/^[0-9a-f]{32}$/),
         /** Chat files (FILE_PROFILES names), one sealed object each. */
         files: z.array(z.string()).optional(),

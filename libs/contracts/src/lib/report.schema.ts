@@ -34,9 +34,10 @@ export const streamInfoSchema = z.object({
   channels: z.number().int().optional(),
   /**
    * Encrypted for recipients under the media's output key (its id is public, the key is not):
-   * segments as cbcs, chat files as chunked AES-256-GCM under a key derived from it.
+   * init and media segments whole, as AES-128-CBC (HLS `METHOD=AES-128`, @airlock/crypto
+   * segment-cipher), chat files as chunked AES-256-GCM under a key derived from it.
    */
-  encryption: z.object({ scheme: z.enum(['cbcs', 'blob-aes256gcm']), keyId: z.string().regex(/^[0-9a-f]{32}$/) }).optional(),
+  encryption: z.object({ scheme: z.enum(['aes-128', 'blob-aes256gcm']), keyId: z.string().regex(/^[0-9a-f]{32}$/) }).optional(),
 });
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { relativeKey, storageKeys } from './storage-keys';
+import { relativeKey, segmentPlaceOf, storageKeys } from './storage-keys';
 
 const SHA = 'a'.repeat(64);
 
@@ -76,5 +76,14 @@ describe('relativeKey', () => {
     for (const [from, to] of pairs) {
       expect(posix.join(posix.dirname(from), relativeKey(from, to))).toBe(to);
     }
+  });
+});
+
+describe('segmentPlaceOf', () => {
+  it('reads rendition and index from a segment key or URL, init as -1', () => {
+    expect(segmentPlaceOf(storageKeys.initSegment('m1', '720p', SHA))).toEqual({ rendition: '720p', index: -1 });
+    expect(segmentPlaceOf(`http://h:1/b/${storageKeys.mediaSegment('m1', 'audio', 12, SHA)}?x=1`)).toEqual({ rendition: 'audio', index: 12 });
+    expect(segmentPlaceOf(storageKeys.fileOutput('m1', 'poster', SHA))).toBeUndefined();
+    expect(segmentPlaceOf('seg/m1/720p/0-short.m4s')).toBeUndefined();
   });
 });

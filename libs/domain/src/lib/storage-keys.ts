@@ -46,3 +46,13 @@ export function relativeKey(fromKey: string, toKey: string): string {
   while (common < from.length && common < to.length - 1 && from[common] === to[common]) common++;
   return [...from.slice(common).map(() => '..'), ...to.slice(common)].join('/');
 }
+
+/**
+ * Where a published segment sits, read from its key or URL path (`…/<rendition>/init-<sha>.mp4`
+ * is index -1, `…/<rendition>/<index>-<sha>.m4s` is index): what a segment's AES-128 IV is
+ * derived from, so a player that has only the URL can decrypt it. Undefined for anything else.
+ */
+export function segmentPlaceOf(keyOrPath: string): { rendition: string; index: number } | undefined {
+  const m = /\/([A-Za-z0-9_-]+)\/(?:init-[0-9a-f]{64}\.mp4|(\d+)-[0-9a-f]{64}\.m4s)$/.exec(keyOrPath.split(/[?#]/)[0]);
+  return m ? { rendition: m[1], index: m[2] === undefined ? -1 : Number(m[2]) } : undefined;
+}

@@ -6,7 +6,6 @@ import { makeWritesWhole, S3rverFilesystemStore } from './s3rver-whole-writes';
 
 /** s3rver's own filesystem store, as the local store runs it. */
 function filesystemStore(dir: string): S3rverFilesystemStore {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const FilesystemStore = require('s3rver/lib/stores/filesystem');
   return new FilesystemStore(dir);
 }
