@@ -66,6 +66,9 @@ try {
   const own = Object.fromEntries(Object.keys(roots).map((k) => [k, to.ownCpu[k] - from.ownCpu[k]]));
   const { rows } = await stack.db.query('SELECT plan FROM jobs WHERE media_id = $1', [result.mediaId]);
   plan = rows[0].plan;
+  // What the media costs in storage once published: streamed segments (init + media) and chat files.
+  const stored = await stack.db.query("SELECT kind IN ('init', 'media') AS streamed, count(*)::int AS objects, sum(size_bytes)::bigint AS bytes FROM outputs WHERE media_id = $1 GROUP BY 1", [result.mediaId]);
+  const storedOf = (streamed) => stored.rows.find((r) => r.streamed === streamed) ?? { objects: 0, bytes: 0 };
   const wallSec = (times.ready - uploadComplete) / 1000;
   pipeline = {
     mediaId: result.mediaId,
@@ -81,6 +84,8 @@ try {
     segments: plan.segments.length,
     renditions: plan.renditions.map((r) => `${r.name} ${r.width}x${r.height}${r.streamCopy ? ' (stream copy)' : ''}`),
     tasks: plan.segments.length * plan.renditions.length + (plan.audio ? 1 : 0),
+    storedSegments: { objects: storedOf(true).objects, bytes: Number(storedOf(true).bytes) },
+    storedFiles: { objects: storedOf(false).objects, bytes: Number(storedOf(false).bytes) },
   };
 } catch (e) {
   await stack.stop({ keepLogs: true });
@@ -160,6 +165,7 @@ console.log(`\npipeline CPU by process (s): ${Object.entries(pipeline.cpuByProce
 console.log(`  gpu-worker: ${pipeline.workerChildrenCpuSec.toFixed(1)} s in FFmpeg/ffprobe/packager children, ${pipeline.workerNodeCpuSec.toFixed(1)} s in its Node process (source download + decrypt per task, grants, upload, queue)`);
 console.log(`  idle stack: ${pipeline.idleCpuPerSec.toFixed(3)} CPU-s per s (${(pipeline.idleShareOfWindow * 100).toFixed(1)} % of the window's CPU)`);
 console.log(`  pipeline wall as the CLI saw it: ${pipeline.cliReadySec} s`);
+console.log(`  stored: ${pipeline.storedSegments.objects} segment objects, ${(pipeline.storedSegments.bytes / 1e6).toFixed(2)} MB; ${pipeline.storedFiles.objects} chat files, ${(pipeline.storedFiles.bytes / 1e6).toFixed(2)} MB`);
 
 writeResults(
   'ladder',
