@@ -18,6 +18,12 @@ describe('readInitFacts', () => {
     expect(readInitFacts(init)).toMatchObject({ timescale: 90000, codecs: 'avc3.4d401f', width: 1280, height: 720, trackId: 7 });
   });
 
+  it('names the protected sample entry of an encrypted track, and the codec it wraps', () => {
+    const sinf = box('sinf', box('frma', Buffer.from('avc1', 'latin1')));
+    const init = initSegment({ trackId: 1, timescale: 15360, handler: 'vide', entry: visualEntry('encv', 640, 360, avcC(0x64, 0x00, 0x1e), sinf) });
+    expect(readInitFacts(init)).toMatchObject({ codecs: 'avc1.64001e', protectedEntry: 'encv' });
+  });
+
   it('builds HEVC codecs strings in the ISO/IEC 14496-15 form', () => {
     const main10 = hvcC({ profileIdc: 2, compat: 0x20000000, constraints: [0xb0], level: 120 });
     expect(readInitFacts(initSegment({ timescale: 24000, handler: 'vide', entry: visualEntry('hvc1', 1920, 1080, main10) })).codecs).toBe(

@@ -26,6 +26,8 @@ export interface InitFacts {
   /** From the audio sample entry (and AudioSpecificConfig when present). Absent for video. */
   readonly sampleRate?: number;
   readonly channels?: number;
+  /** `encv`/`enca` when the track itself is protected (ISO/IEC 23001-7 sample encryption); absent on a clear track. */
+  readonly protectedEntry?: string;
 }
 
 export interface SegmentFacts {
@@ -163,6 +165,7 @@ export function readInitFacts(buf: Buffer): InitFacts {
     handler,
     ...(sample.sampleRate ? { sampleRate: sample.sampleRate } : {}),
     ...(sample.channels ? { channels: sample.channels } : {}),
+    ...(entry.type === 'encv' || entry.type === 'enca' ? { protectedEntry: entry.type } : {}),
   };
 }
 
