@@ -22,7 +22,7 @@ export class ManifestHandler {
     const segments = verification.outputs.filter((o) => o.kind !== 'file');
     let written;
     try {
-      written = writeManifests({ mediaId: data.mediaId, version: data.version, streams, outputs: segments });
+      written = await writeManifests({ mediaId: data.mediaId, version: data.version, streams, outputs: segments });
     } catch (e) {
       if (e instanceof ManifestInputError) return { ok: false, code: 'manifest_invalid', message: e.message };
       throw e;

@@ -10,12 +10,14 @@ export const DASH_PROFILES =
   'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019';
 const AUDIO_CHANNEL_SCHEME =
   'urn:mpeg:dash:23003:3:audio_channel_configuration:2011';
-export const CENC_NAMESPACE = 'urn:mpeg:cenc:2013';
-/** ISO/IEC 23009-1 common encryption signalling: value is the scheme (cbcs), cenc:default_KID the key id. */
-export const MP4_PROTECTION_SCHEME = 'urn:mpeg:dash:mp4protection:2011';
-/** The W3C Clear Key system id (DASH-IF). */
-export const CLEARKEY_SYSTEM_SCHEME =
-  'urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e';
+/**
+ * Says, on each AdaptationSet of an encrypted presentation, that every init and media segment is
+ * encrypted whole with AES-128-CBC (the HLS objects, shared), under the key whose id is the value.
+ * Not ContentProtection: that names a DRM/CENC system, and these segments are not CENC. A player
+ * that does not know the scheme may ignore it (Supplemental, not Essential) and then fails to parse
+ * the segments; the SDK's DASH player decrypts them in a response filter.
+ */
+export const AES128_CBC_SCHEME = 'urn:airlock:aes-128-cbc:2026';
 
 const XML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -58,39 +60,18 @@ function frameRate(track: Track): string | undefined {
   return fps.den === 1 ? String(fps.num) : `${fps.num}/${fps.den}`;
 }
 
-/** A 32-hex-digit key id in the 8-4-4-4-12 UUID form cenc:default_KID takes. */
-export function keyIdUuid(keyId: string): string {
-  const hex = keyId.toLowerCase();
-  return [
-    hex.slice(0, 8),
-    hex.slice(8, 12),
-    hex.slice(12, 16),
-    hex.slice(16, 20),
-    hex.slice(20, 32),
-  ].join('-');
-}
-
-/** ContentProtection descriptors for an AdaptationSet: the common scheme with the key id, then ClearKey. */
-function contentProtection(
+/** The whole-segment encryption descriptor of an AdaptationSet, or nothing for clear media. */
+function encryptionProperty(
   encryption: StreamEncryption | undefined,
   indent: string,
 ): string[] {
   if (!encryption) return [];
   return [
     `${indent}${element(
-      'ContentProtection',
+      'SupplementalProperty',
       [
-        ['schemeIdUri', MP4_PROTECTION_SCHEME],
-        ['value', encryption.scheme],
-        ['cenc:default_KID', keyIdUuid(encryption.keyId)],
-      ],
-      true,
-    )}`,
-    `${indent}${element(
-      'ContentProtection',
-      [
-        ['schemeIdUri', CLEARKEY_SYSTEM_SCHEME],
-        ['value', 'ClearKey1.0'],
+        ['schemeIdUri', AES128_CBC_SCHEME],
+        ['value', encryption.keyId],
       ],
       true,
     )}`,
@@ -129,7 +110,7 @@ function segmentList(track: Track, mpdKey: string, indent: string): string[] {
  * A static MPD with one Period: a video AdaptationSet (one Representation per rendition, lowest
  * bandwidth first) and an audio AdaptationSet, each Representation addressing its fMP4 objects with
  * an explicit SegmentList and SegmentTimeline. URIs are relative to the MPD's own key. Encrypted
- * presentations declare the cenc namespace and give each AdaptationSet its ContentProtection.
+ * presentations give each AdaptationSet the whole-segment encryption property with the key id.
  */
 export function writeDashMpd(presentation: ValidatedPresentation): string {
   const { mediaId, version, video, audio, encryption } = presentation;
@@ -145,7 +126,6 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     element('MPD', [
       ['xmlns', 'urn:mpeg:dash:schema:mpd:2011'],
-      ['xmlns:cenc', encryption ? CENC_NAMESPACE : undefined],
       ['profiles', DASH_PROFILES],
       ['type', 'static'],
       [
@@ -172,7 +152,7 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
         ['maxWidth', Math.max(...video.map((t) => t.stream.width ?? 0))],
         ['maxHeight', Math.max(...video.map((t) => t.stream.height ?? 0))],
       ])}`,
-      ...contentProtection(encryption, '      '),
+      ...encryptionProperty(encryption, '      '),
     );
     for (const track of video) {
       lines.push(
@@ -217,7 +197,7 @@ export function writeDashMpd(presentation: ValidatedPresentation): string {
       );
     }
     lines.push(
-      ...contentProtection(encryption, '      '),
+      ...encryptionProperty(encryption, '      '),
       `      ${element('Representation', [
         ['id', audio.stream.rendition],
         ['bandwidth', audio.peakBitrate],

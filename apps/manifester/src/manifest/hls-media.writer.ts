@@ -1,8 +1,7 @@
+import { hlsIvAttribute, segmentIv, segmentKeyUri } from '@airlock/crypto';
+import type { OutputFact } from '@airlock/contracts';
 import { relativeKey, storageKeys } from '@airlock/domain';
 import type { StreamEncryption, Track } from './manifest-input';
-
-/** KEYFORMAT of the W3C Clear Key system, as hls.js matches it to its drmSystems config. */
-export const HLS_CLEARKEY_KEYFORMAT = 'org.w3.clearkey';
 
 /** Seconds with six decimals, as EXTINF wants them. */
 export function formatSeconds(ticks: number, timescale: number): string {
@@ -19,30 +18,73 @@ export function hlsMediaKey(
 }
 
 /**
- * The EXT-X-KEY line for cbcs CMAF under ClearKey. SAMPLE-AES is the HLS method for cbcs in fMP4 (the
- * IV is the constant IV in the init segment's tenc, so no IV attribute). hls.js 1.7 needs a URI to
- * treat segments as encrypted at all: a data URI carrying the key id keeps the playlist
- * self-contained (the license server comes from player configuration) and is what hls.js reads the key
- * id from when KEYID is absent; KEYID states it explicitly.
+ * What the EXT-X-KEY lines of one encrypted rendition say: the key's URI (the same for every
+ * object) and each object's IV, as HLS writes it.
  */
-export function hlsKeyLine(encryption: StreamEncryption): string {
-  const kid = Buffer.from(encryption.keyId, 'hex');
-  return (
-    `#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,${kid.toString('base64')}",` +
-    `KEYFORMAT="${HLS_CLEARKEY_KEYFORMAT}",KEYFORMATVERSIONS="1",KEYID=0x${encryption.keyId.toUpperCase()}`
-  );
+export interface HlsTrackKeys {
+  /** `airlock-key://<mediaId>/<keyId>`: the recipient's app answers it; no server hands out the key. */
+  uri: string;
+  /** IV of the init segment (index -1). */
+  initIv: string;
+  /** IVs of the media segments, in playlist order (track.segments). */
+  segmentIvs: string[];
+}
+
+/**
+ * The key URI and IVs of a rendition's objects, derived as the worker derived them when it
+ * encrypted each object: from the key id, the rendition and the object's segmentIndex.
+ * Async only because the derivation is WebCrypto's digest.
+ */
+export async function hlsTrackKeys(
+  mediaId: string,
+  encryption: StreamEncryption,
+  track: Track,
+): Promise<HlsTrackKeys> {
+  const ivOf = async (fact: OutputFact) =>
+    hlsIvAttribute(
+      await segmentIv(
+        encryption.keyId,
+        track.stream.rendition,
+        fact.segmentIndex,
+      ),
+    );
+  return {
+    uri: segmentKeyUri(mediaId, encryption.keyId),
+    initIv: await ivOf(track.init),
+    segmentIvs: await Promise.all(track.segments.map(ivOf)),
+  };
+}
+
+/**
+ * One EXT-X-KEY line: HLS's own whole-object AES-128-CBC, which native players decrypt without
+ * EME. The IV is always explicit: the objects' IVs are not the media sequence numbers HLS
+ * would otherwise assume, and the init segment's key tag must carry one.
+ */
+export function hlsKeyLine(uri: string, iv: string): string {
+  return `#EXT-X-KEY:METHOD=AES-128,URI="${uri}",IV=${iv}`;
 }
 
 /**
  * A VOD media playlist for one fMP4/CMAF rendition. URIs are relative to the playlist's own key,
- * so the same file works behind any origin or prefix. An encrypted rendition gets its EXT-X-KEY
- * before EXT-X-MAP, so it applies to the init segment and every media segment.
+ * so the same file works behind any origin or prefix. An encrypted rendition states a key tag
+ * before EXT-X-MAP (the init segment is encrypted too) and another before every segment,
+ * each with that object's IV; `keys` comes from hlsTrackKeys.
  */
 export function writeHlsMediaPlaylist(
   mediaId: string,
   version: string,
   track: Track,
+  keys?: HlsTrackKeys,
 ): string {
+  const name = track.stream.rendition;
+  if (track.stream.encryption && !keys)
+    throw new Error(
+      `rendition "${name}" is encrypted: its key URI and IVs are needed`,
+    );
+  if (keys && keys.segmentIvs.length !== track.segments.length)
+    throw new Error(
+      `rendition "${name}": ${keys.segmentIvs.length} IVs for ${track.segments.length} segments`,
+    );
   const playlistKey = hlsMediaKey(mediaId, version, track);
   const maxDuration = track.segments.reduce(
     (max, s) => Math.max(max, s.duration),
@@ -55,15 +97,16 @@ export function writeHlsMediaPlaylist(
     '#EXT-X-MEDIA-SEQUENCE:0',
     '#EXT-X-PLAYLIST-TYPE:VOD',
     '#EXT-X-INDEPENDENT-SEGMENTS',
-    ...(track.stream.encryption ? [hlsKeyLine(track.stream.encryption)] : []),
+    ...(keys ? [hlsKeyLine(keys.uri, keys.initIv)] : []),
     `#EXT-X-MAP:URI="${relativeKey(playlistKey, track.init.key)}"`,
   ];
-  for (const seg of track.segments) {
+  track.segments.forEach((seg, i) => {
+    if (keys) lines.push(hlsKeyLine(keys.uri, keys.segmentIvs[i]));
     lines.push(
       `#EXTINF:${formatSeconds(seg.duration, track.timescale)},`,
       relativeKey(playlistKey, seg.key),
     );
-  }
+  });
   lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
 }

@@ -5,11 +5,15 @@ import {
   validateManifestInput,
   writeManifests,
 } from './index';
-import { FIXTURE_KEY_ID, buildManifestFixture } from './manifest.fixture';
+import {
+  FIXTURE_ENCRYPTION,
+  FIXTURE_KEY_ID,
+  buildManifestFixture,
+} from './manifest.fixture';
 
 function problemsOf(input: ManifestInput): readonly string[] {
   try {
-    writeManifests(input);
+    validateManifestInput(input);
   } catch (error) {
     if (error instanceof ManifestInputError) return error.problems;
     throw error;
@@ -18,7 +22,7 @@ function problemsOf(input: ManifestInput): readonly string[] {
 }
 
 function expectProblem(input: ManifestInput, pattern: RegExp): void {
-  expect(() => writeManifests(input)).toThrow(ManifestInputError);
+  expect(() => validateManifestInput(input)).toThrow(ManifestInputError);
   expect(problemsOf(input)).toEqual(
     expect.arrayContaining([expect.stringMatching(pattern)]),
   );
@@ -162,15 +166,19 @@ describe('validateManifestInput', () => {
     const input = buildManifestFixture();
     facts(input, '360p')[1].baseDecodeTime += 1;
     facts(input, '360p')[1].duration -= 1;
-    expect(() => writeManifests(input)).not.toThrow();
+    expect(() => validateManifestInput(input)).not.toThrow();
   });
 
   it('tolerates up to one AAC frame of drift in audio, not more', () => {
     expect(() =>
-      writeManifests(shiftFrom(buildManifestFixture(), 'audio', 2, 1024)),
+      validateManifestInput(
+        shiftFrom(buildManifestFixture(), 'audio', 2, 1024),
+      ),
     ).not.toThrow();
     expect(() =>
-      writeManifests(shiftFrom(buildManifestFixture(), 'audio', 2, -1024)),
+      validateManifestInput(
+        shiftFrom(buildManifestFixture(), 'audio', 2, -1024),
+      ),
     ).not.toThrow();
     expectProblem(
       shiftFrom(buildManifestFixture(), 'audio', 2, 1025),
@@ -186,7 +194,7 @@ describe('validateManifestInput', () => {
       o.duration *= 2;
     }
     expect(() =>
-      writeManifests(shiftFrom(input, 'audio', 1, 2048)),
+      validateManifestInput(shiftFrom(input, 'audio', 1, 2048)),
     ).not.toThrow();
     expectProblem(shiftFrom(input, 'audio', 1, 1), /tolerance 2048\)$/);
   });
@@ -219,7 +227,7 @@ describe('validateManifestInput', () => {
     const [, second] = facts(input, '360p');
     second.baseDecodeTime += 1;
     second.duration -= 1;
-    expect(() => writeManifests(input)).not.toThrow();
+    expect(() => validateManifestInput(input)).not.toThrow();
   });
 
   it('rejects outputs of a rendition that has no stream', () => {
@@ -281,7 +289,7 @@ describe('validateManifestInput', () => {
     );
   });
 
-  it('reports every problem at once', () => {
+  it('reports every problem at once', async () => {
     const input = buildManifestFixture();
     input.outputs = input.outputs.filter(
       (o) => !(o.rendition === 'audio' && o.kind === 'init'),
@@ -296,60 +304,61 @@ describe('validateManifestInput', () => {
       ),
       'rendition "audio": expected exactly one init segment, found 0',
     ]);
-    expect(() => writeManifests(input)).toThrow(
+    // writeManifests validates first and rejects with the same error.
+    await expect(writeManifests(input)).rejects.toThrow(
       /^invalid manifest input \(3 problems\):\n- rendition "360p": codecs/,
     );
   });
 
   describe('encryption', () => {
-    const cbcs = { scheme: 'cbcs' as const, keyId: FIXTURE_KEY_ID };
+    const aes = FIXTURE_ENCRYPTION;
     const OTHER_KEY_ID = '00112233445566778899aabbccddeeff';
 
     it('gives the shared encryption of all streams, or none for clear streams', () => {
       expect(
-        validateManifestInput(buildManifestFixture({ encryption: cbcs }))
+        validateManifestInput(buildManifestFixture({ encryption: aes }))
           .encryption,
-      ).toEqual(cbcs);
+      ).toEqual(aes);
       expect(
         validateManifestInput(
-          buildManifestFixture({ video: false, encryption: cbcs }),
+          buildManifestFixture({ video: false, encryption: aes }),
         ).encryption,
-      ).toEqual(cbcs);
+      ).toEqual(aes);
       expect(
         validateManifestInput(buildManifestFixture()).encryption,
       ).toBeUndefined();
     });
 
     it('rejects a mix of clear and encrypted streams', () => {
-      const input = buildManifestFixture({ encryption: cbcs });
+      const input = buildManifestFixture({ encryption: aes });
       delete input.streams.find((s) => s.rendition === 'audio')?.encryption;
       expectProblem(
         input,
         new RegExp(
-          `^streams must all be clear or all be encrypted with one key: "360p" is cbcs with key id ${FIXTURE_KEY_ID} ` +
+          `^streams must all be clear or all be encrypted with one key: "360p" is aes-128 with key id ${FIXTURE_KEY_ID} ` +
             'but "audio" is clear$',
         ),
       );
       const clearVideo = buildManifestFixture();
-      clearVideo.streams[2].encryption = { ...cbcs };
+      clearVideo.streams[2].encryption = { ...aes };
       expectProblem(
         clearVideo,
-        /^streams must all be clear .*: "360p" is clear but "audio" is cbcs with key id /,
+        /^streams must all be clear .*: "360p" is clear but "audio" is aes-128 with key id /,
       );
     });
 
     it('rejects streams encrypted with different key ids', () => {
-      const input = buildManifestFixture({ encryption: cbcs });
-      input.streams[0].encryption = { scheme: 'cbcs', keyId: OTHER_KEY_ID };
+      const input = buildManifestFixture({ encryption: aes });
+      input.streams[0].encryption = { scheme: 'aes-128', keyId: OTHER_KEY_ID };
       expectProblem(
         input,
         new RegExp(
-          `^streams must all be clear .*: "360p" is cbcs with key id ${FIXTURE_KEY_ID} but "720p" is cbcs with key id ${OTHER_KEY_ID}$`,
+          `^streams must all be clear .*: "360p" is aes-128 with key id ${FIXTURE_KEY_ID} but "720p" is aes-128 with key id ${OTHER_KEY_ID}$`,
         ),
       );
     });
 
-    it('rejects key ids that are not 32 lowercase hex digits and schemes other than cbcs', () => {
+    it('rejects key ids that are not 32 lowercase hex digits and schemes other than aes-128', () => {
       for (const keyId of [
         FIXTURE_KEY_ID.toUpperCase(),
         FIXTURE_KEY_ID.slice(1),
@@ -358,22 +367,27 @@ describe('validateManifestInput', () => {
       ]) {
         const input = buildManifestFixture({
           video: false,
-          encryption: { scheme: 'cbcs', keyId },
+          encryption: { scheme: 'aes-128', keyId },
         });
         expectProblem(
           input,
           /^rendition "audio": key id ".*" is not 32 lowercase hex digits$/,
         );
       }
-      const cenc = buildManifestFixture({ video: false });
-      cenc.streams[0].encryption = {
-        scheme: 'cenc' as 'cbcs',
-        keyId: FIXTURE_KEY_ID,
-      };
-      expectProblem(
-        cenc,
-        /^rendition "audio": encryption scheme "cenc" is not supported \(only cbcs\)$/,
-      );
+      // The old sample encryption, and a chat file's scheme: neither is a stream the manifests describe.
+      for (const scheme of ['cbcs', 'blob-aes256gcm']) {
+        const other = buildManifestFixture({ video: false });
+        other.streams[0].encryption = {
+          scheme: scheme as 'aes-128',
+          keyId: FIXTURE_KEY_ID,
+        };
+        expectProblem(
+          other,
+          new RegExp(
+            `^rendition "audio": encryption scheme "${scheme}" is not supported \\(only aes-128\\)$`,
+          ),
+        );
+      }
     });
   });
 });

@@ -118,9 +118,11 @@ function describeEncryption(encryption: StreamEncryption | undefined): string {
 }
 
 /**
- * Every stream must be clear, or every stream encrypted the same way: the manifests signal one key
- * system and one key id for the whole presentation, and a player cannot switch between clear and
- * encrypted renditions. Returns the shared encryption when the streams agree.
+ * Every stream must be clear, or every stream encrypted the same way: the manifests name one key
+ * (by id) for the whole presentation, and a player cannot switch between clear and encrypted
+ * renditions. Segments are encrypted whole (aes-128, HLS METHOD=AES-128); a chat file's
+ * blob-aes256gcm is not a stream the manifests can describe. Returns the shared encryption when
+ * the streams agree.
  */
 function checkEncryption(
   streams: StreamInfo[],
@@ -129,9 +131,9 @@ function checkEncryption(
   for (const { rendition, encryption } of streams) {
     if (!encryption) continue;
     // Input may not have passed the contracts' schema: check what the writers print.
-    if ((encryption.scheme as string) !== 'cbcs')
+    if ((encryption.scheme as string) !== 'aes-128')
       problems.push(
-        `rendition "${rendition}": encryption scheme "${encryption.scheme}" is not supported (only cbcs)`,
+        `rendition "${rendition}": encryption scheme "${encryption.scheme}" is not supported (only aes-128)`,
       );
     if (!KEY_ID.test(encryption.keyId))
       problems.push(

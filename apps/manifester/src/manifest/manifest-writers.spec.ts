@@ -1,18 +1,24 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { hlsIvAttribute, parseSegmentKeyUri, segmentIv } from '@airlock/crypto';
 import { parseMpd } from '@airlock/testing';
 import {
   type ManifestInput,
   escapeXmlAttr,
   hlsKeyLine,
+  hlsTrackKeys,
   isoDuration,
-  keyIdUuid,
   validateManifestInput,
   writeDashMpd,
   writeHlsMaster,
+  writeHlsMediaPlaylist,
   writeManifests,
 } from './index';
-import { FIXTURE_KEY_ID, buildManifestFixture } from './manifest.fixture';
+import {
+  FIXTURE_ENCRYPTION,
+  FIXTURE_KEY_ID,
+  buildManifestFixture,
+} from './manifest.fixture';
 
 const GOLDEN_DIR = join(__dirname, '__golden__');
 const UPDATE_GOLDEN = process.env['UPDATE_GOLDEN'] === '1';
@@ -33,8 +39,8 @@ function expectGolden(name: string, actual: string): void {
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
-function fileBody(input: ManifestInput, name: string): string {
-  const file = writeManifests(input).files.find(
+async function fileBody(input: ManifestInput, name: string): Promise<string> {
+  const file = (await writeManifests(input)).files.find(
     (f) => basename(f.key) === name,
   );
   if (!file) throw new Error(`no manifest named ${name}`);
@@ -78,8 +84,8 @@ function rates(
 describe('manifest writers', () => {
   const input = buildManifestFixture();
 
-  it('matches the golden files for 2 video renditions + audio, 3 segments', () => {
-    const written = writeManifests(input);
+  it('matches the golden files for 2 video renditions + audio, 3 segments', async () => {
+    const written = await writeManifests(input);
     expect(written.files.map((f) => f.key)).toEqual([
       'man/med_fixture/v1/master.m3u8',
       'man/med_fixture/v1/360p.m3u8',
@@ -94,17 +100,17 @@ describe('manifest writers', () => {
       expectGolden(basename(file.key), file.body);
   });
 
-  it('is deterministic whatever order streams and outputs arrive in', () => {
+  it('is deterministic whatever order streams and outputs arrive in', async () => {
     const shuffled: ManifestInput = {
       ...input,
       streams: [...input.streams].reverse(),
       outputs: input.outputs.map((_, i, all) => all[(i * 7 + 3) % all.length]),
     };
     expect(new Set(shuffled.outputs).size).toBe(input.outputs.length);
-    expect(writeManifests(shuffled)).toEqual(writeManifests(input));
+    expect(await writeManifests(shuffled)).toEqual(await writeManifests(input));
   });
 
-  it('uses only relative URIs that resolve to the stored keys from the manifest key', () => {
+  it('uses only relative URIs that resolve to the stored keys from the manifest key', async () => {
     const expected = new Set([
       ...input.outputs.map((o) => o.key),
       'man/med_fixture/v1/360p.m3u8',
@@ -112,7 +118,7 @@ describe('manifest writers', () => {
       'man/med_fixture/v1/audio.m3u8',
     ]);
     const resolved = new Set<string>();
-    for (const file of writeManifests(input).files) {
+    for (const file of (await writeManifests(input)).files) {
       for (const uri of referencedUris(file.body)) {
         expect(uri).not.toMatch(/^[a-z][a-z0-9+.-]*:|^\//i);
         for (const origin of [
@@ -128,8 +134,8 @@ describe('manifest writers', () => {
     expect([...resolved].sort()).toEqual([...expected].sort());
   });
 
-  it('writes master bandwidths from measured segment sizes, lowest first, audio added', () => {
-    const master = fileBody(input, 'master.m3u8');
+  it('writes master bandwidths from measured segment sizes, lowest first, audio added', async () => {
+    const master = await fileBody(input, 'master.m3u8');
     const audio = rates(input, 'audio');
     const low = rates(input, '360p');
     const high = rates(input, '720p');
@@ -148,8 +154,8 @@ describe('manifest writers', () => {
     );
   });
 
-  it('writes media playlists with target duration, map and six-decimal EXTINF', () => {
-    const playlist = fileBody(input, '720p.m3u8');
+  it('writes media playlists with target duration, map and six-decimal EXTINF', async () => {
+    const playlist = await fileBody(input, '720p.m3u8');
     expect(playlist).toMatch(
       /^#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n/,
     );
@@ -164,8 +170,8 @@ describe('manifest writers', () => {
     expect(playlist.endsWith('#EXT-X-ENDLIST\n')).toBe(true);
   });
 
-  it('writes a structurally valid MPD', () => {
-    const mpd = parseMpd(fileBody(input, 'manifest.mpd'));
+  it('writes a structurally valid MPD', async () => {
+    const mpd = parseMpd(await fileBody(input, 'manifest.mpd'));
     // Audio (96256 * 2 + 48128 samples at 48 kHz = 5.0133 s) outlasts video (5.005 s); rounded up to the ms.
     expect(mpd.durationSec).toBe(5.014);
     expect(mpd.representations).toEqual([
@@ -194,9 +200,9 @@ describe('manifest writers', () => {
     ]);
   });
 
-  it('takes the MPD duration from the longest track', () => {
+  it('takes the MPD duration from the longest track', async () => {
     const fixture = buildManifestFixture();
-    expect(writeManifests(fixture).files.at(-1)?.body).toContain(
+    expect((await writeManifests(fixture)).files.at(-1)?.body).toContain(
       'mediaPresentationDuration="PT5.014S"',
     );
     for (const o of fixture.outputs) {
@@ -204,7 +210,7 @@ describe('manifest writers', () => {
         o.duration += o.timescale;
     }
     // Video now ends at 6.005 s, audio still at 5.0133 s.
-    expect(writeManifests(fixture).files.at(-1)?.body).toContain(
+    expect((await writeManifests(fixture)).files.at(-1)?.body).toContain(
       'mediaPresentationDuration="PT6.005S"',
     );
   });
@@ -235,23 +241,23 @@ describe('manifest writers', () => {
   describe('audio only', () => {
     const audioOnly = buildManifestFixture({ video: false });
 
-    it('lists the audio playlist as the only variant', () => {
-      const written = writeManifests(audioOnly);
+    it('lists the audio playlist as the only variant', async () => {
+      const written = await writeManifests(audioOnly);
       expect(written.files.map((f) => basename(f.key))).toEqual([
         'master.m3u8',
         'audio.m3u8',
         'manifest.mpd',
       ]);
       const audio = rates(audioOnly, 'audio');
-      expect(fileBody(audioOnly, 'master.m3u8')).toBe(
+      expect(await fileBody(audioOnly, 'master.m3u8')).toBe(
         '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n' +
           `#EXT-X-STREAM-INF:BANDWIDTH=${audio.peak},AVERAGE-BANDWIDTH=${audio.average},CODECS="mp4a.40.2"\n` +
           'audio.m3u8\n',
       );
     });
 
-    it('writes an MPD with only the audio adaptation set', () => {
-      const body = fileBody(audioOnly, 'manifest.mpd');
+    it('writes an MPD with only the audio adaptation set', async () => {
+      const body = await fileBody(audioOnly, 'manifest.mpd');
       expect(body).not.toContain('contentType="video"');
       expect(body).toContain(
         '<AdaptationSet id="0" contentType="audio" mimeType="audio/mp4" lang="und" segmentAlignment="true" ' +
@@ -269,7 +275,7 @@ describe('manifest writers', () => {
   describe('no audio', () => {
     const silent = buildManifestFixture({ audio: false });
 
-    it('writes variants without an audio group or audio codec', () => {
+    it('writes variants without an audio group or audio codec', async () => {
       const master = writeHlsMaster(validateManifestInput(silent));
       expect(master).not.toContain('EXT-X-MEDIA');
       expect(master).not.toContain('AUDIO=');
@@ -279,11 +285,14 @@ describe('manifest writers', () => {
         `#EXT-X-STREAM-INF:BANDWIDTH=${low.peak},AVERAGE-BANDWIDTH=${low.average},RESOLUTION=640x360,` +
           'CODECS="avc1.64001e",FRAME-RATE=29.970\n360p.m3u8\n',
       );
-      expect(writeManifests(silent).renditions).toEqual(['360p', '720p']);
+      expect((await writeManifests(silent)).renditions).toEqual([
+        '360p',
+        '720p',
+      ]);
     });
 
-    it('writes an MPD with only the video adaptation set', () => {
-      const body = fileBody(silent, 'manifest.mpd');
+    it('writes an MPD with only the video adaptation set', async () => {
+      const body = await fileBody(silent, 'manifest.mpd');
       expect(body).not.toContain('contentType="audio"');
       expect(body).toContain('maxWidth="1280" maxHeight="720"');
       expect(parseMpd(body).representations.map((r) => r.id)).toEqual([
@@ -293,15 +302,12 @@ describe('manifest writers', () => {
     });
   });
 
-  describe('cbcs encrypted', () => {
-    const cbcs = { scheme: 'cbcs' as const, keyId: FIXTURE_KEY_ID };
-    const encrypted = buildManifestFixture({ encryption: cbcs });
-    const KEY_LINE =
-      '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,W24aDzwtTo+aCxwtPk9aaw==",' +
-      'KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1",KEYID=0x5B6E1A0F3C2D4E8F9A0B1C2D3E4F5A6B';
+  describe('encrypted (whole-segment AES-128)', () => {
+    const encrypted = buildManifestFixture({ encryption: FIXTURE_ENCRYPTION });
+    const KEY_URI = `airlock-key://med_fixture/${FIXTURE_KEY_ID}`;
 
-    it('matches the golden files', () => {
-      const written = writeManifests(encrypted);
+    it('matches the golden files', async () => {
+      const written = await writeManifests(encrypted);
       expect(written.files.map((f) => basename(f.key))).toEqual([
         'master.m3u8',
         '360p.m3u8',
@@ -310,66 +316,107 @@ describe('manifest writers', () => {
         'manifest.mpd',
       ]);
       for (const file of written.files)
-        expectGolden(join('cbcs', basename(file.key)), file.body);
+        expectGolden(join('aes-128', basename(file.key)), file.body);
     });
 
-    it('writes the ClearKey EXT-X-KEY line, carrying the key id, right before EXT-X-MAP', () => {
-      expect(hlsKeyLine(cbcs)).toBe(KEY_LINE);
-      const dataUri = /URI="data:text\/plain;base64,([^"]*)"/.exec(KEY_LINE);
-      expect(Buffer.from(dataUri?.[1] ?? '', 'base64').toString('hex')).toBe(
-        FIXTURE_KEY_ID,
-      );
-      for (const name of ['360p.m3u8', '720p.m3u8', 'audio.m3u8']) {
-        const lines = fileBody(encrypted, name).split('\n');
-        expect(lines.filter((l) => l.startsWith('#EXT-X-KEY'))).toEqual([
-          KEY_LINE,
-        ]);
-        expect(lines[lines.indexOf(KEY_LINE) + 1]).toMatch(/^#EXT-X-MAP:URI=/);
-        // Nothing else differs from the clear playlist.
-        expect(lines.filter((l) => l !== KEY_LINE).join('\n')).toBe(
-          fileBody(input, name),
+    it('states the key URI and the derived IV before the init and before every segment', async () => {
+      for (const rendition of ['360p', '720p', 'audio']) {
+        const body = await fileBody(encrypted, `${rendition}.m3u8`);
+        const lines = body.split('\n');
+        const keyLines = lines.filter((l) => l.startsWith('#EXT-X-KEY'));
+        const ivs = await Promise.all(
+          [-1, 0, 1, 2].map(async (index) =>
+            hlsIvAttribute(await segmentIv(FIXTURE_KEY_ID, rendition, index)),
+          ),
         );
+        expect(keyLines).toEqual(
+          ivs.map(
+            (iv) => `#EXT-X-KEY:METHOD=AES-128,URI="${KEY_URI}",IV=${iv}`,
+          ),
+        );
+        expect(new Set(ivs).size).toBe(4);
+        // Each key line sits right before the object it applies to: the map, then each EXTINF.
+        const keyAt = lines.flatMap((l, i) =>
+          l.startsWith('#EXT-X-KEY') ? [i] : [],
+        );
+        expect(keyAt.map((i) => lines[i + 1].split(':')[0])).toEqual([
+          '#EXT-X-MAP',
+          '#EXTINF',
+          '#EXTINF',
+          '#EXTINF',
+        ]);
+        // Nothing else differs from the clear playlist.
+        expect(
+          lines.filter((l) => !l.startsWith('#EXT-X-KEY')).join('\n'),
+        ).toBe(await fileBody(input, `${rendition}.m3u8`));
       }
     });
 
-    it('leaves the master playlist as it is for clear media', () => {
-      expect(fileBody(encrypted, 'master.m3u8')).toBe(
-        fileBody(input, 'master.m3u8'),
+    it("names the key only by an airlock-key:// URI the recipient's app answers, never a key or a URL", async () => {
+      for (const file of (await writeManifests(encrypted)).files) {
+        for (const m of file.body.matchAll(/#EXT-X-KEY:[^\n]*URI="([^"]*)"/g))
+          expect(parseSegmentKeyUri(m[1])).toEqual({
+            mediaId: 'med_fixture',
+            keyIdHex: FIXTURE_KEY_ID,
+          });
+        expect(file.body).not.toMatch(/KEYFORMAT|SAMPLE-AES|data:|https?:/);
+      }
+    });
+
+    it("derives each IV from the key id, the rendition and the fact's segmentIndex (-1 for the init)", async () => {
+      const track = validateManifestInput(encrypted).video[0];
+      const keys = await hlsTrackKeys('med_fixture', FIXTURE_ENCRYPTION, track);
+      expect(keys.initIv).toBe(
+        hlsIvAttribute(await segmentIv(FIXTURE_KEY_ID, '360p', -1)),
+      );
+      expect(keys.segmentIvs[2]).toBe(
+        hlsIvAttribute(await segmentIv(FIXTURE_KEY_ID, '360p', 2)),
+      );
+      expect(hlsKeyLine(keys.uri, keys.initIv)).toBe(
+        `#EXT-X-KEY:METHOD=AES-128,URI="${KEY_URI}",IV=${keys.initIv}`,
       );
     });
 
-    it('gives every AdaptationSet the cbcs scheme with the key id and the ClearKey system', () => {
-      expect(keyIdUuid(FIXTURE_KEY_ID)).toBe(
-        '5b6e1a0f-3c2d-4e8f-9a0b-1c2d3e4f5a6b',
+    it('refuses to write an encrypted rendition without its IVs', () => {
+      const track = validateManifestInput(encrypted).video[0];
+      expect(() => writeHlsMediaPlaylist('med_fixture', 'v1', track)).toThrow(
+        /"360p" is encrypted/,
       );
-      const body = fileBody(encrypted, 'manifest.mpd');
-      expect(body).toMatch(
-        /^<\?xml[^\n]*\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:cenc="urn:mpeg:cenc:2013" /,
+    });
+
+    it('leaves the master playlist as it is for clear media', async () => {
+      expect(await fileBody(encrypted, 'master.m3u8')).toBe(
+        await fileBody(input, 'master.m3u8'),
       );
-      const protection =
-        '<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cbcs" ' +
-        'cenc:default_KID="5b6e1a0f-3c2d-4e8f-9a0b-1c2d3e4f5a6b"/>\n' +
-        '      <ContentProtection schemeIdUri="urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e" value="ClearKey1.0"/>\n';
+    });
+
+    it('gives every AdaptationSet the whole-segment AES-128-CBC property with the key id, no ContentProtection', async () => {
+      const body = await fileBody(encrypted, 'manifest.mpd');
+      expect(body).not.toMatch(/ContentProtection|cenc|ClearKey/);
+      const property = `<SupplementalProperty schemeIdUri="urn:airlock:aes-128-cbc:2026" value="${FIXTURE_KEY_ID}"/>\n`;
       const sets = body.split('<AdaptationSet ').slice(1);
       expect(sets).toHaveLength(2);
       for (const set of sets) {
-        expect(set.split(protection)).toHaveLength(2);
+        expect(set.split(property)).toHaveLength(2);
         // Descriptors come before the Representations (and after AudioChannelConfiguration, as the schema orders them).
-        expect(set.indexOf(protection)).toBeLessThan(
+        expect(set.indexOf(property)).toBeLessThan(
           set.indexOf('<Representation '),
         );
       }
       expect(sets[1].indexOf('<AudioChannelConfiguration ')).toBeLessThan(
-        sets[1].indexOf(protection),
+        sets[1].indexOf(property),
       );
-      expect(parseMpd(body).representations).toEqual(
-        parseMpd(fileBody(input, 'manifest.mpd')).representations,
+      // Otherwise the MPD is the clear one.
+      expect(body.split(`      ${property}`).join('')).toBe(
+        await fileBody(input, 'manifest.mpd'),
       );
     });
 
-    it('writes nothing about encryption for clear media', () => {
-      for (const file of writeManifests(input).files) {
-        expect(file.body).not.toMatch(/EXT-X-KEY|ContentProtection|cenc/);
+    it('writes nothing about encryption for clear media', async () => {
+      for (const file of (await writeManifests(input)).files) {
+        expect(file.body).not.toMatch(
+          /EXT-X-KEY|SupplementalProperty|ContentProtection|cenc/,
+        );
       }
     });
   });

@@ -17,6 +17,12 @@ export interface FixtureOptions {
 /** Key id of the encrypted fixture (the key itself never reaches the manifester). */
 export const FIXTURE_KEY_ID = '5b6e1a0f3c2d4e8f9a0b1c2d3e4f5a6b';
 
+/** Streams encrypted as the workers encrypt them: every object whole, AES-128-CBC. */
+export const FIXTURE_ENCRYPTION: StreamEncryption = {
+  scheme: 'aes-128',
+  keyId: FIXTURE_KEY_ID,
+};
+
 interface TrackSpec {
   stream: StreamInfo;
   timescale: number;

@@ -192,7 +192,7 @@ async function putManifests(
   bucket: string,
   input: Parameters<typeof writeManifests>[0],
 ): Promise<void> {
-  for (const file of writeManifests(input).files) {
+  for (const file of (await writeManifests(input)).files) {
     await mkdir(dirname(join(bucket, file.key)), { recursive: true });
     await writeFile(join(bucket, file.key), file.body);
   }

@@ -1,7 +1,11 @@
 import { storageKeys } from '@airlock/domain';
 import { writeDashMpd } from './dash-mpd.writer';
 import { writeHlsMaster } from './hls-master.writer';
-import { hlsMediaKey, writeHlsMediaPlaylist } from './hls-media.writer';
+import {
+  hlsMediaKey,
+  hlsTrackKeys,
+  writeHlsMediaPlaylist,
+} from './hls-media.writer';
 import { type ManifestInput, validateManifestInput } from './manifest-input';
 
 export const HLS_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
@@ -26,11 +30,19 @@ export interface WrittenManifests {
 /**
  * Validates the input and renders every manifest for one version. Pure and deterministic: the same
  * facts give byte-identical files whatever order they arrive in. Throws ManifestInputError.
+ * Async because an encrypted rendition's HLS IVs are derived (WebCrypto) before its playlist is written.
  */
-export function writeManifests(input: ManifestInput): WrittenManifests {
+export async function writeManifests(
+  input: ManifestInput,
+): Promise<WrittenManifests> {
   const presentation = validateManifestInput(input);
-  const { mediaId, version, video, audio } = presentation;
+  const { mediaId, version, video, audio, encryption } = presentation;
   const tracks = [...video, ...(audio ? [audio] : [])];
+  const keys = encryption
+    ? await Promise.all(
+        tracks.map((track) => hlsTrackKeys(mediaId, encryption, track)),
+      )
+    : [];
   const hlsKey = storageKeys.hlsMaster(mediaId, version);
   const dashKey = storageKeys.dashManifest(mediaId, version);
   return {
@@ -43,10 +55,10 @@ export function writeManifests(input: ManifestInput): WrittenManifests {
         contentType: HLS_CONTENT_TYPE,
         body: writeHlsMaster(presentation),
       },
-      ...tracks.map((track) => ({
+      ...tracks.map((track, i) => ({
         key: hlsMediaKey(mediaId, version, track),
         contentType: HLS_CONTENT_TYPE,
-        body: writeHlsMediaPlaylist(mediaId, version, track),
+        body: writeHlsMediaPlaylist(mediaId, version, track, keys.at(i)),
       })),
       {
         key: dashKey,
