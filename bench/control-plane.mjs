@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Control-plane throughput: work tasks per second through the whole real path with the null
 // encoder (WORKER_CLASS=null: grant exchange and attempt rows, source download and decryption,
-// cbcs packaging, hashes, presigned uploads, cleanup receipt, record, verify, manifest,
-// publish; only FFmpeg is replaced), against raw BullMQ jobs per second (a trivial processor,
+// packaging, whole-segment AES-128 encryption, hashes, presigned uploads, cleanup receipt,
+// record, verify, manifest, publish; only FFmpeg is replaced), against raw BullMQ jobs per second (a trivial processor,
 // same Redis, same worker concurrency). Target: the full path at >= 25 % of raw BullMQ.
 // Needs Postgres, Redis and a build (`NX_DAEMON=false npx nx run-many -t build`).
 //   node bench/control-plane.mjs [--smoke] [--media 12] [--seconds 60] [--concurrency 8] [--workers 2]

@@ -63,7 +63,7 @@ export async function transcode(opts: TranscodeOptions): Promise<MediaView> {
   }
   if (previewMs !== undefined) process.stdout.write(`preview ready in ${(previewMs / 1000).toFixed(1)} s after upload-complete: ${media.preview?.hls}\n`);
   process.stdout.write(`ready in ${seconds} s after upload-complete\n`);
-  process.stdout.write(`renditions: ${media.renditions.map((r) => r.name).join(', ')} (encrypted, cbcs, key id ${media.keyId})\n`);
+  process.stdout.write(`renditions: ${media.renditions.map((r) => r.name).join(', ')} (encrypted, aes-128, key id ${media.keyId})\n`);
   process.stdout.write(`HLS:  ${media.manifests?.hls}\nDASH: ${media.manifests?.dash}\n`);
   process.stdout.write(`recipient "${recipient.id}" key: ${opts.recipientFile}\n`);
   return media;

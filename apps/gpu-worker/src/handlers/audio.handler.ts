@@ -11,7 +11,7 @@ import { segmentEncryption } from '../output/segment-encryption';
 import { BACKGROUND_NICENESS } from './cpu-priority';
 import { WorkerDeps } from './worker-deps';
 
-/** Audio is encoded once for the whole file (no clicks at chunk joins), then cut into encrypted segments. */
+/** Audio is encoded once for the whole file (no clicks at chunk joins), then cut into segments the uploader encrypts. */
 export class AudioHandler {
   static readonly SEGMENT_SEC = 6;
 
@@ -26,8 +26,7 @@ export class AudioHandler {
       await measureFfmpeg<unknown>({ profile: AUDIO_RENDITION, mediaSec: data.durationSec, workerClass: classOf(this.deps) }, () =>
         this.deps.nullEncoder ? this.deps.nullEncoder.audio(data.durationSec, encoded) : withSpan('ffmpeg.encode', span, () => runProcess('ffmpeg', buildAudioEncodeArgs({ input: source, output: encoded }), { cwd: ws.dir, timeoutMs: this.deps.ffmpegTimeoutMs, signal, niceness: BACKGROUND_NICENESS })),
       );
-      const encryption = segmentEncryption(grant, data.mediaId, AUDIO_RENDITION);
-      const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC, encryption });
+      const packaged = await packageAudio({ input: encoded, outDir: ws.path('packaged'), segmentSec: AudioHandler.SEGMENT_SEC });
       const initFacts = readInitFacts(await readFile(packaged.init));
       const outputs = await this.deps.uploader.upload(grant, [
         { kind: 'init', rendition: AUDIO_RENDITION, segmentIndex: -1, path: packaged.init },
@@ -42,7 +41,7 @@ export class AudioHandler {
           bitrateKbps: AUDIO_PROFILE.bitrateKbps,
           sampleRate: AUDIO_PROFILE.sampleRate,
           channels: 2,
-          encryption: { scheme: 'cbcs' as const, keyId: grant.outputKeyId },
+          encryption: segmentEncryption(grant),
         },
       };
     });

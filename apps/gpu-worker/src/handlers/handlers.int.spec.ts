@@ -12,27 +12,13 @@ import {
   taskReportSchema,
 } from '@airlock/contracts';
 import { AUDIO_RENDITION, classifyTaskFailure, segmentByteRanges, storageKeys } from '@airlock/domain';
-import {
-  ProcessError,
-  TrackProtection,
-  buildSegmentEncodeArgs,
-  countVideoFrames,
-  decryptMediaSegment,
-  encoderBuild,
-  encodePaths,
-  packageVideoChunk,
-  probeFile,
-  readSampleCryptoInfo,
-  readSegmentFacts,
-  readTrackProtection,
-  runProcess,
-} from '@airlock/media';
+import { ProcessError, buildSegmentEncodeArgs, countVideoFrames, encoderBuild, encodePaths, packageVideoChunk, probeFile, readInitFacts, readSegmentFacts, runProcess } from '@airlock/media';
 import { TerminalError } from '@airlock/queue';
 import { type IntegrationEnv, makeClip, startIntegrationEnv, textFile, truncateCopy } from '@airlock/testing';
 import type { GrantClient } from '../grants/grant-client';
 import { OutputUploader } from '../output/output-uploader';
 import { jobContext } from '../test/job-context';
-import { type Protection, boxTypes, encryptedBlockOffsets, mdatPayload, mdatStart, readProtection } from '../test/mp4-protection';
+import { boxTypes, openStored, parsesAsIsoBmff, tryOpenStored } from '../test/stored-segment';
 import { type IssuedGrant, type SealedSource, StoreGrantClient, isZeroed, newOutputKey, putSealed, sealFile, sha256Hex } from '../test/store-grant-client';
 import { AudioHandler } from './audio.handler';
 import { ProbeHandler } from './probe.handler';
@@ -44,8 +30,8 @@ import type { WorkerDeps } from './worker-deps';
  * the shaka packager. The worker holds no storage credentials: a stand-in for the api's grant
  * exchange hands each attempt real keys, a presigned GET for the sealed source and presigned
  * PUTs for its content-hash outputs. Each handler decrypts its source into a private attempt
- * directory, packages cbcs-encrypted CMAF, uploads, wipes its keys, releases its grant and
- * cleans up.
+ * directory, packages clear CMAF, encrypts each init and segment whole (AES-128) and uploads
+ * it, wipes its keys, releases its grant and cleans up.
  */
 
 const FPS = { num: 30, den: 1 };
@@ -328,12 +314,12 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
           height: 240,
           fps: FPS,
           bitrateKbps: 400,
-          encryption: { scheme: 'cbcs', keyId: media.clip.outputKeyId },
+          encryption: { scheme: 'aes-128', keyId: media.clip.outputKeyId },
         },
         cleanup: { tempDirGone: true, grantReleased: true },
       });
       expect(report.encoderBuild).toMatch(/ffmpeg version/);
-      // The codec under the protection (frma), not encv.
+      // Read from the clear init before it was encrypted.
       expect(report.stream.codecs).toMatch(/^avc1\.[0-9a-f]{6}$/);
       expect(Date.parse(report.finishedAt)).toBeGreaterThanOrEqual(Date.parse(report.startedAt));
     });
@@ -373,85 +359,65 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       });
     });
 
-    it('stores a cbcs-protected init whose default key id is the media output key id', async () => {
-      const init = await env.store.getBuffer(split(report).init.key);
-      expect(readProtection(init)).toEqual({
-        sampleEntry: 'encv',
-        originalFormat: 'avc1',
-        scheme: 'cbcs',
-        defaultKeyIdHex: media.clip.outputKeyId,
-        isProtected: true,
-        perSampleIvSize: 0,
-        constantIvHex: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown,
-        cryptByteBlock: 10,
-        skipByteBlock: 0,
-      });
-      expect(boxTypes(init)).not.toContain('avc1');
-      // The key id is public; the key itself is in no output.
-      expect(init.includes(Buffer.from(media.clip.outputKey))).toBe(false);
+    it('stores init and segment encrypted whole: no ISO-BMFF structure readable, whole AES blocks, no key inside', async () => {
+      for (const out of report.outputs) {
+        const stored = await env.store.getBuffer(out.key);
+        // A segment published clear (or cbcs, whose boxes stay clear) would parse here.
+        expect(parsesAsIsoBmff(stored)).toBe(false);
+        expect(stored.length % 16).toBe(0);
+        expect(stored.includes(Buffer.from(media.clip.outputKey))).toBe(false);
+      }
     });
 
-    describe('compared with a clear packaging of the same chunk', () => {
-      let clearSeg: Buffer;
-      let clearJoined: string;
-      let storedSeg: Buffer;
-      let protection: Protection;
-      let trackProtection: TrackProtection;
+    it('opens under the output key and the IV of its rendition and index to clear fMP4 whose facts are the reported ones', async () => {
+      const { init, media: segs } = split(report);
+      const { outputKey, outputKeyId } = media.clip;
+      const clearInit = await openStored(await env.store.getBuffer(init.key), outputKey, outputKeyId, '240p', -1);
+      const clearSeg = await openStored(await env.store.getBuffer(segs[0].key), outputKey, outputKeyId, '240p', 1);
+      expect(readInitFacts(clearInit)).toMatchObject({ timescale: init.timescale, codecs: report.stream.codecs });
+      expect(readSegmentFacts(clearSeg)).toEqual({ baseDecodeTime: segs[0].baseDecodeTime, duration: segs[0].duration, sampleCount: segs[0].sampleCount });
+      // Clear inside: the packager wrote no sample protection.
+      expect(boxTypes(clearInit)).toContain('avc1');
+      expect(boxTypes(clearInit)).not.toContain('pssh');
+      expect(boxTypes(clearSeg)).not.toContain('senc');
+    });
 
-      beforeAll(async () => {
-        // The same chunk encoded and packaged without encryption, outside the worker.
-        const chunk = join(fixtures, 'clear-chunk-240p-1.mp4');
-        await runProcess('ffmpeg', buildSegmentEncodeArgs({ input: clipPath, output: chunk, segment: SEG1, fps: FPS, rendition: R240, accel: 'cpu' }), {
-          cwd: fixtures,
-          timeoutMs: 120_000,
-        });
-        const clear = await packageVideoChunk({ input: chunk, initOut: join(fixtures, 'clear-init.mp4'), segmentOut: join(fixtures, 'clear-1.m4s') });
-        const clearInit = await readFile(clear.init);
-        expect(readProtection(clearInit)).toBeUndefined();
-        clearSeg = await readFile(clear.segment);
-        clearJoined = join(fixtures, 'clear-joined-240p-1.mp4');
-        await writeFile(clearJoined, Buffer.concat([clearInit, clearSeg]));
+    it('does not open under another key, and another object\'s IV garbles its first block', async () => {
+      const { init, media: segs } = split(report);
+      const { outputKey, outputKeyId } = media.clip;
+      const storedInit = await env.store.getBuffer(init.key);
+      const storedSeg = await env.store.getBuffer(segs[0].key);
+      const clearSeg = await openStored(storedSeg, outputKey, outputKeyId, '240p', 1);
+      // A wrong key fails the padding check, or (rarely) yields noise that is not the segment.
+      const underWrongKey = await tryOpenStored(storedSeg, randomBytes(16), outputKeyId, '240p', 1);
+      expect(underWrongKey !== undefined && parsesAsIsoBmff(underWrongKey)).toBe(false);
+      // CBC under a wrong IV differs in the first block only: the box header a demuxer reads first.
+      for (const [stored, index] of [
+        [storedSeg, 0],
+        [storedSeg, -1],
+        [storedInit, 1],
+      ] as const) {
+        const misplaced = await openStored(stored, outputKey, outputKeyId, '240p', index);
+        expect(parsesAsIsoBmff(misplaced)).toBe(false);
+      }
+      const otherRendition = await openStored(storedSeg, outputKey, outputKeyId, '360p', 1);
+      expect(otherRendition.subarray(16).equals(clearSeg.subarray(16))).toBe(true);
+      expect(parsesAsIsoBmff(otherRendition)).toBe(false);
+    });
 
-        const { init, media: segs } = split(report);
-        const storedInit = await env.store.getBuffer(init.key);
-        storedSeg = await env.store.getBuffer(segs[0].key);
-        const p = readProtection(storedInit);
-        if (!p) throw new Error('stored init is not protected');
-        protection = p;
-        const track = readTrackProtection(storedInit);
-        if (!track) throw new Error('stored init is not protected');
-        trackProtection = track;
-      });
-
-      it('has the same samples on the same timeline, in place of the same size', () => {
-        expect(boxTypes(clearSeg)).not.toContain('senc');
-        expect(boxTypes(storedSeg)).toContain('senc');
-        expect(readSegmentFacts(storedSeg)).toEqual(readSegmentFacts(clearSeg));
-        // cbcs encrypts in place: the sample data has the clear encode's length.
-        expect(mdatPayload(storedSeg).length).toBe(mdatPayload(clearSeg).length);
-        expect(storedSeg.includes(Buffer.from(media.clip.outputKey))).toBe(false);
-      });
-
-      it('leaves no block of slice data in the clear (pattern 10:0), only the NAL and slice headers', () => {
-        expect(protection).toMatchObject({ cryptByteBlock: 10, skipByteBlock: 0 });
-        const samples = readSampleCryptoInfo(storedSeg, trackProtection);
-        expect(samples).toHaveLength(120);
-        const blocks = encryptedBlockOffsets(storedSeg, trackProtection);
-        // Offsets are the same in both files once the moof sizes are accounted for.
-        const shift = mdatStart(clearSeg) - mdatStart(storedSeg);
-        const same = blocks.filter((o) => storedSeg.subarray(o, o + 16).equals(clearSeg.subarray(o + shift, o + shift + 16)));
-        const encryptedBytes = blocks.length * 16;
-        expect(encryptedBytes / mdatPayload(clearSeg).length).toBeGreaterThan(0.9);
-        expect(same).toEqual([]);
-      });
-
-      it('decrypts with the output key to exactly the clear sample bytes, which decode to 120 frames', async () => {
-        // The recipient's decryptor (libs/media, also behind `airlock receive`).
-        const decrypted = decryptMediaSegment(storedSeg, trackProtection, Buffer.from(media.clip.outputKey));
-        expect(mdatPayload(decrypted).equals(mdatPayload(clearSeg))).toBe(true);
-        expect(decryptMediaSegment(storedSeg, trackProtection, randomBytes(16)).equals(decrypted)).toBe(false);
-        expect(await countVideoFrames(clearJoined)).toBe(120);
-      });
+    it('opens to exactly the bytes the packager writes for the same chunk outside the worker, which decode to 120 frames', async () => {
+      const chunk = join(fixtures, 'clear-chunk-240p-1.mp4');
+      await runProcess('ffmpeg', buildSegmentEncodeArgs({ input: clipPath, output: chunk, segment: SEG1, fps: FPS, rendition: R240, accel: 'cpu' }), { cwd: fixtures, timeoutMs: 120_000 });
+      const clear = await packageVideoChunk({ input: chunk, initOut: join(fixtures, 'clear-init.mp4'), segmentOut: join(fixtures, 'clear-1.m4s') });
+      const { init, media: segs } = split(report);
+      const { outputKey, outputKeyId } = media.clip;
+      const openedInit = await openStored(await env.store.getBuffer(init.key), outputKey, outputKeyId, '240p', -1);
+      const openedSeg = await openStored(await env.store.getBuffer(segs[0].key), outputKey, outputKeyId, '240p', 1);
+      expect(openedInit.equals(await readFile(clear.init))).toBe(true);
+      expect(openedSeg.equals(await readFile(clear.segment))).toBe(true);
+      const joined = join(fixtures, 'opened-joined-240p-1.mp4');
+      await writeFile(joined, Buffer.concat([openedInit, openedSeg]));
+      expect(await countVideoFrames(joined)).toBe(120);
     });
 
     it('removes its attempt directory and says so in the receipt', async () => {
@@ -571,7 +537,7 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
           codecs: 'mp4a.40.2',
           sampleRate: 48000,
           channels: 2,
-          encryption: { scheme: 'cbcs', keyId: media.clip.outputKeyId },
+          encryption: { scheme: 'aes-128', keyId: media.clip.outputKeyId },
         },
         cleanup: { grantReleased: true },
       });
@@ -598,10 +564,20 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expect(g.uploadRequests[0].map((f) => f.sha256)).toEqual(report.outputs.map((o) => o.sha256));
     });
 
-    it('stores a cbcs-protected audio init (enca) under the media output key id', async () => {
-      const init = await env.store.getBuffer(split(report).init.key);
-      expect(readProtection(init)).toMatchObject({ sampleEntry: 'enca', originalFormat: 'mp4a', scheme: 'cbcs', defaultKeyIdHex: media.clip.outputKeyId, isProtected: true });
-      for (const m of split(report).media) expect(boxTypes(await env.store.getBuffer(m.key))).toContain('senc');
+    it('stores every object encrypted whole, each opening under its own IV to clear AAC fMP4 with the reported facts', async () => {
+      const { init, media: segs } = split(report);
+      const { outputKey, outputKeyId } = media.clip;
+      const open = async (o: OutputFact) => {
+        const stored = await env.store.getBuffer(o.key);
+        expect(parsesAsIsoBmff(stored)).toBe(false);
+        return openStored(stored, outputKey, outputKeyId, AUDIO_RENDITION, o.segmentIndex);
+      };
+      const clearInit = await open(init);
+      expect(readInitFacts(clearInit)).toMatchObject({ timescale: init.timescale, codecs: 'mp4a.40.2' });
+      expect(boxTypes(clearInit)).toContain('mp4a');
+      for (const m of segs) {
+        expect(readSegmentFacts(await open(m))).toEqual({ baseDecodeTime: m.baseDecodeTime, duration: m.duration, sampleCount: m.sampleCount });
+      }
     });
 
     it('leaves the temp root empty', async () => {

@@ -17,9 +17,10 @@ type SegmentTask = PayloadOf<typeof JobName.SegmentTranscode>;
 type SegmentGroup = PayloadOf<typeof JobName.SegmentGroupTranscode>;
 
 /**
- * One segment x one rendition: decrypt, encode the chunk on the CPU, package it as encrypted
- * CMAF, upload by content hash. A group is several rungs of one segment from one FFmpeg run
- * (the source fetched and decoded once), each rung still its own task, attempt and report.
+ * One segment x one rendition: decrypt, encode the chunk on the CPU, package it as CMAF,
+ * upload init and segment by content hash, each encrypted whole (AES-128). A group is several
+ * rungs of one segment from one FFmpeg run (the source fetched and decoded once), each rung
+ * still its own task, attempt and report.
  */
 export class SegmentHandler {
   constructor(private readonly deps: WorkerDeps) {}
@@ -54,12 +55,11 @@ export class SegmentHandler {
     return { reports: runs.map((run, i) => this.reportOf(data.tasks[i].taskId, run)) };
   }
 
-  /** Package one chunk as encrypted CMAF under the grant's output key, and upload it by content hash. */
+  /** Package one chunk as CMAF, and upload it by content hash, encrypted whole under the grant's output key. */
   private async deliver(data: Pick<SegmentTask, 'mediaId' | 'fps' | 'segment'>, rendition: RenditionSpec, grant: AttemptGrant, ws: AttemptWorkspace, chunk: string, encoderPath: string) {
     const initPath = ws.path('init.mp4');
     const segPath = ws.path('segment.m4s');
-    const encryption = segmentEncryption(grant, data.mediaId, rendition.name);
-    await withSpan('package', {}, () => packageVideoChunk({ input: chunk, initOut: initPath, segmentOut: segPath, encryption }));
+    await withSpan('package', {}, () => packageVideoChunk({ input: chunk, initOut: initPath, segmentOut: segPath }));
     const initFacts = readInitFacts(await readFile(initPath));
     const outputs = await this.deps.uploader.upload(grant, [
       { kind: 'init', rendition: rendition.name, segmentIndex: -1, path: initPath },
@@ -76,7 +76,7 @@ export class SegmentHandler {
         height: rendition.height,
         fps: data.fps,
         bitrateKbps: rendition.bitrateKbps,
-        encryption: { scheme: 'cbcs' as const, keyId: grant.outputKeyId },
+        encryption: segmentEncryption(grant),
       },
     };
   }

@@ -9,7 +9,7 @@ import { fragment, Fmp4Template, splitFragmented, withoutSei, withTimescale } fr
 
 /**
  * WORKER_CLASS=null: the worker does everything a real attempt does (grant, source download and
- * decryption, packaging with encryption, hashes, uploads, cleanup, record) except FFmpeg. Its
+ * decryption, packaging, segment encryption, hashes, uploads, cleanup, record) except FFmpeg. Its
  * "encode" writes, in microseconds, a real fMP4 whose timeline is the plan's: the chunk's tfdt,
  * frame count and duration, made of one tiny frame (16x16 black, every frame a keyframe)
  * encoded once at worker start. Benchmarks of the control plane use it; it is refused in

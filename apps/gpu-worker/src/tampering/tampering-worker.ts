@@ -4,6 +4,7 @@ import { OutputFact, TaskReport } from '@airlock/contracts';
 import { TAMPER_MODES } from '@airlock/config';
 import { AttemptGrant } from '../grants/grant-client';
 import { OutputUploader, ProducedFile } from '../output/output-uploader';
+import { decryptPackaged, encryptPackaged } from '../output/segment-encryption';
 
 export type TamperMode = (typeof TAMPER_MODES)[number];
 
@@ -83,15 +84,19 @@ export class TamperingWorker {
         return this.replace(grant, fact, await readFile(this.foreign.file.replace('{index}', String(fact.segmentIndex))));
       }
       case 'corrupt_payload': {
-        // One sample byte changed, honestly hashed: a valid segment with the right boxes and
-        // timing; only another worker's encode of the same segment (duplicate execution) disagrees.
-        const bytes = await readFile(path);
-        bytes[bytes.length - 1] ^= 0xff;
-        return this.replace(grant, fact, bytes);
+        // One sample byte changed under the right key and IV, honestly hashed: a valid segment
+        // with the right boxes and timing; only another worker's encode of the same segment
+        // (duplicate execution) disagrees.
+        const clear = await decryptPackaged(grant, fact.rendition, fact.segmentIndex, await readFile(path));
+        clear[clear.length - 1] ^= 0xff;
+        return this.replace(grant, fact, await encryptPackaged(grant, fact.rendition, fact.segmentIndex, clear));
       }
       case 'truncate': {
-        // A consistent liar: the truncated object under its own hash, the segment's timing as before.
-        return this.replace(grant, fact, (await readFile(path)).subarray(0, Math.floor(fact.sizeBytes * 0.6)));
+        // A consistent liar: the truncated object under its own hash, the segment's timing as
+        // before. Cut mid-block, as an interrupted upload is: not a whole number of AES blocks.
+        const bytes = await readFile(path);
+        const cut = Math.floor(fact.sizeBytes * 0.6);
+        return this.replace(grant, fact, bytes.subarray(0, cut % 16 === 0 ? cut - 1 : cut));
       }
       case 'wrong_duration':
       case 'other_attempt_key':

@@ -6,7 +6,9 @@ import { runProcess } from './process-runner';
 
 /**
  * Shaka Packager turns ffmpeg's fragmented MP4 into CMAF init + media segments (styp,
- * sidx, one moof per segment), the form the HLS and DASH manifests reference.
+ * sidx, one moof per segment), the form the HLS and DASH manifests reference. It packages
+ * clear: the worker encrypts each init and media segment whole afterwards (AES-128-CBC,
+ * HLS METHOD=AES-128), so nothing here knows a key.
  */
 
 export interface PackagerOptions {
@@ -85,48 +87,11 @@ function descriptorPath(path: string): string {
  */
 const COMMON_FLAGS = ['--use_fake_clock_for_muxer', '--quiet', '--io_cache_size', String(1 << 20)];
 
-/** Sample encryption for recipients: CMAF cbcs with one raw key per media (hex). */
-export interface SegmentEncryption {
-  readonly keyIdHex: string;
-  readonly keyHex: string;
-  /** Constant IV (cbcs allows it), fixed per rendition so chunks stay byte-deterministic. */
-  readonly ivHex: string;
-}
-
-/**
- * cbcs, every sample encrypted from the first (--clear_lead 0): one segment set plays as HLS SAMPLE-AES and
- * DASH CENC with ClearKey once the recipient's app supplies the key.
- */
-function encryptionArgs(e: SegmentEncryption | undefined): string[] {
-  if (!e) return [];
-  for (const [name, hex, len] of [['keyIdHex', e.keyIdHex, 32], ['keyHex', e.keyHex, 32], ['ivHex', e.ivHex, 32]] as const) {
-    if (!new RegExp(`^[0-9a-f]{${len}}$`).test(hex)) throw new RangeError(`${name} must be ${len} lowercase hex characters`);
-  }
-  return [
-    '--enable_raw_key_encryption',
-    '--keys',
-    `label=:key_id=${e.keyIdHex}:key=${e.keyHex}`,
-    '--protection_scheme',
-    'cbcs',
-    // 10:0, not the 1:9 default: every 16-byte block of video slice data is encrypted, so stored
-    // segments carry no clear picture data (the default pattern leaves 90% of it in the clear).
-    '--crypt_byte_block',
-    '10',
-    '--skip_byte_block',
-    '0',
-    '--iv',
-    e.ivHex,
-    '--clear_lead',
-    '0',
-  ];
-}
-
 export interface VideoChunkPackaging {
   /** ffmpeg's fragmented MP4 of one segment x rendition chunk. */
   readonly input: string;
   readonly initOut: string;
   readonly segmentOut: string;
-  readonly encryption?: SegmentEncryption;
 }
 
 /**
@@ -151,7 +116,6 @@ export async function packageVideoChunk(job: VideoChunkPackaging, options: Packa
         `in=${input},stream=video,init_segment=${initPath},segment_template=${template}`,
         '--segment_duration',
         '3600',
-        ...encryptionArgs(job.encryption),
         ...COMMON_FLAGS,
       ],
       scratch,
@@ -175,7 +139,6 @@ export interface AudioPackaging {
   /** Directory that receives init.mp4 and seg_<n>.m4s (created if missing); must not already hold segments. */
   readonly outDir: string;
   readonly segmentSec: number;
-  readonly encryption?: SegmentEncryption;
 }
 
 /** Packages the whole-file audio into an init segment and ~segmentSec media segments, in playback order. */
@@ -193,7 +156,6 @@ export async function packageAudio(job: AudioPackaging, options: PackagerOptions
       `in=${input},stream=audio,init_segment=${initPath},segment_template=${join(outDir, SEGMENT_TEMPLATE)}`,
       '--segment_duration',
       String(job.segmentSec),
-      ...encryptionArgs(job.encryption),
       ...COMMON_FLAGS,
     ],
     outDir,
