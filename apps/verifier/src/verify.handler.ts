@@ -73,7 +73,7 @@ export class VerifyHandler {
     const own = (key: string) => ownPrefixes.some((p) => key.startsWith(p));
     const foreign: CheckFailure[] = everyOutput.filter((o) => !own(o.key)).map((o) => ({ reason: 'foreign_key', detail: `${o.key} belongs to another media`, key: o.key, attemptId: ownerOf(o.key) }));
     const ownOutputs = everyOutput.filter((o) => own(o.key));
-    const objects = await checkObjects(this.store, ownOutputs.map((fact) => ({ fact, attemptId: ownerOf(fact.key) })), data.expected.keyId);
+    const objects = await checkObjects(this.store, ownOutputs.map((fact) => ({ fact, attemptId: ownerOf(fact.key) })));
     const bitrates = checkBitrates(ownOutputs, this.settings.bitrateFactor, ownerOf);
     const recipients = await this.recipientKeys(data.mediaId);
     const failures = [...reportFailures, ...plan.failures, ...duplicates.failures, ...foreign, ...objects, ...bitrates, ...recipients];

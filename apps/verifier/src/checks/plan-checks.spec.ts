@@ -26,7 +26,7 @@ const SEGMENTS: SegmentSpec[] = [
 ];
 
 const KEY_ID = '5e'.repeat(16);
-const ENCRYPTION = { scheme: 'cbcs' as const, keyId: KEY_ID };
+const ENCRYPTION = { scheme: 'aes-128' as const, keyId: KEY_ID };
 
 function expected(overrides: Partial<Expected> = {}): Expected {
   return { renditions: ['360p', '720p'], segments: SEGMENTS, audio: true, keyId: KEY_ID, ...overrides };
@@ -129,7 +129,7 @@ describe('checkReportsAgainstPlan', () => {
   });
 
   describe('chat files', () => {
-    const fileReport = (name: string, encryption: { scheme: 'cbcs' | 'blob-aes256gcm'; keyId: string } = { scheme: 'blob-aes256gcm', keyId: KEY_ID }) => {
+    const fileReport = (name: string, encryption: { scheme: 'aes-128' | 'blob-aes256gcm'; keyId: string } = { scheme: 'blob-aes256gcm', keyId: KEY_ID }) => {
       const hash = sha(`file:${name}`);
       const fact: OutputFact = { kind: 'file', rendition: name, segmentIndex: 0, key: storageKeys.fileOutput(MEDIA, name, hash), sha256: hash, sizeBytes: 40_000, timescale: 1000, baseDecodeTime: 0, duration: 0, sampleCount: 0 };
       return report(name, [fact], { stream: { rendition: name, type: 'file', codecs: 'image/jpeg', width: 854, height: 480, bitrateKbps: 0, encryption } });
@@ -314,12 +314,15 @@ describe('checkReportsAgainstPlan', () => {
     expect(codes(check(expected(), reports).failures).sort()).toEqual(['unexpected_output', 'unexpected_rendition']);
   });
 
-  it('flags a stream left unencrypted or encrypted under another key id', () => {
+  it('flags a stream left unencrypted, encrypted under another key id, or sealed the chat-file way', () => {
     const reports = goodReports();
     const v = reports.findIndex((r) => r.stream.type === 'video');
     const a = reports.findIndex((r) => r.stream.type === 'audio');
     reports[v] = { ...reports[v], stream: { ...reports[v].stream, encryption: undefined } };
-    reports[a] = { ...reports[a], stream: { ...reports[a].stream, encryption: { scheme: 'cbcs', keyId: '00'.repeat(16) } } };
+    reports[a] = { ...reports[a], stream: { ...reports[a].stream, encryption: { scheme: 'aes-128', keyId: '00'.repeat(16) } } };
     expect(codes(check(expected(), reports).failures).sort()).toEqual(['encryption_missing', 'key_mismatch']);
+    // Segments are whole-object AES-128 (what HLS players decrypt), never the chat files' sealing.
+    reports[a] = { ...reports[a], stream: { ...reports[a].stream, encryption: { scheme: 'blob-aes256gcm', keyId: KEY_ID } } };
+    expect(codes(check(expected(), reports).failures).sort()).toEqual(['encryption_missing', 'encryption_scheme']);
   });
 });

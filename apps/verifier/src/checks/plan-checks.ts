@@ -82,7 +82,7 @@ export function checkReportsAgainstPlan(expected: Expected, reports: readonly Ta
     if (audio.filter((o) => o.kind === 'media').length === 0) fail('segment_missing', 'audio has no segments');
   }
   for (const { stream, attemptId } of reports) {
-    const scheme = stream.type === 'file' ? 'blob-aes256gcm' : 'cbcs';
+    const scheme = stream.type === 'file' ? 'blob-aes256gcm' : 'aes-128';
     if (!stream.encryption) fail('encryption_missing', `${stream.rendition} from attempt ${attemptId} is not encrypted for recipients`, { attemptId });
     else if (stream.encryption.scheme !== scheme) fail('encryption_scheme', `${stream.rendition} from attempt ${attemptId} is ${stream.encryption.scheme}, expected ${scheme}`, { attemptId });
     else if (stream.encryption.keyId !== expected.keyId) fail('key_mismatch', `${stream.rendition} from attempt ${attemptId} is encrypted under another key id`, { attemptId });

@@ -1,69 +1,104 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { OutputFact, StreamInfo } from '@airlock/contracts';
-import { storageKeys } from '@airlock/domain';
-import { packageVideoChunk, readInitFacts, readSegmentFacts } from '@airlock/media';
-import { IntegrationEnv, makeClip, startIntegrationEnv } from '@airlock/testing';
+import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { encryptAt, factOf, PublishedRendition, publishRendition, withProtectedSampleEntry } from '../test/published-rendition';
 import { deepCheck } from './deep-checks';
 
 /**
- * Deep checks on a real encrypted CMAF segment in real storage: decrypted with the media's key,
- * probed and decoded whole; every mismatch with what the worker reported is named.
+ * Deep checks on a real rendition packaged clear and encrypted whole (AES-128), in real storage:
+ * decrypted with the media's key as a player does, read through its clear boxes, probed and
+ * decoded whole; every mismatch with what the worker reported is named.
  */
 const MEDIA = '22222222-3333-4444-5555-666666666666';
 const KEY_ID = 'fedcba9876543210fedcba9876543210';
 const KEY = Buffer.alloc(16, 0x3c);
+const OTHER_KEY = Buffer.alloc(16, 0x01);
 
 describe('deepCheck', () => {
   let env: IntegrationEnv;
-  let outputs: OutputFact[];
+  let r: PublishedRendition;
   let stream: StreamInfo;
 
   beforeAll(async () => {
     env = await startIntegrationEnv('verifier-deep');
-    const clip = await makeClip(env.tmp, 'clip.mp4', { width: 320, height: 240, seconds: 2, audio: false });
-    const initOut = join(env.tmp, 'init.mp4');
-    const segmentOut = join(env.tmp, 'seg.m4s');
-    await packageVideoChunk({ input: clip, initOut, segmentOut, encryption: { keyIdHex: KEY_ID, keyHex: KEY.toString('hex'), ivHex: '11'.repeat(16) } });
-    const init = await readFile(initOut);
-    const segment = await readFile(segmentOut);
-    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-    const timescale = readInitFacts(init).timescale;
-    const base = { rendition: '240p', sha256: '', key: '', sizeBytes: 0, timescale, baseDecodeTime: 0, duration: 0, sampleCount: 0 };
-    outputs = [
-      { ...base, kind: 'init', segmentIndex: -1, key: storageKeys.initSegment(MEDIA, '240p', sha(init)), sha256: sha(init), sizeBytes: init.length },
-      { ...base, kind: 'media', segmentIndex: 0, key: storageKeys.mediaSegment(MEDIA, '240p', 0, sha(segment)), sha256: sha(segment), sizeBytes: segment.length, ...readSegmentFacts(segment) },
-    ];
-    await env.store.putBuffer(outputs[0].key, init);
-    await env.store.putBuffer(outputs[1].key, segment);
-    stream = { rendition: '240p', type: 'video', codecs: readInitFacts(init).codecs, width: 320, height: 240, fps: { num: 30, den: 1 }, bitrateKbps: 400 };
+    r = await publishRendition(env.tmp, { rendition: '240p', width: 320, height: 240, seconds: 2, key: KEY, keyIdHex: KEY_ID });
+    stream = { rendition: '240p', type: 'video', codecs: r.codecs, width: 320, height: 240, fps: { num: 30, den: 1 }, bitrateKbps: 400 };
   }, 120_000);
 
   afterAll(() => env?.close());
 
-  const reasons = async (overrides: { stream?: Partial<StreamInfo>; key?: Buffer; keyId?: string; media?: Partial<OutputFact> } = {}) => {
-    const facts = outputs.map((o) => (o.kind === 'media' ? { ...o, ...overrides.media } : o));
-    const failures = await deepCheck({ store: env.store, streams: [{ ...stream, ...overrides.stream } as StreamInfo], outputs: facts, key: overrides.key ?? KEY, keyIdHex: overrides.keyId ?? KEY_ID, ownerOf: () => 'a1', tempRoot: env.tmp });
+  /** Stores the init and segment bytes and returns their honest reports. */
+  async function published(init: Buffer = r.init, segment: Buffer = r.segment): Promise<OutputFact[]> {
+    const outputs = [factOf(MEDIA, r, 'init', init), factOf(MEDIA, r, 'media', segment)];
+    await env.store.putBuffer(outputs[0].key, init);
+    await env.store.putBuffer(outputs[1].key, segment);
+    return outputs;
+  }
+
+  const reasons = async (o: { stream?: Partial<StreamInfo>; key?: Buffer; keyId?: string; media?: Partial<OutputFact>; init?: Buffer; segment?: Buffer } = {}) => {
+    const facts = (await published(o.init, o.segment)).map((f) => (f.kind === 'media' ? { ...f, ...o.media } : f));
+    const failures = await deepCheck({ store: env.store, streams: [{ ...stream, ...o.stream } as StreamInfo], outputs: facts, key: o.key ?? KEY, keyIdHex: o.keyId ?? KEY_ID, ownerOf: () => 'a1', tempRoot: env.tmp });
     return failures.map((f) => f.reason);
   };
 
-  it('passes a segment that decodes to what was reported', async () => {
+  it('passes a rendition that decrypts and decodes to what was reported', async () => {
     expect(await reasons()).toEqual([]);
   });
 
-  it('names a wrong key, another codec, other dimensions, another frame rate and missing frames', async () => {
-    expect(await reasons({ keyId: '00'.repeat(16) })).toEqual(['decrypt_failed']);
-    expect(await reasons({ key: Buffer.alloc(16, 0x01) })).toEqual(['decode_failed']);
+  it('names objects that do not decrypt under the media key, the init and each segment on its own', async () => {
+    expect(await reasons({ key: OTHER_KEY })).toEqual(['segment_undecryptable', 'segment_undecryptable']);
+    // One segment encrypted under another key than the media's: that segment is named, the init passes.
+    const [failure] = await deepCheck({
+      store: env.store,
+      streams: [stream],
+      outputs: await published(r.init, await encryptAt(r.clear.segment, OTHER_KEY, KEY_ID, '240p', 0)),
+      key: KEY,
+      keyIdHex: KEY_ID,
+      ownerOf: (key) => (key.includes('/0-') ? 'a2' : 'a1'),
+      tempRoot: env.tmp,
+    });
+    expect(failure).toMatchObject({ reason: 'segment_undecryptable', attemptId: 'a2' });
+  });
+
+  it('names an object encrypted with another IV than its place gives (players would garble its first block)', async () => {
+    // Segment 0's bytes encrypted with the IV of segment 1.
+    expect(await reasons({ segment: await encryptAt(r.clear.segment, KEY, KEY_ID, '240p', 1) })).toEqual(['segment_unparsable']);
+    // Another key id: every IV differs.
+    expect(await reasons({ keyId: '00'.repeat(16) })).toEqual(['segment_unparsable', 'segment_unparsable']);
+  });
+
+  it('names a truncated segment that still decrypts', async () => {
+    // Cut at a block boundary and encrypted honestly: only the clear boxes show it.
+    const cut = r.clear.segment.subarray(0, Math.floor(r.clear.segment.length * 0.6));
+    expect(await reasons({ segment: await encryptAt(cut, KEY, KEY_ID, '240p', 0) })).toEqual(['segment_unparsable']);
+  });
+
+  it('names timing and samples the clear boxes contradict', async () => {
+    expect(await reasons({ media: { duration: r.segmentFacts.duration - 512 } })).toEqual(['segment_facts_mismatch']);
+    expect(await reasons({ media: { baseDecodeTime: r.segmentFacts.baseDecodeTime + 512 } })).toEqual(['segment_facts_mismatch']);
+  });
+
+  it('names an init whose track is still protected', async () => {
+    const protectedInit = withProtectedSampleEntry(r.clear.init);
+    expect(await reasons({ init: await encryptAt(protectedInit, KEY, KEY_ID, '240p', -1) })).toEqual(['init_protected']);
+  });
+
+  it('names a segment whose boxes are whole but whose pictures do not decode', async () => {
+    const damaged = Buffer.from(r.clear.segment);
+    const mdat = damaged.indexOf(Buffer.from('mdat', 'latin1'));
+    damaged.fill(0x5a, mdat + 64, mdat + 64 + 2048);
+    expect(await reasons({ segment: await encryptAt(damaged, KEY, KEY_ID, '240p', 0) })).toEqual(['decode_failed']);
+  });
+
+  it('names another codec, other dimensions and another frame rate', async () => {
     expect(await reasons({ stream: { codecs: 'hvc1.2.4.L93.B0' } })).toEqual(['codec_mismatch']);
     expect(await reasons({ stream: { width: 426 } })).toEqual(['dimensions_mismatch']);
     expect(await reasons({ stream: { fps: { num: 25, den: 1 } } })).toEqual(['fps_mismatch']);
-    expect(await reasons({ media: { sampleCount: 61 } })).toEqual(['decode_failed']);
   });
 
   it('leaves nothing of the plaintext behind, whatever the verdict', async () => {
     await reasons();
-    await reasons({ media: { sampleCount: 61 } });
+    await reasons({ stream: { width: 426 } });
     expect((await readdir(env.tmp)).filter((d) => d.startsWith('airlock-verify-'))).toEqual([]);
   });
 });

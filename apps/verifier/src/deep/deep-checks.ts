@@ -2,9 +2,10 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputFact, StreamInfo } from '@airlock/contracts';
-import { decryptCbcsTrack, probeFile, runProcess } from '@airlock/media';
+import { probeFile, runProcess } from '@airlock/media';
 import { ObjectStore } from '@airlock/storage';
 import { CheckFailure } from '../checks/check-failure';
+import { openPublished } from './open-segment';
 
 /** Audio is encoded once for the whole file, aligned to the video timeline: the ends may differ by about a frame. */
 const AV_GAP_TOLERANCE_SEC = 0.1;
@@ -22,15 +23,16 @@ export interface DeepCheckInput {
 }
 
 /**
- * Deep checks, when the tenant's policy lets the verifier decrypt: every segment of every
- * streamed rendition is decrypted into a private directory, probed and decoded whole (codec,
- * dimensions, upright, frame rate, frame count, duration), one at a time, and the directory is
- * wiped at the end whatever happens. Chat files (sealed blobs) are not decoded here.
+ * Deep checks, when the tenant's policy lets the verifier decrypt: every init and segment of
+ * every streamed rendition is decrypted as a player does, its clear boxes read against the
+ * report (whole, a clear track, timing and samples), then written next to its init into a
+ * private directory, probed and decoded whole (codec, dimensions, upright, frame rate, frame
+ * count, duration), one at a time; the directory is wiped at the end whatever happens. Chat
+ * files (sealed blobs) are not decoded here.
  */
 export async function deepCheck(input: DeepCheckInput): Promise<CheckFailure[]> {
   const dir = await mkdtemp(join(input.tempRoot ?? tmpdir(), 'airlock-verify-'));
   await chmod(dir, 0o700);
-  const keyHex = Buffer.from(input.key).toString('hex');
   const failures: CheckFailure[] = [];
   /** Decoded seconds per rendition. */
   const totals = new Map<StreamInfo, number>();
@@ -38,13 +40,31 @@ export async function deepCheck(input: DeepCheckInput): Promise<CheckFailure[]> 
     for (const stream of input.streams.filter((s) => s.type !== 'file')) {
       const init = input.outputs.find((o) => o.rendition === stream.rendition && o.kind === 'init');
       if (!init) continue;
-      const initBytes = await input.store.getBuffer(init.key);
+      const fail = (o: OutputFact, [reason, detail]: [string, string]) =>
+        failures.push({ reason, detail: `${stream.rendition} ${o.kind === 'init' ? 'init' : `segment ${o.segmentIndex}`}: ${detail}`, key: o.key, ...attempt(input.ownerOf(o.key)) });
+      const clearInit = await openPublished(input.store, init, input.key, input.keyIdHex);
+      if ('failure' in clearInit) fail(init, clearInit.failure);
       const segments = input.outputs.filter((o) => o.rendition === stream.rendition && o.kind === 'media').sort((a, b) => a.segmentIndex - b.segmentIndex);
-      for (const seg of segments) {
-        const fail = (reason: string, detail: string) => failures.push({ reason, detail: `${stream.rendition} segment ${seg.segmentIndex}: ${detail}`, key: seg.key, ...attempt(input.ownerOf(seg.key)) });
-        const decoded = await decodeSegment(dir, initBytes, await input.store.getBuffer(seg.key), input.keyIdHex, keyHex, stream, seg);
-        if ('failure' in decoded) fail(decoded.failure[0], decoded.failure[1]);
-        else totals.set(stream, (totals.get(stream) ?? 0) + decoded.seconds);
+      try {
+        for (const seg of segments) {
+          const clear = await openPublished(input.store, seg, input.key, input.keyIdHex);
+          if ('failure' in clear) {
+            fail(seg, clear.failure);
+            continue;
+          }
+          try {
+            // Without a clear init, a segment's own boxes are all there is to read: each may have its own culprit.
+            if ('clear' in clearInit) {
+              const decoded = await decodeSegment(dir, clearInit.clear, clear.clear, stream, seg);
+              if ('failure' in decoded) fail(seg, decoded.failure);
+              else totals.set(stream, (totals.get(stream) ?? 0) + decoded.seconds);
+            }
+          } finally {
+            clear.clear.fill(0);
+          }
+        }
+      } finally {
+        if ('clear' in clearInit) clearInit.clear.fill(0);
       }
     }
   } finally {
@@ -62,18 +82,16 @@ const attempt = (attemptId: string | undefined) => (attemptId ? { attemptId } : 
 
 type Decoded = { seconds: number } | { failure: [reason: string, detail: string] };
 
-/** One segment, decrypted next to its init in a 0600 file that is gone when this returns. */
-async function decodeSegment(dir: string, init: Buffer, segment: Buffer, keyIdHex: string, keyHex: string, stream: StreamInfo, seg: OutputFact): Promise<Decoded> {
-  let clear: { init: Buffer; segments: Buffer[] };
-  try {
-    clear = decryptCbcsTrack(init, [segment], keyIdHex, keyHex);
-  } catch (e) {
-    return { failure: ['decrypt_failed', (e as Error).message] };
-  }
+/** One clear segment next to its clear init in a 0600 file that is gone when this returns. */
+async function decodeSegment(dir: string, init: Buffer, segment: Buffer, stream: StreamInfo, seg: OutputFact): Promise<Decoded> {
   const file = join(dir, `${stream.rendition}-${seg.segmentIndex}.mp4`);
   try {
-    await writeFile(file, Buffer.concat([clear.init, ...clear.segments]), { mode: 0o600 });
-    clear.segments.forEach((b) => b.fill(0));
+    const whole = Buffer.concat([init, segment]);
+    try {
+      await writeFile(file, whole, { mode: 0o600 });
+    } finally {
+      whole.fill(0);
+    }
     return stream.type === 'video' ? await checkVideo(file, stream, seg) : await checkAudio(file, seg);
   } finally {
     await rm(file, { force: true });
