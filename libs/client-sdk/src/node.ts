@@ -42,3 +42,4 @@ export { verifyWebhook } from './lib/webhook-receiver';
 export type { WebhookHeaders } from './lib/webhook-receiver';
 export type { WebhookVerification, WebhookSignatureRefusal } from '@airlock/crypto/node';
 export type { WebhookEventBody } from '@airlock/contracts';
+export { PLAYER_BUNDLE_DIR, PLAYER_BUNDLE_ENTRY } from './lib/player/player-bundle';
