@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MediaView } from '@airlock/contracts';
-import { generateX25519KeyPair, wrapKey } from '@airlock/crypto';
+import { encryptSegment, generateX25519KeyPair, hlsIvAttribute, segmentIv, segmentKeyUri, wrapKey } from '@airlock/crypto';
+import { AUDIO_RENDITION, relativeKey, storageKeys } from '@airlock/domain';
 import { parseReceiveArgs, receive, ReceiveDeps } from './receive.command';
 import { parseSendArgs } from './send.command';
 
@@ -14,7 +16,8 @@ jest.setTimeout(60_000);
 const KEY_ID = '00112233445566778899aabbccddeeff';
 const KEY = '0f0e0d0c0b0a09080706050403020100';
 const PACKAGER = join(dirname(require.resolve('shaka-packager/package.json')), 'bin', 'packager-linux-x64');
-const STORE = 'http://store.test/out/med_1/';
+const MEDIA = 'med_1';
+const STORE = 'http://store.test/bucket/';
 
 describe('argument parsing', () => {
   it('parses send', () => {
@@ -46,7 +49,60 @@ describe('argument parsing', () => {
   });
 });
 
-describe('receive (shaka packager cbcs output served by a fake store)', () => {
+/**
+ * A published media as the pipeline leaves it, in a directory laid out like the bucket: each
+ * rendition packaged clear, every init and segment encrypted whole (AES-128-CBC) with the IV of
+ * its place, at its content-hash key, and HLS playlists naming the key by its airlock-key:// URI.
+ */
+async function publish(dir: string, src: string, bucket: string): Promise<{ master: string }> {
+  const clear = join(dir, 'clear');
+  await run(PACKAGER, [
+    `in=${src},stream=video,init_segment=${clear}/video/init.mp4,segment_template=${clear}/video/$Number$.m4s`,
+    `in=${src},stream=audio,init_segment=${clear}/audio/init.mp4,segment_template=${clear}/audio/$Number$.m4s`,
+    '--segment_duration', '1', '--use_fake_clock_for_muxer',
+  ]);
+  const version = 'v1';
+  const put = async (key: string, bytes: Uint8Array | string) => {
+    await mkdir(dirname(join(bucket, key)), { recursive: true });
+    await writeFile(join(bucket, key), bytes);
+  };
+  const keyLine = async (rendition: string, index: number) => `#EXT-X-KEY:METHOD=AES-128,URI="${segmentKeyUri(MEDIA, KEY_ID)}",IV=${hlsIvAttribute(await segmentIv(KEY_ID, rendition, index))}`;
+  const track = async (from: string, rendition: string) => {
+    const sealed = async (file: string, index: number) => Buffer.from(await encryptSegment(await readFile(join(clear, from, file)), Buffer.from(KEY, 'hex'), await segmentIv(KEY_ID, rendition, index)));
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const playlistKey = storageKeys.hlsMedia(MEDIA, version, rendition);
+    const init = await sealed('init.mp4', -1);
+    const initKey = storageKeys.initSegment(MEDIA, rendition, sha(init));
+    await put(initKey, init);
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:2', '#EXT-X-PLAYLIST-TYPE:VOD', await keyLine(rendition, -1), `#EXT-X-MAP:URI="${relativeKey(playlistKey, initKey)}"`];
+    const numbered = (await readdir(join(clear, from))).filter((f) => f.endsWith('.m4s')).sort((a, b) => parseInt(a) - parseInt(b));
+    for (const [index, file] of numbered.entries()) {
+      const segment = await sealed(file, index);
+      const key = storageKeys.mediaSegment(MEDIA, rendition, index, sha(segment));
+      await put(key, segment);
+      lines.push(await keyLine(rendition, index), '#EXTINF:1.000,', relativeKey(playlistKey, key));
+    }
+    await put(playlistKey, [...lines, '#EXT-X-ENDLIST', ''].join('\n'));
+    return playlistKey;
+  };
+  const masterKey = storageKeys.hlsMaster(MEDIA, version);
+  const video = await track('video', '240p');
+  const audio = await track('audio', AUDIO_RENDITION);
+  await put(
+    masterKey,
+    [
+      '#EXTM3U',
+      '#EXT-X-VERSION:7',
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,URI="${relativeKey(masterKey, audio)}"`,
+      '#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=320x240,CODECS="avc1.64000d,mp4a.40.2",AUDIO="audio"',
+      relativeKey(masterKey, video),
+      '',
+    ].join('\n'),
+  );
+  return { master: `${STORE}${masterKey}` };
+}
+
+describe('receive (a media packaged clear and encrypted whole, AES-128, served by a fake store)', () => {
   let dir: string;
   let keyFile: string;
   let media: MediaView;
@@ -55,27 +111,18 @@ describe('receive (shaka packager cbcs output served by a fake store)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'airlock-receive-spec-'));
     await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-c:a', 'aac', '-shortest', join(dir, 'src.mp4')]);
-    const pkg = join(dir, 'pkg');
-    const src = join(dir, 'src.mp4');
-    await run(PACKAGER, [
-      `in=${src},stream=video,init_segment=${pkg}/v/init.mp4,segment_template=${pkg}/v/$Number$.m4s,playlist_name=v/index.m3u8`,
-      `in=${src},stream=audio,init_segment=${pkg}/a/init.mp4,segment_template=${pkg}/a/$Number$.m4s,playlist_name=a/index.m3u8,hls_group_id=audio,hls_name=audio`,
-      '--hls_master_playlist_output', `${pkg}/master.m3u8`,
-      '--enable_raw_key_encryption', '--keys', `label=:key_id=${KEY_ID}:key=${KEY}`,
-      '--protection_scheme', 'cbcs', '--crypt_byte_block', '10', '--skip_byte_block', '0', '--iv', '000102030405060708090a0b0c0d0e0f',
-      '--clear_lead', '0', '--segment_duration', '1', '--use_fake_clock_for_muxer', '--hls_key_uri', 'data:text/plain,x',
-    ]);
+    const { master } = await publish(dir, join(dir, 'src.mp4'), join(dir, 'bucket'));
     const pair = await generateX25519KeyPair('bob');
     keyFile = join(dir, 'bob.json');
     await writeFile(keyFile, JSON.stringify({ id: 'bob', ...pair }), { mode: 0o600 });
     const jwe = await wrapKey(Buffer.from(KEY, 'hex'), pair.publicJwk);
     media = {
-      id: 'med_1',
+      id: MEDIA,
       state: 'ready',
       recipientStatus: 'ready',
       progress: { done: 1, total: 1 },
       renditions: [{ name: '240p', ready: true }],
-      manifests: { hls: `${STORE}master.m3u8`, dash: `${STORE}manifest.mpd` },
+      manifests: { hls: master, dash: `${STORE}${storageKeys.dashManifest(MEDIA, 'v1')}` },
       keyId: KEY_ID,
       keys: [{ recipientId: 'bob', jwe }],
       createdAt: '',
@@ -93,7 +140,7 @@ describe('receive (shaka packager cbcs output served by a fake store)', () => {
         fetched.push(url);
         if (!url.startsWith(STORE)) return new Response('nope', { status: 404 });
         try {
-          return new Response(await readFile(join(dir, 'pkg', url.slice(STORE.length))));
+          return new Response(await readFile(join(dir, 'bucket', url.slice(STORE.length))));
         } catch {
           return new Response('missing', { status: 404 });
         }
@@ -106,9 +153,13 @@ describe('receive (shaka packager cbcs output served by a fake store)', () => {
 
   it('downloads, decrypts and muxes a playable MP4 with every frame', async () => {
     const out = join(dir, 'received.mp4');
-    const result = await receive({ mediaId: 'med_1', keyFile, out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(media));
+    const result = await receive({ mediaId: MEDIA, keyFile, out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(media));
     expect(result).toEqual({ out, resolution: '320x240' });
-    expect(fetched).toEqual(expect.arrayContaining([`${STORE}master.m3u8`, `${STORE}v/index.m3u8`, `${STORE}v/init.mp4`, `${STORE}v/2.m4s`, `${STORE}a/1.m4s`]));
+    const paths = fetched.map((u) => u.slice(STORE.length));
+    expect(paths).toEqual(expect.arrayContaining(['man/med_1/v1/master.m3u8', 'man/med_1/v1/240p.m3u8', 'man/med_1/v1/audio.m3u8']));
+    expect(paths.filter((p) => /^seg\/med_1\/240p\/init-[0-9a-f]{64}\.mp4$/.test(p))).toHaveLength(1);
+    expect(paths.filter((p) => /^seg\/med_1\/240p\/\d+-[0-9a-f]{64}\.m4s$/.test(p)).length).toBeGreaterThan(1);
+    expect(paths.filter((p) => /^seg\/med_1\/audio\/\d+-[0-9a-f]{64}\.m4s$/.test(p)).length).toBeGreaterThan(1);
     const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,codec_name,nb_read_frames', '-of', 'json', out]);
     const streams = (JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string; nb_read_frames: string }[] }).streams;
     expect(streams.map((s) => [s.codec_type, s.codec_name])).toEqual([
@@ -125,7 +176,15 @@ describe('receive (shaka packager cbcs output served by a fake store)', () => {
 
   it('refuses a media that is not ready and a recipient without a key', async () => {
     const out = join(dir, 'never.mp4');
-    await expect(receive({ mediaId: 'med_1', keyFile, out, apiUrl: 'http://api.test', apiKey: 'k' }, deps({ ...media, state: 'processing', manifests: undefined }))).rejects.toThrow(/not ready/);
-    await expect(receive({ mediaId: 'med_1', keyFile, recipientId: 'eve', out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(media))).rejects.toThrow(/no key for recipient eve/);
+    await expect(receive({ mediaId: MEDIA, keyFile, out, apiUrl: 'http://api.test', apiKey: 'k' }, deps({ ...media, state: 'processing', manifests: undefined }))).rejects.toThrow(/not ready/);
+    await expect(receive({ mediaId: MEDIA, keyFile, recipientId: 'eve', out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(media))).rejects.toThrow(/no key for recipient eve/);
+  });
+
+  it('fails cleanly, writing nothing, when the wrapped key is not the media key', async () => {
+    const out = join(dir, 'wrong.mp4');
+    const { publicJwk } = JSON.parse(await readFile(keyFile, 'utf8')) as { publicJwk: Parameters<typeof wrapKey>[1] };
+    const wrong = { ...media, keys: [{ recipientId: 'bob', jwe: await wrapKey(Buffer.alloc(16, 0x77), publicJwk) }] };
+    await expect(receive({ mediaId: MEDIA, keyFile, out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(wrong))).rejects.toThrow(/\.(mp4|m4s) does not decrypt with this recipient's key/);
+    await expect(access(out)).rejects.toThrow();
   });
 });

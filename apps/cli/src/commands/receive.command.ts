@@ -2,8 +2,11 @@ import { chmod, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { JWK } from 'jose';
 import { AirlockClient, clearKeysFor } from '@airlock/client-sdk';
-import { clearInitSegment, decryptMediaSegment, readTrackProtection, runProcess } from '@airlock/media';
+import { decryptSegment, SegmentDecryptError, segmentIv } from '@airlock/crypto';
+import { segmentPlaceOf } from '@airlock/domain';
+import { runProcess } from '@airlock/media';
 import { chooseVariant, parseMediaPlaylist } from './hls-playlist';
 import { readPrivateJwkFile } from './jwk-file';
 
@@ -55,36 +58,65 @@ async function fetchOk(f: typeof fetch, url: string): Promise<Response> {
 const fetchText = async (f: typeof fetch, url: string) => (await fetchOk(f, url)).text();
 const fetchBytes = async (f: typeof fetch, url: string) => Buffer.from(await (await fetchOk(f, url)).arrayBuffer());
 
+/** The media's output key and the key id its IVs are derived from. */
+interface OutputKey {
+  readonly keyIdHex: string;
+  readonly key: Uint8Array;
+}
+
 /**
- * Download one rendition's init and segments, decrypt each segment as it arrives, and write
- * `init + segments` as a clear fragmented MP4 (0600) at `path`.
+ * One published object, decrypted as a native HLS player does (`METHOD=AES-128`: the object
+ * whole, AES-128-CBC), with the IV of the place its URL names (rendition, index; -1 for the init).
  */
-async function downloadTrack(f: typeof fetch, playlistUrl: string, keys: Record<string, string>, path: string): Promise<void> {
-  const playlist = parseMediaPlaylist(await fetchText(f, playlistUrl), playlistUrl);
-  const init = await fetchBytes(f, playlist.initUrl);
-  const protection = readTrackProtection(init);
-  let key: Buffer | undefined;
-  if (protection) {
-    const hex = keys[protection.defaultKeyId.toString('hex')];
-    if (!hex) throw new Error(`no key for the track's key id ${protection.defaultKeyId.toString('hex')}`);
-    key = Buffer.from(hex, 'hex');
-  }
+async function fetchClear(f: typeof fetch, url: string, key: OutputKey): Promise<Uint8Array> {
+  const path = new URL(url).pathname;
+  const place = segmentPlaceOf(path);
+  if (!place) throw new Error(`${path} is not a published segment (its URL names no rendition and index to derive its IV from)`);
+  const cipher = await fetchBytes(f, url);
   try {
-    await writeFile(path, protection ? clearInitSegment(init) : init, { mode: 0o600 });
-    for (const url of playlist.segmentUrls) {
-      const segment = await fetchBytes(f, url);
-      await appendFile(path, protection && key ? decryptMediaSegment(segment, protection, key) : segment);
-    }
-  } finally {
-    key?.fill(0);
+    return await decryptSegment(cipher, key.key, await segmentIv(key.keyIdHex, place.rendition, place.index));
+  } catch (e) {
+    if (e instanceof SegmentDecryptError) throw new Error(`${path} does not decrypt with this recipient's key: ${e.message}`);
+    throw e;
   }
 }
 
 /**
+ * Download one rendition's init and segments, decrypt each object as it arrives, and write
+ * `init + segments` as a clear fragmented MP4 (0600) at `path`.
+ */
+async function downloadTrack(f: typeof fetch, playlistUrl: string, key: OutputKey, path: string): Promise<void> {
+  const playlist = parseMediaPlaylist(await fetchText(f, playlistUrl), playlistUrl);
+  const init = await fetchClear(f, playlist.initUrl, key);
+  try {
+    await writeFile(path, init, { mode: 0o600 });
+  } finally {
+    init.fill(0);
+  }
+  for (const url of playlist.segmentUrls) {
+    const segment = await fetchClear(f, url, key);
+    try {
+      await appendFile(path, segment);
+    } finally {
+      segment.fill(0);
+    }
+  }
+}
+
+/** The media's output key, unwrapped with the recipient's private key (bytes the caller zeroes). */
+async function unwrapOutputKey(media: { keyId: string; keys: { recipientId: string; jwe: string }[] }, recipientId: string, privateJwk: JWK): Promise<OutputKey> {
+  const keys = await clearKeysFor(media, recipientId, privateJwk);
+  const keyIdHex = media.keyId.toLowerCase();
+  const hex = keys[media.keyId];
+  for (const k of Object.keys(keys)) keys[k] = '';
+  return { keyIdHex, key: Buffer.from(hex, 'hex') };
+}
+
+/**
  * The recipient's side: unwrap the output key with the recipient's private key, download the
- * highest video rendition and the audio from the HLS master, decrypt them (cbcs) in a private
- * temporary directory, and mux them into a playable MP4 at `opts.out`. Returns the chosen
- * resolution. Keys are never printed.
+ * highest video rendition and the audio from the HLS master, decrypt them (each init and segment
+ * whole, AES-128) in a private temporary directory, and mux them into a playable MP4 at
+ * `opts.out`. Returns the chosen resolution. Keys are never printed.
  */
 export async function receive(opts: ReceiveOptions, deps: ReceiveDeps): Promise<{ resolution?: string; out: string }> {
   const { id: fileId, privateJwk } = readPrivateJwkFile(opts.keyFile);
@@ -93,30 +125,31 @@ export async function receive(opts: ReceiveOptions, deps: ReceiveDeps): Promise<
 
   const media = await deps.client.getMedia(opts.mediaId);
   if (media.state !== 'ready' || !media.manifests) throw new Error(`media ${media.id} is ${media.state}, not ready`);
-  const keys = await clearKeysFor(media, recipientId, privateJwk);
-
-  const masterUrl = new URL(media.manifests.hls, opts.apiUrl).href;
-  const choice = chooseVariant(await fetchText(deps.fetch, masterUrl), masterUrl);
-
-  const scratch = await mkdtemp(join(tmpdir(), 'airlock-receive-'));
+  const key = await unwrapOutputKey(media, recipientId, privateJwk);
   try {
-    await chmod(scratch, 0o700);
-    const video = join(scratch, 'video.mp4');
-    await downloadTrack(deps.fetch, choice.videoUrl, keys, video);
-    const inputs = ['-i', video];
-    const maps = ['-map', '0'];
-    if (choice.audioUrl) {
-      const audio = join(scratch, 'audio.mp4');
-      await downloadTrack(deps.fetch, choice.audioUrl, keys, audio);
-      inputs.push('-i', audio);
-      maps.push('-map', '1');
+    const masterUrl = new URL(media.manifests.hls, opts.apiUrl).href;
+    const choice = chooseVariant(await fetchText(deps.fetch, masterUrl), masterUrl);
+    const scratch = await mkdtemp(join(tmpdir(), 'airlock-receive-'));
+    try {
+      await chmod(scratch, 0o700);
+      const video = join(scratch, 'video.mp4');
+      await downloadTrack(deps.fetch, choice.videoUrl, key, video);
+      const inputs = ['-i', video];
+      const maps = ['-map', '0'];
+      if (choice.audioUrl) {
+        const audio = join(scratch, 'audio.mp4');
+        await downloadTrack(deps.fetch, choice.audioUrl, key, audio);
+        inputs.push('-i', audio);
+        maps.push('-map', '1');
+      }
+      const out = resolve(opts.out);
+      await deps.ffmpeg(['-nostdin', '-hide_banner', '-v', 'error', '-y', ...inputs, ...maps, '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', out]);
+      return { resolution: choice.resolution, out };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-    const out = resolve(opts.out);
-    await deps.ffmpeg(['-nostdin', '-hide_banner', '-v', 'error', '-y', ...inputs, ...maps, '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', out]);
-    return { resolution: choice.resolution, out };
   } finally {
-    for (const k of Object.keys(keys)) keys[k] = '';
-    await rm(scratch, { recursive: true, force: true });
+    key.key.fill(0);
   }
 }
 
