@@ -14,7 +14,8 @@ import { IntegrationEnv, makeClip, ServiceStack, startIntegrationEnv, startServi
  */
 const CASES: { mode: string; reason: string }[] = [
   { mode: 'swap_bytes', reason: 'hash_mismatch' },
-  { mode: 'truncate', reason: 'segment_unparsable' },
+  // Cut mid-block: whole-segment AES-128 is whole 16-byte blocks, which the gate sees without the key.
+  { mode: 'truncate', reason: 'encryption_not_block_aligned' },
   { mode: 'skip_segment', reason: 'object_missing' },
   { mode: 'wrong_duration', reason: 'duration_mismatch' },
   { mode: 'other_attempt_key', reason: 'output_outside_task' },
@@ -116,8 +117,8 @@ describe('tampering', () => {
     }
   });
 
-  it("catches another media's segments uploaded as this one's (same timing, honest hashes) only by decoding", async () => {
-    // Segments of a media published earlier, encrypted under that media's key.
+  it("catches another media's segments uploaded as this one's (same timing, honest hashes) only by decrypting", async () => {
+    // Segments of a media published earlier, encrypted under that media's key: they do not decrypt under this one's.
     const dir = join(env.tmp, 'foreign');
     for (const out of await env.db.output.findMany({ where: { rendition: TARGET, kind: 'media', media: { tenantId: 'tenant-t' } }, distinct: ['segmentIndex'] })) {
       writeFileSync(join(env.tmp, `foreign-${out.segmentIndex}.m4s`), await env.store.getBuffer(out.key));
@@ -125,7 +126,7 @@ describe('tampering', () => {
     const rogueId = 'rogue-foreign_bytes';
     const rogue = await stack.addWorker(rogueId, { WORKER_TAMPER: 'foreign_bytes', WORKER_TAMPER_RENDITION: TARGET, WORKER_TAMPER_FOREIGN_FILE: `${dir}-{index}.m4s` });
     try {
-      await caughtAndRedone(await send(101, deepClient), rogueId, 'decode_failed', deepClient);
+      await caughtAndRedone(await send(101, deepClient), rogueId, 'segment_undecryptable', deepClient);
     } finally {
       await rogue.kill('SIGTERM');
       await stack.kill('gpu-worker', 'SIGTERM');
