@@ -26,7 +26,9 @@ export interface VerifySettings {
 /**
  * The delivery gate: nothing reaches the manifester unless every output checks out. It trusts
  * no worker: reports are checked against their signatures, Postgres (the task, its live
- * attempt, the uploaded source) and the plan; objects against storage and their own boxes.
+ * attempt, the uploaded source) and the plan; objects against storage (whole-object AES-128
+ * ciphertext at its place) and, when the policy lets the verifier decrypt, against their own
+ * clear boxes and decoded frames.
  * Failures that one attempt is to blame for reject that attempt: its task runs again on
  * another worker (the orchestrator's publish step) and its worker is quarantined.
  */
