@@ -11,8 +11,7 @@ import {
   IntegrationEnv,
   makeClip,
   parseMpd,
-  playDash,
-  playHls,
+  playEachRung,
   ServiceStack,
   startIntegrationEnv,
   startServiceStack,
@@ -88,28 +87,21 @@ describe('one media through all five services', () => {
     const manifests = media.manifests ?? { hls: '', dash: '' };
 
     const upstream = `${env.s3Endpoint}/${env.bucket}`;
-    const hlsPath = manifests.hls.slice(upstream.length + 1);
-    // The page is the recipient: it gets alice's private JWK and the wrapped key, and unwraps in the browser.
     const jwe = media.keys.find((k) => k.recipientId === 'alice')?.jwe ?? '';
-    const asRecipient = { privateJwk: recipient.privateJwk, jwe, keyId: media.keyId };
-    const hls = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: hlsPath, timeoutMs: 90_000, recipient: asRecipient });
-    expect(hls.fatalErrors).toEqual([]);
-    expect(hls.unwrappedInPage).toBe(true);
-    expect(hls.pageLicenses).toBeGreaterThan(0);
-    expect(hls.currentTimeAdvanced).toBe(true);
-    expect(hls.reachedEnd).toBe(true);
-    expect(hls.duration).toBeGreaterThan(11.5);
-    expect(hls.duration).toBeLessThan(12.5);
-    expect(hls.variants).toBe(4);
-
     const mpd = parseMpd(await (await fetch(manifests.dash)).text());
     expect(mpd.durationSec).toBeGreaterThan(11.5);
     expect(mpd.representations.map((r) => r.id)).toEqual(['240p', '360p', '720p', '1080p', 'audio']);
     expect(mpd.representations.every((r) => r.segments >= 2)).toBe(true);
-    const dash = await playDash({ upstreamBaseUrl: upstream, manifestUrlPath: manifests.dash.slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
-    expect(dash.fatalErrors).toEqual([]);
-    expect(dash.unwrappedInPage).toBe(true);
-    expect(dash.reachedEnd).toBe(true);
+    // The page is the recipient: the SDK player gets the media view and alice's private JWK and unwraps the key in the browser.
+    // HLS: every rung pinned in turn and played through (every segment of it and of audio, its frame size, no stall).
+    const asAlice = { recipientId: 'alice', privateJwk: recipient.privateJwk };
+    const hlsRungs = await playEachRung({ upstreamBaseUrl: upstream, media, key: asAlice, format: 'hls' });
+    expect(hlsRungs.map((v) => [v.rendition, v.problems])).toEqual(['240p', '360p', '720p', '1080p'].map((r) => [r, []]));
+    expect(hlsRungs[0].result.duration).toBeGreaterThan(11.5);
+    expect(hlsRungs[0].result.duration).toBeLessThan(12.5);
+    // DASH: the top rung, through the SDK's response-filter decryption.
+    const dashTop = await playEachRung({ upstreamBaseUrl: upstream, media, key: asAlice, format: 'dash', rungs: ['1080p'] });
+    expect(dashTop.map((v) => [v.rendition, v.problems])).toEqual([['1080p', []]]);
 
     const timeline = await (await fetch(`${stack.apiUrl}/v1/media/${id}/timeline`, { headers: { Authorization: 'Bearer key-a' } })).json();
     const transitions = (timeline.events as { to: string | null }[]).map((e) => e.to).filter(Boolean);
@@ -132,8 +124,8 @@ describe('one media through all five services', () => {
 
     // The preview: muted 360p of the first seconds, playable by the recipient like the rest.
     expect(media.preview?.hls).toMatch(/-preview\/master\.m3u8$/);
-    const preview = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: (media.preview?.hls ?? '').slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
-    expect({ fatal: preview.fatalErrors, end: preview.reachedEnd, variants: preview.variants }).toEqual({ fatal: [], end: true, variants: 1 });
+    const preview = await playEachRung({ upstreamBaseUrl: upstream, media: { ...media, manifests: media.preview }, key: asAlice, format: 'hls' });
+    expect(preview.map((v) => [v.rendition, v.problems])).toEqual([['preview_360p', []]]);
 
     // The early stage: the lowest rung and audio, whole length, published before the ladder was ready.
     expect(media.early?.renditions).toEqual(['240p', 'audio']);
@@ -142,9 +134,9 @@ describe('one media through all five services', () => {
     const types = (timeline.events as { type: string; to: string | null }[]).map((e) => (e.to === 'verifying' ? 'verifying' : e.type));
     expect(types.indexOf('early_published')).toBeGreaterThan(-1);
     expect(types.indexOf('early_published')).toBeLessThan(types.indexOf('verifying'));
-    const early = await playHls({ upstreamBaseUrl: upstream, manifestUrlPath: (media.early?.hls ?? '').slice(upstream.length + 1), timeoutMs: 90_000, recipient: asRecipient });
-    expect({ fatal: early.fatalErrors, end: early.reachedEnd, variants: early.variants }).toEqual({ fatal: [], end: true, variants: 1 });
-    expect(early.duration).toBeGreaterThan(11.5);
+    const early = await playEachRung({ upstreamBaseUrl: upstream, media: { ...media, manifests: media.early }, key: asAlice, format: 'hls' });
+    expect(early.map((v) => [v.rendition, v.problems])).toEqual([['240p', []]]);
+    expect(early[0].result.duration).toBeGreaterThan(11.5);
 
     // The chat files: sealed blobs the recipient opens with the output key it unwrapped.
     const outputKey = await unwrapKey(jwe, recipient.privateJwk);
