@@ -5,8 +5,7 @@ import { promisify } from 'node:util';
 import { AirlockClient } from '@airlock/client-sdk';
 import type { MediaView } from '@airlock/contracts';
 import { sealFile, uploadFile } from '@airlock/client-sdk/node';
-import { generateX25519KeyPair, KeyPairJwk, unwrapKey } from '@airlock/crypto';
-import { decryptCbcsTrack } from '@airlock/media';
+import { decryptSegment, generateX25519KeyPair, KeyPairJwk, segmentIv, unwrapKey } from '@airlock/crypto';
 import { IntegrationEnv, playEachRung, ServiceStack, startIntegrationEnv, startServiceStack } from '@airlock/testing';
 
 const run = promisify(execFile);
@@ -118,17 +117,16 @@ describe('the media corpus', () => {
     return client.waitFor(created.id, { timeoutMs: 900_000, intervalMs: 500 });
   }
 
-  /** As the recipient: unwrap the output key, fetch a rung's init and segments, decrypt into a clear fMP4. */
+  /** As the recipient: unwrap the output key, fetch a rung's init and segments, decrypt each whole (AES-128, the IV of its place) into a clear fMP4. */
   async function clearRendition(media: MediaView, rendition: string): Promise<string> {
     const jwe = media.keys.find((k) => k.recipientId === 'carol')?.jwe ?? '';
-    const key = Buffer.from(await unwrapKey(jwe, recipient.privateJwk)).toString('hex');
-    const outputs = await env.db.output.findMany({ where: { mediaId: media.id, rendition }, orderBy: { segmentIndex: 'asc' } });
-    const init = outputs.find((o) => o.kind === 'init');
-    if (!init) throw new Error(`no init segment for ${rendition}`);
-    const segments = await Promise.all(outputs.filter((o) => o.kind === 'media').map((o) => env.store.getBuffer(o.key)));
-    const clear = decryptCbcsTrack(await env.store.getBuffer(init.key), segments, media.keyId, key);
+    const key = await unwrapKey(jwe, recipient.privateJwk);
+    // Ordered by index: the init (-1) first, then the segments.
+    const outputs = await env.db.output.findMany({ where: { mediaId: media.id, rendition, kind: { in: ['init', 'media'] } }, orderBy: { segmentIndex: 'asc' } });
+    if (outputs[0]?.kind !== 'init') throw new Error(`no init segment for ${rendition}`);
+    const clear = await Promise.all(outputs.map(async (o) => decryptSegment(await env.store.getBuffer(o.key), key, await segmentIv(media.keyId, rendition, o.segmentIndex))));
     const path = join(env.tmp, `${media.id}-${rendition}.mp4`);
-    writeFileSync(path, Buffer.concat([clear.init, ...clear.segments]));
+    writeFileSync(path, Buffer.concat(clear));
     return path;
   }
 
