@@ -13,7 +13,6 @@ export * from './lib/vaapi.encoder';
 export * from './lib/encoder.factory';
 export * from './lib/ffmpeg-args.builder';
 export * from './lib/packager.adapter';
-export * from './lib/cbcs-decrypt';
 export * from './lib/encode-path';
 export * from './lib/hw-detect';
 export * from './lib/tone-map';
