@@ -54,5 +54,7 @@ module.exports = {
       { test: /[\\/]libs[\\/][^\\/]+[\\/]src[\\/]/, sideEffects: false },
     ],
   },
+  // One chunk per format (its engine and its library together): nothing is shared worth a third request.
+  optimization: { splitChunks: false },
   performance: { hints: false },
 };

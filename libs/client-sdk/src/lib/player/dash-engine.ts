@@ -3,13 +3,15 @@ import { AirlockPlayerError } from './player-state';
 import type { EngineStart, PlaybackEngine } from './playback-engine';
 import { findRung, rungName } from './rendition-names';
 import { assertMpdKey, decryptSegmentAt } from './segment-response';
+import { pinningAbr } from './shaka-pinning-abr';
 import { shakaFailureOf, type ShakaErrorFacts } from './shaka-failure';
 
 const asBytes = (d: ArrayBuffer | ArrayBufferView): Uint8Array => (d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
 
 function describe(e: ShakaErrorFacts): string {
   const cause = e.data.find((d): d is Error => d instanceof Error);
-  return `shaka error ${e.code} (category ${e.category})${cause ? `: ${cause.name}: ${cause.message}` : ''}`;
+  const status = e.code === 1001 ? ` HTTP ${String(e.data[1])} for ${String(e.data[0])}` : '';
+  return `shaka error ${e.code} (category ${e.category})${status}${cause ? `: ${cause.name}: ${cause.message}` : ''}`;
 }
 
 const isShakaError = (e: unknown): e is ShakaErrorFacts => typeof e === 'object' && e !== null && 'code' in e && 'category' in e && 'severity' in e;
@@ -24,6 +26,11 @@ export async function startDashEngine(s: EngineStart): Promise<PlaybackEngine> {
   shaka.polyfill.installAll();
   if (!shaka.Player.isBrowserSupported()) throw new AirlockPlayerError('unsupported_browser', 'shaka finds this browser unsupported');
   const player = new shaka.Player();
+  let pinned = s.rendition;
+  player.configure({
+    abrFactory: () => pinningAbr(new shaka.abr.SimpleAbrManager(), () => pinned),
+    abr: { enabled: pinned === undefined },
+  });
   await player.attach(s.video);
   const RequestType = shaka.net.NetworkingEngine.RequestType;
 
@@ -53,37 +60,38 @@ export async function startDashEngine(s: EngineStart): Promise<PlaybackEngine> {
     const active = player.getVariantTracks().find((t) => t.active);
     s.events.renditionShown(active ? rungName({ name: active.originalVideoId ?? undefined, height: active.height ?? undefined }, active.id) : undefined);
   };
-  const select = (rendition: string, clearBuffer: boolean) => {
+  const trackOf = (rendition: string) => {
     const all = rungs();
     const i = findRung(
       all.map((r) => ({ name: r.name, height: r.track.height ?? undefined })),
       rendition,
     );
     if (i < 0) throw new RangeError(`no rendition ${rendition} (have ${all.map((r) => r.name).join(', ')})`);
-    player.configure('abr.enabled', false);
-    player.selectVariantTrack(all[i].track, clearBuffer);
+    return all[i].track;
   };
+  // Kept once read, so an app can still list them after a failure released shaka.
+  let known: string[] = [];
+  player.addEventListener('trackschanged', () => (known = rungs().map((r) => r.name)));
   player.addEventListener('variantchanged', shown);
   player.addEventListener('adaptation', shown);
-  // 'streaming' comes after the MPD is read and before the first variant is chosen: a pin made
-  // here is the first rung fetched.
-  player.addEventListener('streaming', () => {
-    if (s.rendition === undefined) return;
-    try {
-      select(s.rendition, false);
-    } catch (e) {
-      s.events.failed('manifest_unavailable', (e as Error).message);
-    }
-  });
-
   player.load(s.manifestUrl).then(shown, fail);
 
   return {
     format: 'dash',
-    renditions: () => rungs().map((r) => r.name),
+    renditions: () => {
+      const now = rungs().map((r) => r.name);
+      return now.length > 0 ? (known = now) : known;
+    },
     pin(rendition?: string) {
-      if (rendition === undefined) player.configure('abr.enabled', true);
-      else select(rendition, true);
+      if (rendition === undefined) {
+        pinned = undefined;
+        player.configure('abr.enabled', true);
+        return;
+      }
+      const track = trackOf(rendition);
+      pinned = rendition;
+      player.configure('abr.enabled', false);
+      player.selectVariantTrack(track, true);
     },
     async destroy() {
       await player.destroy();

@@ -35,6 +35,11 @@ function keyAnsweringLoader(Hls: HlsClass, held: HeldKey, answered: () => void):
   };
 }
 
+function describe(data: ErrorData): string {
+  const url = data.frag?.url ?? data.url;
+  return `hls.js ${data.type} ${data.details}${data.response?.code ? ` (HTTP ${data.response.code})` : ''}${url ? ` for ${url}` : ''}${data.error?.message ? `: ${data.error.message}` : ''}`;
+}
+
 function levelName(level: Level, index: number): string {
   return rungName({ name: renditionOfPlaylistUrl(level.uri), height: level.height }, index);
 }
@@ -50,7 +55,9 @@ export async function startHlsEngine(s: EngineStart): Promise<PlaybackEngine> {
     lowLatencyMode: false,
     capLevelToPlayerSize: false,
   });
-  const names = () => hls.levels.map(levelName);
+  // Kept once read, so an app can still list them after a failure released hls.js.
+  let known: string[] = [];
+  const names = () => (hls.levels.length > 0 ? (known = hls.levels.map(levelName)) : known);
   const indexOf = (rendition: string): number => {
     const i = findRung(hls.levels.map((l) => ({ name: renditionOfPlaylistUrl(l.uri), height: l.height })), rendition);
     if (i < 0) throw new RangeError(`no rendition ${rendition} (have ${names().join(', ')})`);
@@ -58,26 +65,40 @@ export async function startHlsEngine(s: EngineStart): Promise<PlaybackEngine> {
   };
 
   hls.on(Hls.Events.ERROR, (_e, data: ErrorData) => {
+    if (data.details === 'fragLoadError' || data.details === 'fragLoadTimeOut') lastSegmentError = describe(data);
     const reason = hlsFailureOf(data, keyHandedOver);
-    if (reason) s.events.failed(reason, `hls.js ${data.type} ${data.details}${data.response?.code ? ` (HTTP ${data.response.code})` : ''}${data.error?.message ? `: ${data.error.message}` : ''}`);
+    if (reason) s.events.failed(reason, describe(data));
   });
+  let pinnedLevel = -1;
+  let lastSegmentError = '';
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    names();
     if (s.rendition === undefined) return;
     try {
       // loadLevel pins the rung for every fragment from the first on, without flushing anything.
-      hls.loadLevel = indexOf(s.rendition);
+      hls.loadLevel = pinnedLevel = indexOf(s.rendition);
     } catch (e) {
       s.events.failed('manifest_unavailable', (e as Error).message);
     }
+  });
+  // hls.js leaves even a manually chosen level when one of its segments cannot be fetched; a
+  // pinned rung that cannot be played through is a failure, not a quiet switch.
+  hls.on(Hls.Events.LEVEL_SWITCHING, (_e, data) => {
+    // hls.js switches inside its own handling of the segment's ERROR event, before this page's listener hears of it.
+    if (pinnedLevel >= 0 && data.level !== pinnedLevel) setTimeout(() => s.events.failed('segment_unavailable', lastSegmentError || `hls.js left the pinned rendition for level ${data.level}`), 0);
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
     const level = hls.levels[data.level];
     s.events.renditionShown(level ? levelName(level, data.level) : undefined);
   });
-  hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
-    const url = data.frag.url;
+  const logged = (url: string) => {
     const place = segmentPlaceOf(url);
     if (place) s.events.segmentLoaded({ ...place, url });
+  };
+  // hls.js reports a media segment as loaded, an init segment only once decrypted (every Airlock init segment is encrypted).
+  hls.on(Hls.Events.FRAG_LOADED, (_e, data) => logged(data.frag.url));
+  hls.on(Hls.Events.FRAG_DECRYPTED, (_e, data) => {
+    if (data.frag.sn === 'initSegment') logged(data.frag.url);
   });
 
   hls.attachMedia(s.video);
@@ -88,7 +109,8 @@ export async function startHlsEngine(s: EngineStart): Promise<PlaybackEngine> {
     renditions: names,
     pin(rendition?: string) {
       // currentLevel switches at once (flushing what is buffered of another rung); -1 adapts again.
-      hls.currentLevel = rendition === undefined ? -1 : indexOf(rendition);
+      pinnedLevel = rendition === undefined ? -1 : indexOf(rendition);
+      hls.currentLevel = pinnedLevel;
     },
     async destroy() {
       hls.destroy();
