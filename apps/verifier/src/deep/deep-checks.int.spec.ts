@@ -1,6 +1,8 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OutputFact, StreamInfo } from '@airlock/contracts';
-import { IntegrationEnv, startIntegrationEnv } from '@airlock/testing';
+import { FIXTURE_RUNGS, IntegrationEnv, makeEncryptedLadder, startIntegrationEnv } from '@airlock/testing';
+import { checkObjects } from '../checks/object-checks';
 import { encryptAt, factOf, PublishedRendition, publishRendition, withProtectedSampleEntry } from '../test/published-rendition';
 import { deepCheck } from './deep-checks';
 
@@ -44,6 +46,17 @@ describe('deepCheck', () => {
   it('passes a rendition that decrypts and decodes to what was reported', async () => {
     expect(await reasons()).toEqual([]);
   });
+
+  it('passes a ladder made the way the pipeline makes it: every segment of the video and the audio, the audio within a frame of the video', async () => {
+    const mediaId = '33333333-4444-5555-6666-777777777777';
+    const bucketDir = join(env.tmp, 'ladder-bucket');
+    const ladder = await makeEncryptedLadder({ workDir: env.tmp, bucketDir, mediaId, keyIdHex: KEY_ID, key: KEY, seconds: 4, rungs: [FIXTURE_RUNGS[0]] });
+    for (const o of ladder.outputs) await env.store.putBuffer(o.key, await readFile(join(bucketDir, o.key)));
+    expect(ladder.segmentCounts).toEqual({ [FIXTURE_RUNGS[0].name]: 2, audio: expect.any(Number) });
+    expect(ladder.segmentCounts['audio']).toBeGreaterThan(1);
+    expect(await checkObjects(env.store, ladder.outputs.map((fact) => ({ fact })))).toEqual([]);
+    expect(await deepCheck({ store: env.store, streams: ladder.streams, outputs: ladder.outputs, key: KEY, keyIdHex: KEY_ID, ownerOf: () => 'a1', tempRoot: env.tmp })).toEqual([]);
+  }, 120_000);
 
   it('names objects that do not decrypt under the media key, the init and each segment on its own', async () => {
     expect(await reasons({ key: OTHER_KEY })).toEqual(['segment_undecryptable', 'segment_undecryptable']);
