@@ -3,6 +3,7 @@ import { down, storageServer, up } from './commands/stack.command';
 import { transcode } from './commands/transcode.command';
 import { parseSendArgs, send } from './commands/send.command';
 import { defaultReceiveDeps, parseReceiveArgs, receive } from './commands/receive.command';
+import { defaultPlayDeps, parsePlayArgs, play } from './commands/play.command';
 import { join } from 'node:path';
 import { AirlockClient } from '@airlock/client-sdk';
 import { deploymentEnv, stateDir, workspaceRoot } from '@airlock/devstack';
@@ -18,6 +19,9 @@ const USAGE = `airlock <command>
                              seal FILE, create a media for that recipient, upload it, print the media id
   receive MEDIA_ID --key PRIVATE_JWK_FILE [--recipient-id ID] --out FILE.mp4
                              unwrap the key, download the best rendition + audio, decrypt, mux to FILE.mp4
+  receive MEDIA_ID --key PRIVATE_JWK_FILE --play [--format auto|hls|dash] [--rendition NAME] [--no-open]
+                             play it in a browser: serve the example player page on 127.0.0.1, hand it the
+                             media and the key once, open it
       (send/receive take the API key as --api-key: there --key is the recipient's private key)
   keys                       print fresh keys and credentials (tenant key, operator login, store and Postgres
                              passwords, all random) as .env lines, for docker compose and Kubernetes secrets
@@ -31,6 +35,12 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'send') {
     process.stdout.write(`${await send(parseSendArgs(argv.slice(1)))}\n`);
     return;
+  }
+  if (argv[0] === 'receive' && argv.includes('--play')) {
+    const opts = parsePlayArgs(argv.slice(1));
+    const server = await play(opts, defaultPlayDeps(opts));
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    return server.close();
   }
   if (argv[0] === 'receive') {
     const opts = parseReceiveArgs(argv.slice(1));
