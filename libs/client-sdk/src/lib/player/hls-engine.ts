@@ -4,6 +4,7 @@ import { segmentPlaceOf } from '@airlock/domain';
 import { answerKeyUri, type HeldKey } from './key-uri-answer';
 import { hlsFailureOf } from './hls-failure';
 import { findRung, renditionOfPlaylistUrl, rungName } from './rendition-names';
+import { opensAsFmp4 } from './segment-response';
 import type { EngineStart, PlaybackEngine } from './playback-engine';
 import { AirlockPlayerError } from './player-state';
 
@@ -98,7 +99,10 @@ export async function startHlsEngine(s: EngineStart): Promise<PlaybackEngine> {
   // hls.js reports a media segment as loaded, an init segment only once decrypted (every Airlock init segment is encrypted).
   hls.on(Hls.Events.FRAG_LOADED, (_e, data) => logged(data.frag.url));
   hls.on(Hls.Events.FRAG_DECRYPTED, (_e, data) => {
-    if (data.frag.sn === 'initSegment') logged(data.frag.url);
+    if (data.frag.sn !== 'initSegment') return;
+    logged(data.frag.url);
+    // Every rendition's init is decrypted before its media: a key that opens it to something else is wrong, whatever hls.js would make of the bytes.
+    if (!opensAsFmp4(new Uint8Array(data.payload))) s.events.failed('key_wrong', `the init segment ${data.frag.url} decrypts to bytes that are not fMP4`);
   });
 
   hls.attachMedia(s.video);

@@ -1,15 +1,25 @@
 import { encryptSegment, SegmentDecryptError, segmentIv } from '@airlock/crypto';
 import { storageKeys } from '@airlock/domain';
-import { assertMpdKey, decryptSegmentAt, KeyNotHeldError, mpdSegmentKeyIds, SegmentPlaceError, WHOLE_SEGMENT_AES_SCHEME } from './segment-response';
+import { assertMpdKey, decryptSegmentAt, KeyNotHeldError, mpdSegmentKeyIds, opensAsFmp4, SegmentPlaceError, WHOLE_SEGMENT_AES_SCHEME } from './segment-response';
 
 const KID = '00112233445566778899aabbccddeeff';
 const KEY = new Uint8Array(16).fill(9);
 const SHA = 'c'.repeat(64);
 const base = 'http://127.0.0.1:9000/bucket/';
 
+/** An ISO-BMFF box: 32-bit size, type, body. */
+function box(type: string, body: string | Uint8Array): Uint8Array {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  const out = new Uint8Array(8 + bytes.length);
+  new DataView(out.buffer).setUint32(0, out.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(bytes, 8);
+  return out;
+}
+
 describe('decryptSegmentAt', () => {
   it('decrypts init and media segments with the IV their URL implies', async () => {
-    const clear = new TextEncoder().encode('ftyp and moov, or moof and mdat');
+    const clear = box('ftyp', 'iso6');
     for (const [key, index] of [
       [storageKeys.initSegment('m1', '360p', SHA), -1],
       [storageKeys.mediaSegment('m1', 'audio', 4, SHA), 4],
@@ -20,15 +30,22 @@ describe('decryptSegmentAt', () => {
     }
   });
 
-  it('fails a wrong key with SegmentDecryptError, and an unknown URL shape with SegmentPlaceError', async () => {
-    const cipher = await encryptSegment(new Uint8Array(100), KEY, await segmentIv(KID, '360p', 1));
+  it('fails a wrong key, a segment at another place (wrong IV) and clear bytes that are not fMP4 with SegmentDecryptError, and an unknown URL shape with SegmentPlaceError', async () => {
     const url = base + storageKeys.mediaSegment('m1', '360p', 1, SHA);
+    const cipher = await encryptSegment(box('moof', new Uint8Array(100)), KEY, await segmentIv(KID, '360p', 1));
+    await expect(decryptSegmentAt(url, cipher, KEY, KID)).resolves.toMatchObject({ index: 1 });
     await expect(decryptSegmentAt(url, cipher, new Uint8Array(16).fill(1), KID)).rejects.toBeInstanceOf(SegmentDecryptError);
-    // A segment served at another place gets the wrong IV: CBC garbles only its first block, padding stays valid.
-    const moved = await decryptSegmentAt(base + storageKeys.mediaSegment('m1', '360p', 2, SHA), cipher, KEY, KID);
-    expect(moved.clear.subarray(0, 16)).not.toEqual(new Uint8Array(16));
-    expect(moved.clear.subarray(16)).toEqual(new Uint8Array(84));
+    // Another IV garbles only the first block (the padding stays valid): the box header no longer reads.
+    await expect(decryptSegmentAt(base + storageKeys.mediaSegment('m1', '360p', 2, SHA), cipher, KEY, KID)).rejects.toBeInstanceOf(SegmentDecryptError);
+    const notMp4 = await encryptSegment(new Uint8Array(100), KEY, await segmentIv(KID, '360p', 1));
+    await expect(decryptSegmentAt(url, notMp4, KEY, KID)).rejects.toThrow(/not an fMP4 object/);
     await expect(decryptSegmentAt(`${base}seg/m1/360p/1.m4s`, cipher, KEY, KID)).rejects.toBeInstanceOf(SegmentPlaceError);
+  });
+
+  it('tells fMP4 objects from other bytes by their first box', () => {
+    for (const type of ['ftyp', 'styp', 'moof', 'sidx']) expect(opensAsFmp4(box(type, ''))).toBe(true);
+    expect(opensAsFmp4(box('mp3 ', 'x'))).toBe(false);
+    expect(opensAsFmp4(new Uint8Array(7))).toBe(false);
   });
 });
 

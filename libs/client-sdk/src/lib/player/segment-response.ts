@@ -1,4 +1,4 @@
-import { decryptSegment, segmentIv } from '@airlock/crypto';
+import { decryptSegment, SegmentDecryptError, segmentIv } from '@airlock/crypto';
 import { segmentPlaceOf } from '@airlock/domain';
 import { KEY_NOT_HELD_ERROR } from './shaka-failure';
 
@@ -42,14 +42,30 @@ export class SegmentPlaceError extends Error {
   }
 }
 
+/** Top-level ISO-BMFF box types an fMP4 init or media segment opens with. */
+const LEADING_BOXES = new Set(['ftyp', 'styp', 'moov', 'moof', 'sidx', 'emsg', 'prft', 'free', 'skip']);
+
+/**
+ * True when decrypted bytes open with the header of a top-level fMP4 box. Under a wrong key the
+ * PKCS#7 padding still checks out for about one object in 256; its first block is then random
+ * and names one of these types about once in 2^32. Checking this makes a wrong key a wrong key
+ * every time, instead of bytes a player may misread (hls.js once probed such an audio init as MP3).
+ */
+export function opensAsFmp4(clear: Uint8Array): boolean {
+  if (clear.length < 8) return false;
+  return LEADING_BOXES.has(String.fromCharCode(clear[4], clear[5], clear[6], clear[7]));
+}
+
 /**
  * Decrypts one whole-object AES-128-CBC init or media segment fetched from `url`: its IV comes
  * from the rendition and index in the URL (`…/<rendition>/init-<sha>.mp4` is -1,
- * `…/<rendition>/<index>-<sha>.m4s`) and the key id. Throws SegmentDecryptError under a wrong key.
+ * `…/<rendition>/<index>-<sha>.m4s`) and the key id. Throws SegmentDecryptError under a wrong key
+ * (bad padding, or clear bytes that are not an fMP4 object).
  */
 export async function decryptSegmentAt(url: string, cipher: Uint8Array, key: Uint8Array, keyIdHex: string): Promise<{ clear: Uint8Array; rendition: string; index: number }> {
   const place = segmentPlaceOf(url);
   if (!place) throw new SegmentPlaceError(url);
   const clear = await decryptSegment(cipher, key, await segmentIv(keyIdHex.toLowerCase(), place.rendition, place.index));
+  if (!opensAsFmp4(clear)) throw new SegmentDecryptError('the segment decrypts to bytes that are not an fMP4 object (wrong key)');
   return { clear, ...place };
 }
