@@ -69,7 +69,7 @@ describe('one media through all five services', () => {
 
   const settle = (id: string) => client.waitFor(id, { timeoutMs: 300_000, intervalMs: 250 });
 
-  it('transcodes a 1080p clip with audio to ready, and hls.js plays it to the end', async () => {
+  it('transcodes a 1080p clip with audio to ready, and the SDK player plays every rung to the end', async () => {
     const started = Date.now();
     const id = await send(clip);
     const uploadCompleteAt = Date.now();

@@ -57,6 +57,26 @@ describe('pinnedPlayProblems', () => {
     ]);
   });
 
+  it('takes a display size within a pixel of the coded size as the rung (sample aspect ratio rounding)', () => {
+    const r240 = { id: '240p', width: 426, height: 240, segments: 2 };
+    const result = played({
+      renditionsShown: ['240p'],
+      frameSizes: ['427x240'],
+      segments: [-1, 0, 1].map((index) => ({ rendition: '240p', index })),
+    });
+    expect(pinnedPlayProblems(result, r240, undefined)).toEqual([]);
+    expect(
+      pinnedPlayProblems(
+        { ...result, frameSizes: ['428x240'] },
+        r240,
+        undefined,
+      ),
+    ).toEqual(['frame sizes 428x240']);
+    expect(
+      pinnedPlayProblems({ ...result, frameSizes: [] }, r240, undefined),
+    ).toEqual(['frame sizes none']);
+  });
+
   it('expects no audio for a media without it', () => {
     const result = played({
       segments: [-1, 0, 1].map((index) => ({ rendition: '360p', index })),
