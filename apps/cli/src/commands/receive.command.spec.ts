@@ -177,7 +177,7 @@ describe('receive (a media packaged clear and encrypted whole, AES-128, served b
   it('refuses a media that is not ready and a recipient without a key', async () => {
     const out = join(dir, 'never.mp4');
     await expect(receive({ mediaId: MEDIA, keyFile, out, apiUrl: 'http://api.test', apiKey: 'k' }, deps({ ...media, state: 'processing', manifests: undefined }))).rejects.toThrow(/not ready/);
-    await expect(receive({ mediaId: MEDIA, keyFile, recipientId: 'eve', out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(media))).rejects.toThrow(/no key for recipient eve/);
+    await expect(receive({ mediaId: MEDIA, keyFile, recipientId: 'eve', out, apiUrl: 'http://api.test', apiKey: 'k' }, deps(media))).rejects.toThrow(/recipient eve has no key on this media/);
   });
 
   it('fails cleanly, writing nothing, when the wrapped key is not the media key', async () => {

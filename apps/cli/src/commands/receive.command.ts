@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
-import { AirlockClient, clearKeysFor } from '@airlock/client-sdk';
+import { AirlockClient, outputKeyFor } from '@airlock/client-sdk';
 import { decryptSegment, SegmentDecryptError, segmentIv } from '@airlock/crypto';
 import { segmentPlaceOf } from '@airlock/domain';
 import { runProcess } from '@airlock/media';
@@ -105,11 +105,7 @@ async function downloadTrack(f: typeof fetch, playlistUrl: string, key: OutputKe
 
 /** The media's output key, unwrapped with the recipient's private key (bytes the caller zeroes). */
 async function unwrapOutputKey(media: { keyId: string; keys: { recipientId: string; jwe: string }[] }, recipientId: string, privateJwk: JWK): Promise<OutputKey> {
-  const keys = await clearKeysFor(media, recipientId, privateJwk);
-  const keyIdHex = media.keyId.toLowerCase();
-  const hex = keys[media.keyId];
-  for (const k of Object.keys(keys)) keys[k] = '';
-  return { keyIdHex, key: Buffer.from(hex, 'hex') };
+  return { keyIdHex: media.keyId.toLowerCase(), key: await outputKeyFor(media, { recipientId, privateJwk }) };
 }
 
 /**

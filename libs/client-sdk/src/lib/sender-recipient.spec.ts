@@ -1,5 +1,4 @@
-import { ChunkSizeError, decryptChunks, generateX25519KeyPair, MAX_CHUNK_BYTES, unwrapKey, wrapKey } from '@airlock/crypto';
-import { clearKeysFor } from './recipient';
+import { ChunkSizeError, decryptChunks, generateX25519KeyPair, MAX_CHUNK_BYTES, unwrapKey } from '@airlock/crypto';
 import { sealSource } from './sender';
 
 async function* once(b: Uint8Array) {
@@ -23,13 +22,5 @@ describe('sender and recipient helpers', () => {
     const pipeline = await generateX25519KeyPair('pipeline');
     await expect(sealSource(once(new Uint8Array(10)), pipeline.publicJwk, MAX_CHUNK_BYTES + 1)).rejects.toBeInstanceOf(ChunkSizeError);
     await expect(sealSource(once(new Uint8Array(10)), pipeline.publicJwk, 0)).rejects.toBeInstanceOf(ChunkSizeError);
-  });
-
-  it('turns the recipient wrapped output key into a ClearKey map, and only for that recipient', async () => {
-    const alice = await generateX25519KeyPair('alice');
-    const outputKey = new Uint8Array(16).fill(0xab);
-    const media = { keyId: '01'.repeat(16), keys: [{ recipientId: 'alice', jwe: await wrapKey(outputKey, alice.publicJwk) }] };
-    expect(await clearKeysFor(media, 'alice', alice.privateJwk)).toEqual({ ['01'.repeat(16)]: 'ab'.repeat(16) });
-    await expect(clearKeysFor(media, 'bob', alice.privateJwk)).rejects.toThrow(/no key for recipient bob/);
   });
 });
