@@ -13,3 +13,4 @@ export * from './lib/duplicate-sample';
 export * from './lib/source-ranges';
 export * from './lib/network-address';
 export * from './lib/webhook-target';
+export * from './lib/fmp4-signature';

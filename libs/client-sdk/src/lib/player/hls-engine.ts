@@ -4,7 +4,7 @@ import { segmentPlaceOf } from '@airlock/domain';
 import { answerKeyUri, type HeldKey } from './key-uri-answer';
 import { hlsFailureOf } from './hls-failure';
 import { findRung, renditionOfPlaylistUrl, rungName } from './rendition-names';
-import { opensAsFmp4 } from './segment-response';
+import { opensAsFmp4 } from '@airlock/domain';
 import type { EngineStart, PlaybackEngine } from './playback-engine';
 import { AirlockPlayerError } from './player-state';
 

@@ -1,6 +1,6 @@
 import { encryptSegment, SegmentDecryptError, segmentIv } from '@airlock/crypto';
-import { storageKeys } from '@airlock/domain';
-import { assertMpdKey, decryptSegmentAt, KeyNotHeldError, mpdSegmentKeyIds, opensAsFmp4, SegmentPlaceError, WHOLE_SEGMENT_AES_SCHEME } from './segment-response';
+import { opensAsFmp4, storageKeys } from '@airlock/domain';
+import { assertMpdKey, decryptSegmentAt, KeyNotHeldError, mpdSegmentKeyIds, SegmentPlaceError, WHOLE_SEGMENT_AES_SCHEME } from './segment-response';
 
 const KID = '00112233445566778899aabbccddeeff';
 const KEY = new Uint8Array(16).fill(9);

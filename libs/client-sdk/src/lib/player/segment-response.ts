@@ -1,5 +1,5 @@
 import { decryptSegment, SegmentDecryptError, segmentIv } from '@airlock/crypto';
-import { segmentPlaceOf } from '@airlock/domain';
+import { opensAsFmp4, segmentPlaceOf } from '@airlock/domain';
 import { KEY_NOT_HELD_ERROR } from './shaka-failure';
 
 /** SupplementalProperty scheme on each AdaptationSet of an Airlock MPD: segments are whole-object AES-128-CBC under the key id in `value`. */
@@ -40,20 +40,6 @@ export class SegmentPlaceError extends Error {
     super(`cannot tell the rendition and index of ${url}`);
     this.name = 'SegmentPlaceError';
   }
-}
-
-/** Top-level ISO-BMFF box types an fMP4 init or media segment opens with. */
-const LEADING_BOXES = new Set(['ftyp', 'styp', 'moov', 'moof', 'sidx', 'emsg', 'prft', 'free', 'skip']);
-
-/**
- * True when decrypted bytes open with the header of a top-level fMP4 box. Under a wrong key the
- * PKCS#7 padding still checks out for about one object in 256; its first block is then random
- * and names one of these types about once in 2^32. Checking this makes a wrong key a wrong key
- * every time, instead of bytes a player may misread (hls.js once probed such an audio init as MP3).
- */
-export function opensAsFmp4(clear: Uint8Array): boolean {
-  if (clear.length < 8) return false;
-  return LEADING_BOXES.has(String.fromCharCode(clear[4], clear[5], clear[6], clear[7]));
 }
 
 /**
