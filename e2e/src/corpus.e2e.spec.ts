@@ -83,7 +83,7 @@ interface ProbedStream {
  * The media corpus, end to end: each generated case through all five services, then, as a
  * recipient, every produced rung decrypted and checked with ffprobe (codec, profile, upright
  * size, constant frame rate, frame count, colour tags, audio/video gap), and the H.264 rungs
- * played in Chromium through hls.js to the end.
+ * pinned in turn and played through in Chromium by the SDK player as the recipient.
  */
 describe('the media corpus', () => {
   let env: IntegrationEnv;
