@@ -1,12 +1,13 @@
 import { JobName, ManifestResult, PayloadOf, verificationSchema } from '@airlock/contracts';
-import { JobContext } from '@airlock/queue';
-import { ObjectStore } from '@airlock/storage';
+import { JobContext, TerminalError } from '@airlock/queue';
+import { ObjectConflictError, ObjectStore } from '@airlock/storage';
 import { ManifestInputError, writeManifests } from './manifest';
 
 /**
  * HLS and DASH for the verified renditions, from the workers' facts alone (no media bytes).
  * Files go under a per-job version directory that nothing points at until publish flips the
- * media, so a half-written set is never visible.
+ * media, so a half-written set is never visible, and each is written once (create-only,
+ * checksum-bound): a published manifest cannot be rewritten through the store.
  */
 export class ManifestHandler {
   constructor(private readonly store: ObjectStore) {}
@@ -29,7 +30,15 @@ export class ManifestHandler {
     }
     // Media playlists and the MPD first, the master last: a reader that finds the master finds everything.
     const files = [...written.files.filter((f) => f.key !== written.hlsKey), ...written.files.filter((f) => f.key === written.hlsKey)];
-    for (const f of files) await this.store.putBuffer(f.key, f.body, f.contentType);
+    // Write-once and bound to their bytes: a re-run for the same version finds each file already
+    // there with the same bytes and goes on; other bytes under a version mean two different
+    // presentations claim it, which no retry mends: the job fails loudly, nothing is overwritten.
+    try {
+      for (const f of files) await this.store.putBufferOnce(f.key, f.body, f.contentType);
+    } catch (e) {
+      if (e instanceof ObjectConflictError) throw new TerminalError('manifest_conflict', e.message);
+      throw e;
+    }
     return {
       ok: true,
       version: data.version,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import { generateSigningKeyPair, generateX25519KeyPair, JOB_TOKEN_AUDIENCE, signJobToken, unwrapKey, wrapKey } from '@airlock/crypto';
 import { DEFAULT_MEDIA_POLICY } from '@airlock/domain';
@@ -136,16 +136,16 @@ describe('GrantService', () => {
     const ids = await world();
     const token = await tokenFor(ids);
     const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
-    const sha = 'c'.repeat(64);
+    const sha = createHash('sha256').update('x').digest('hex');
     const { uploads } = await grants.uploads(grant.grantId, token, [
-      { kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha },
-      { kind: 'media', rendition: '240p', segmentIndex: 2, sha256: sha },
+      { kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha, sizeBytes: 1 },
+      { kind: 'media', rendition: '240p', segmentIndex: 2, sha256: sha, sizeBytes: 1 },
     ]);
     expect(uploads.map((u) => u.key)).toEqual([`seg/${ids.mediaId}/240p/init-${sha}.mp4`, `seg/${ids.mediaId}/240p/2-${sha}.m4s`]);
-    expect((await fetch(uploads[1].url, { method: 'PUT', body: 'x' })).status).toBe(200);
+    expect((await fetch(uploads[1].url, { method: 'PUT', headers: uploads[1].headers, body: 'x' })).status).toBe(200);
 
-    expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'media', rendition: '240p', segmentIndex: 3, sha256: sha }]))).toEqual({ status: 403, code: 'outside_grant' });
-    expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'media', rendition: '720p', segmentIndex: 2, sha256: sha }]))).toEqual({ status: 403, code: 'outside_grant' });
+    expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'media', rendition: '240p', segmentIndex: 3, sha256: sha, sizeBytes: 1 }]))).toEqual({ status: 403, code: 'outside_grant' });
+    expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'media', rendition: '720p', segmentIndex: 2, sha256: sha, sizeBytes: 1 }]))).toEqual({ status: 403, code: 'outside_grant' });
 
     // The storage itself refuses a grant URL bent to another key or method: a signature covers both.
     const other = await world();
@@ -154,7 +154,7 @@ describe('GrantService', () => {
       return [res.status, (/<Code>(\w+)<\/Code>/.exec(await res.text()) ?? [])[1]];
     };
     const outside = `seg/${ids.mediaId}/720p/2-${sha}.m4s`;
-    expect(await storageError(uploads[1].url.replace(uploads[1].key, outside), { method: 'PUT', body: 'x' })).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(await storageError(uploads[1].url.replace(uploads[1].key, outside), { method: 'PUT', headers: uploads[1].headers, body: 'x' })).toEqual([403, 'SignatureDoesNotMatch']);
     expect(await storageError(grant.source.url.replace(ids.sourceKey, other.sourceKey))).toEqual([403, 'SignatureDoesNotMatch']);
     expect(await storageError(grant.source.url, { method: 'PUT', body: 'overwrite' })).toEqual([403, 'SignatureDoesNotMatch']);
     expect(await storageError(env.store.publicUrl(other.sourceKey))).toEqual([403, 'AccessDenied']);
@@ -162,9 +162,86 @@ describe('GrantService', () => {
     expect(await env.store.getBuffer(ids.sourceKey)).toEqual(Buffer.from('ciphertext of the source'));
 
     // Another attempt's token cannot use this grant; after release nothing more is handed out.
-    expect(await refusal(grants.uploads(grant.grantId, await tokenFor(ids), [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha }]))).toEqual({ status: 403, code: 'grant_mismatch' });
+    expect(await refusal(grants.uploads(grant.grantId, await tokenFor(ids), [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha, sizeBytes: 1 }]))).toEqual({ status: 403, code: 'grant_mismatch' });
     await grants.release(grant.grantId, token);
-    expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha }]))).toEqual({ status: 403, code: 'grant_revoked' });
+    expect(await refusal(grants.uploads(grant.grantId, token, [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: sha, sizeBytes: 1 }]))).toEqual({ status: 403, code: 'grant_revoked' });
+  });
+
+  describe('upload URLs are write-once and bound to the declared bytes (issue 23 B)', () => {
+    const INIT = Buffer.from('init ciphertext, whole AES blocks');
+    const SEGMENT = Buffer.from('segment 2 ciphertext, whole blocks');
+    const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const put = async (u: { url: string; headers: Record<string, string> }, body: Buffer, headers = u.headers) => {
+      const res = await fetch(u.url, { method: 'PUT', headers: { ...headers, 'Content-Length': String(body.length) }, body: new Uint8Array(body) });
+      return [res.status, (/<Code>(\w+)<\/Code>/.exec(await res.text()) ?? [])[1]];
+    };
+    const filesOf = (segmentIndex: number) => [
+      { kind: 'init' as const, rendition: '240p', segmentIndex: -1, sha256: sha256(INIT), sizeBytes: INIT.length },
+      { kind: 'media' as const, rendition: '240p', segmentIndex, sha256: sha256(SEGMENT), sizeBytes: SEGMENT.length },
+    ];
+
+    it('signs sha256, length and create-only into each URL and names the headers to send', async () => {
+      const ids = await world();
+      const token = await tokenFor(ids);
+      const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+      const { uploads } = await grants.uploads(grant.grantId, token, filesOf(2));
+      expect(uploads[1].headers).toEqual({ 'Content-Length': String(SEGMENT.length), 'If-None-Match': '*', 'x-amz-checksum-sha256': createHash('sha256').update(SEGMENT).digest('base64') });
+      expect(new URL(uploads[1].url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host;if-none-match;x-amz-checksum-sha256');
+    });
+
+    it('refuses other bytes through a URL (BadDigest, or a broken signature when the checksum header is changed) and stores nothing', async () => {
+      const ids = await world();
+      const token = await tokenFor(ids);
+      const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+      const [, segment] = (await grants.uploads(grant.grantId, token, filesOf(2))).uploads;
+      const other = Buffer.from(SEGMENT);
+      other[3] ^= 0xff;
+      expect(await put(segment, other)).toEqual([400, 'BadDigest']);
+      expect(await put(segment, other, { ...segment.headers, 'x-amz-checksum-sha256': createHash('sha256').update(other).digest('base64') })).toEqual([403, 'SignatureDoesNotMatch']);
+      const { 'If-None-Match': _dropped, ...unconditional } = segment.headers;
+      expect(await put(segment, other, unconditional)).toEqual([403, 'SignatureDoesNotMatch']);
+      expect(await env.store.stat(segment.key)).toBeUndefined();
+      // The declared bytes still go through the same URL.
+      expect(await put(segment, SEGMENT)).toEqual([200, undefined]);
+      expect(await env.store.getBuffer(segment.key)).toEqual(SEGMENT);
+    });
+
+    it('after the media is ready, a still-valid URL cannot write its object again, with the same bytes or others', async () => {
+      const ids = await world();
+      const token = await tokenFor(ids);
+      const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+      const [init, segment] = (await grants.uploads(grant.grantId, token, filesOf(2))).uploads;
+      expect(await put(init, INIT)).toEqual([200, undefined]);
+      expect(await put(segment, SEGMENT)).toEqual([200, undefined]);
+      await env.db.media.update({ where: { id: ids.mediaId }, data: { state: 'ready' } });
+      for (const u of [init, segment]) {
+        expect(await put(u, u === init ? INIT : SEGMENT)).toEqual([412, 'PreconditionFailed']);
+        const other = Buffer.alloc((u === init ? INIT : SEGMENT).length, 1);
+        expect(await put(u, other)).toEqual([412, 'PreconditionFailed']);
+        const { 'If-None-Match': _dropped, ...unconditional } = u.headers;
+        expect(await put(u, other, unconditional)).toEqual([403, 'SignatureDoesNotMatch']);
+      }
+      expect(await env.store.getBuffer(init.key)).toEqual(INIT);
+      expect(await env.store.getBuffer(segment.key)).toEqual(SEGMENT);
+    });
+
+    it("two tasks of one rung write the shared init: the second finds it there (412), one object with the declared bytes", async () => {
+      const first = await world();
+      const firstToken = await tokenFor(first);
+      const firstGrant = await grants.exchange(firstToken, (await generateX25519KeyPair()).publicJwk);
+      const [init] = (await grants.uploads(firstGrant.grantId, firstToken, filesOf(2))).uploads;
+      // A second task of the same media and rung (segment 3), with its own grant.
+      const task = await env.db.task.create({ data: { jobId: first.jobId, kind: 'video', segmentIndex: 3, rendition: '240p', lane: 'short', state: 'running' } });
+      const second = { ...first, taskId: task.id };
+      const secondToken = await tokenFor(second);
+      const secondGrant = await grants.exchange(secondToken, (await generateX25519KeyPair()).publicJwk);
+      const [sameInit] = (await grants.uploads(secondGrant.grantId, secondToken, filesOf(3))).uploads;
+      expect(sameInit.key).toBe(init.key);
+      expect(await put(init, INIT)).toEqual([200, undefined]);
+      expect(await put(sameInit, INIT)).toEqual([412, 'PreconditionFailed']);
+      expect((await env.store.list(`seg/${first.mediaId}/240p/init-`)).map((o) => o.key)).toEqual([init.key]);
+      expect(await env.store.getBuffer(init.key)).toEqual(INIT);
+    });
   });
 
   it('hands out no upload URL once the grant has expired mid-task', async () => {
@@ -172,7 +249,7 @@ describe('GrantService', () => {
     const token = await tokenFor(ids, randomUUID(), 1);
     const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
     await new Promise((r) => setTimeout(r, 1100));
-    const refused = await refusal(grants.uploads(grant.grantId, token, [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: 'c'.repeat(64) }]));
+    const refused = await refusal(grants.uploads(grant.grantId, token, [{ kind: 'init', rendition: '240p', segmentIndex: -1, sha256: 'c'.repeat(64), sizeBytes: 1 }]));
     expect([refused.status, refused.code]).toEqual([401, expect.stringMatching(/^(token_expired|grant_expired)$/)]);
   });
 

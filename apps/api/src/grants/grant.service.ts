@@ -10,7 +10,7 @@ import { ApiError } from '../http/api-error';
 import { rewrapKey } from '../keys/content-key';
 import { closeGrant, GrantView, isUuid, openGrant, readExchange, readGrant } from './grant.queries';
 
-type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string };
+type UploadFile = { kind: 'init' | 'media' | 'file'; rendition: string; segmentIndex: number; sha256: string; sizeBytes: number };
 
 const PROCESSING_STATES = new Set(['queued', 'processing', 'preview_ready', 'verifying']);
 
@@ -71,11 +71,17 @@ export class GrantService {
     }
   }
 
-  /** Presigned PUTs for exactly the content-hash keys this task may write, while the grant lives. */
+  /**
+   * Presigned PUTs for exactly the content-hash keys this task may write, while the grant lives.
+   * Each is the same bound PUT as a source upload (ObjectStore.presignBoundPut): create-only and
+   * bound to the declared sha256 and length, so a URL can write its object once, with those bytes,
+   * and never overwrite it (not after the verifier passed it, not after the media is ready).
+   */
   async uploads(grantId: string, token: string, files: UploadFile[]): Promise<UploadResponse> {
     const { grant, claims } = await this.liveGrant(grantId, token);
     const task = grant.task;
-    const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((grant.expiresAt.getTime() - Date.now()) / 1000)));
+    const signedAt = new Date();
+    const ttl = Math.max(1, Math.min(this.deps.config.GRANT_URL_TTL_SEC, Math.floor((grant.expiresAt.getTime() - signedAt.getTime()) / 1000)));
     const uploads = [];
     for (const f of files) {
       const allowed =
@@ -86,7 +92,8 @@ export class GrantService {
             : task.kind === 'video' && f.rendition === task.rendition && (f.kind === 'init' || (f.kind === 'media' && f.segmentIndex === task.segmentIndex));
       if (!allowed) throw await this.refuse(claims, 403, 'outside_grant', `The grant does not cover ${f.rendition} ${f.kind} ${f.segmentIndex}.`);
       const key = outputObjectKey(grant.mediaId, f);
-      uploads.push({ key, url: await this.deps.store.presignPut(key, ttl) });
+      const put = await this.deps.store.presignBoundPut(key, { sizeBytes: f.sizeBytes, sha256Hex: f.sha256 }, { signedAt, ttlSec: ttl });
+      uploads.push({ key, url: put.url, headers: put.headers });
     }
     return { uploads };
   }

@@ -119,7 +119,7 @@ describe('attempt workspace', () => {
       // No store here: the stand-in only needs URLs it will never fetch.
       grants = new StoreGrantClient({
         presignGet: (key) => Promise.resolve(`http://store.invalid/${key}?sig=get`),
-        presignPut: (key) => Promise.resolve(`http://store.invalid/${key}?sig=put`),
+        presignBoundPut: (key) => Promise.resolve({ url: `http://store.invalid/${key}?sig=put`, headers: {}, expiresAt: new Date() }),
       });
       grants.addMedia(mediaId, {
         source: { key: `src/${mediaId}/${'a'.repeat(64)}`, sha256: 'a'.repeat(64), sizeBytes: 1 },

@@ -22,6 +22,8 @@ export interface UploadFile {
   readonly rendition: string;
   readonly segmentIndex: number;
   readonly sha256: string;
+  /** Each URL is bound to the file's sha256 and this exact length, and creates its object once. */
+  readonly sizeBytes: number;
 }
 
 const RETRYABLE_REFUSALS = new Set(['token_expired', 'grant_expired']);

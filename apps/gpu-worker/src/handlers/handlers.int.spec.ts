@@ -14,9 +14,10 @@ import {
 import { AUDIO_RENDITION, classifyTaskFailure, segmentByteRanges, storageKeys } from '@airlock/domain';
 import { ProcessError, buildSegmentEncodeArgs, countVideoFrames, encoderBuild, encodePaths, packageVideoChunk, probeFile, readInitFacts, readSegmentFacts, runProcess } from '@airlock/media';
 import { TerminalError } from '@airlock/queue';
+import { PutError } from '@airlock/storage';
 import { type IntegrationEnv, makeClip, startIntegrationEnv, textFile, truncateCopy } from '@airlock/testing';
 import type { GrantClient } from '../grants/grant-client';
-import { OutputUploader } from '../output/output-uploader';
+import { OutputUploader, putOnce } from '../output/output-uploader';
 import { jobContext } from '../test/job-context';
 import { boxTypes, openStored, parsesAsIsoBmff, tryOpenStored } from '../test/stored-segment';
 import { type IssuedGrant, type SealedSource, StoreGrantClient, isZeroed, newOutputKey, putSealed, sealFile, sha256Hex } from '../test/store-grant-client';
@@ -330,8 +331,8 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       const { init, media: segs } = split(report);
       expect(g.uploadRequests).toEqual([
         [
-          { kind: 'init', rendition: '240p', segmentIndex: -1, sha256: init.sha256 },
-          { kind: 'media', rendition: '240p', segmentIndex: 1, sha256: segs[0].sha256 },
+          { kind: 'init', rendition: '240p', segmentIndex: -1, sha256: init.sha256, sizeBytes: init.sizeBytes },
+          { kind: 'media', rendition: '240p', segmentIndex: 1, sha256: segs[0].sha256, sizeBytes: segs[0].sizeBytes },
         ],
       ]);
     });
@@ -584,6 +585,27 @@ describe('gpu-worker handlers (s3rver + grants + ffmpeg + packager)', () => {
       expect(report.cleanup).toMatchObject({ tempDirGone: true });
       expect(report.cleanup?.pathsRemoved).toBeGreaterThan(0);
       await expectTempRootEmpty();
+    });
+  });
+
+  describe('write-once uploads (bound PUTs against the gated store)', () => {
+    it('a 412 (the object is there, with the bound bytes) counts as done; any other refusal fails the try', async () => {
+      const file = join(fixtures, 'write-once.bin');
+      const bytes = randomBytes(48);
+      await writeFile(file, bytes);
+      const key = storageKeys.mediaSegment(randomUUID(), '240p', 0, sha256Hex(bytes));
+      const bound = await env.store.presignBoundPut(key, { sizeBytes: bytes.length, sha256Hex: sha256Hex(bytes) }, { signedAt: new Date(), ttlSec: 60 });
+      await putOnce(bound, file);
+      // A retry, or a second task writing a shared init: already there, done.
+      await putOnce(bound, file);
+      expect(await env.store.getBuffer(key)).toEqual(bytes);
+      // Bytes other than the bound ones are refused before anything is stored, and the try fails.
+      const otherKey = storageKeys.mediaSegment(randomUUID(), '240p', 0, sha256Hex(bytes));
+      const other = await env.store.presignBoundPut(otherKey, { sizeBytes: bytes.length, sha256Hex: sha256Hex(Buffer.alloc(48)) }, { signedAt: new Date(), ttlSec: 60 });
+      const refused: unknown = await putOnce(other, file).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PutError);
+      expect((refused as PutError).status).toBe(400);
+      expect(await env.store.stat(otherKey)).toBeUndefined();
     });
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { OutputFact } from '@airlock/contracts';
 import { readInitFacts, readSegmentFacts } from '@airlock/media';
-import { putFileToUrl, sha256File } from '@airlock/storage';
+import { putFileToUrl, PutError, sha256File } from '@airlock/storage';
 import { withSpan } from '@airlock/telemetry';
 import { AttemptGrant } from '../grants/grant-client';
 import { encryptPackaged } from './segment-encryption';
@@ -23,7 +23,8 @@ export interface ProducedFile {
  * facts read from its clear bytes, is then encrypted whole (segment-encryption), and is hashed,
  * sized and uploaded as that ciphertext, the only form that is stored. Chat files arrive sealed.
  * Uploads go through the presigned PUTs the grant hands out for exactly those content-hash
- * keys: the worker holds no storage credentials and can write nowhere else.
+ * keys, each bound to the file's sha256 and length and create-only: the worker holds no storage
+ * credentials, can write nowhere else, and cannot rewrite an object once it is there.
  */
 export class OutputUploader {
   upload(grant: AttemptGrant, files: readonly ProducedFile[]): Promise<OutputFact[]> {
@@ -60,20 +61,41 @@ export class OutputUploader {
       stored.push(path);
       facts.push({ kind: f.kind, rendition: f.rendition, segmentIndex: f.segmentIndex, sha256: createHash('sha256').update(cipher).digest('hex'), sizeBytes: cipher.length, ...timing });
     }
-    const uploads = await grant.uploadUrls(facts.map(({ kind, rendition, segmentIndex, sha256 }) => ({ kind, rendition, segmentIndex, sha256 })));
+    const uploads = await grant.uploadUrls(facts.map(({ kind, rendition, segmentIndex, sha256, sizeBytes }) => ({ kind, rendition, segmentIndex, sha256, sizeBytes })));
     if (uploads.length !== facts.length) throw new Error(`the grant answered ${uploads.length} upload URLs for ${facts.length} files`);
     const out: OutputFact[] = [];
     for (const [i, fact] of facts.entries()) {
-      const { key, url } = uploads[i];
+      const { key, url, headers } = uploads[i];
       if (!key.includes(fact.sha256)) throw new Error(`the grant's upload key for ${fact.rendition} ${fact.segmentIndex} is not this file's content hash`);
-      await this.put(url, stored[i], fact, grant);
+      await this.put({ url, headers }, stored[i], fact, grant);
       out.push({ ...fact, key });
     }
     return out;
   }
 
   /** One presigned PUT of what is stored (a seam for the verifier's tampering suite, which plays a dishonest worker). */
-  protected put(url: string, path: string, _fact: Omit<OutputFact, 'key'>, _grant: AttemptGrant): Promise<void> {
-    return putFileToUrl(url, path);
+  protected put(upload: BoundUpload, path: string, _fact: Omit<OutputFact, 'key'>, _grant: AttemptGrant): Promise<void> {
+    return putOnce(upload, path);
+  }
+}
+
+/** A grant's upload: the URL and the headers it was signed with (sha256, length, create-only). */
+export interface BoundUpload {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * PUT a file through its bound URL. A 412 means the object already exists: its key is this
+ * content's hash and the store only ever accepts the declared bytes for it, so the object there
+ * is this file (a rendition's init written by every task of the rung, a retry after a lost
+ * answer). Any other refusal fails the try.
+ */
+export async function putOnce(upload: BoundUpload, path: string): Promise<void> {
+  try {
+    await putFileToUrl(upload.url, path, upload.headers);
+  } catch (e) {
+    if (e instanceof PutError && e.status === 412) return;
+    throw e;
   }
 }

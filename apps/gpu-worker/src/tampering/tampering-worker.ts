@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { OutputFact, TaskReport } from '@airlock/contracts';
 import { TAMPER_MODES } from '@airlock/config';
 import { AttemptGrant } from '../grants/grant-client';
-import { OutputUploader, ProducedFile } from '../output/output-uploader';
+import { BoundUpload, OutputUploader, ProducedFile } from '../output/output-uploader';
 import { decryptPackaged, encryptPackaged } from '../output/segment-encryption';
 
 export type TamperMode = (typeof TAMPER_MODES)[number];
@@ -72,10 +72,13 @@ export class TamperingWorker {
       case 'skip_segment':
         return undefined;
       case 'swap_bytes': {
+        // Other bytes through the URL bound to the reported hash: the store refuses them
+        // (BadDigest), so nothing lands and the verifier finds the object missing. A store that
+        // took them would show as hash_mismatch instead.
         const bytes = await readFile(path);
         bytes[bytes.length >> 1] ^= 0xff;
-        const [{ url }] = await grant.uploadUrls([fact]);
-        await putBytes(url, bytes);
+        const [upload] = await grant.uploadUrls([fact]);
+        await putBytes(upload, bytes).catch(() => undefined);
         return undefined;
       }
       case 'foreign_bytes': {
@@ -111,8 +114,8 @@ export class TamperingWorker {
   /** Upload `bytes` in place of the segment, under their own content hash, and report them. */
   private async replace(grant: AttemptGrant, fact: Omit<OutputFact, 'key'>, bytes: Buffer): Promise<Partial<OutputFact>> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const [{ url, key }] = await grant.uploadUrls([{ ...fact, sha256 }]);
-    await putBytes(url, bytes);
+    const [{ url, key, headers }] = await grant.uploadUrls([{ ...fact, sha256, sizeBytes: bytes.length }]);
+    await putBytes({ url, headers }, bytes);
     return { key, sha256, sizeBytes: bytes.length };
   }
 }
@@ -129,13 +132,13 @@ class TamperingUploader extends OutputUploader {
     return outputs.map((o) => ({ ...o, ...this.changes.get(o.sha256) }));
   }
 
-  protected override async put(url: string, path: string, fact: Omit<OutputFact, 'key'>, grant: AttemptGrant): Promise<void> {
-    const change = await this.tampering.tamperUpload(grant, fact, path, () => super.put(url, path, fact, grant));
+  protected override async put(upload: BoundUpload, path: string, fact: Omit<OutputFact, 'key'>, grant: AttemptGrant): Promise<void> {
+    const change = await this.tampering.tamperUpload(grant, fact, path, () => super.put(upload, path, fact, grant));
     if (change) this.changes.set(fact.sha256, change);
   }
 }
 
-async function putBytes(url: string, bytes: Buffer): Promise<void> {
-  const res = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
+async function putBytes(upload: BoundUpload, bytes: Buffer): Promise<void> {
+  const res = await fetch(upload.url, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...upload.headers }, body: new Uint8Array(bytes) });
   if (!res.ok) throw new Error(`upload failed with ${res.status}`);
 }

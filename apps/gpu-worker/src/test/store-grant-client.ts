@@ -73,7 +73,7 @@ export async function putSealed(store: ObjectStore, mediaId: string, ciphertext:
 /** The part of ObjectStore the pretend api uses (ObjectStore itself in integration specs). */
 export interface Presigner {
   presignGet(key: string, ttlSec: number): Promise<string>;
-  presignPut(key: string, ttlSec: number): Promise<string>;
+  presignBoundPut: ObjectStore['presignBoundPut'];
 }
 
 export class StoreGrantClient {
@@ -122,10 +122,12 @@ export class StoreGrantClient {
       uploadUrls: async (files) => {
         if (this.expireBeforeUpload) throw new Error('grant_expired: grant exchange refused: The grant has expired; a new attempt needs a new grant.');
         record.uploadRequests.push(files.map((f) => ({ ...f })));
-        const uploads: { key: string; url: string }[] = [];
+        const uploads: { key: string; url: string; headers: Record<string, string> }[] = [];
         for (const f of files) {
+          // As the api answers: create-only, bound to the declared sha256 and length.
           const key = outputObjectKey(ids.mediaId, f);
-          uploads.push({ key, url: await store.presignPut(key, ttl) });
+          const put = await store.presignBoundPut(key, { sizeBytes: f.sizeBytes, sha256Hex: f.sha256 }, { signedAt: new Date(), ttlSec: ttl });
+          uploads.push({ key, url: put.url, headers: put.headers });
         }
         return uploads;
       },

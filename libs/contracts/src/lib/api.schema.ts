@@ -234,6 +234,8 @@ export const uploadRequestSchema = z
           rendition: text.min(1).max(40),
           segmentIndex: z.number().int().min(-1),
           sha256: sha256Hex,
+          /** The exact length of the bytes to upload: the URL is bound to it, its sha256 and create-only. */
+          sizeBytes: z.number().int().positive(),
         }),
       )
       .min(1)
@@ -241,5 +243,8 @@ export const uploadRequestSchema = z
   })
   .meta({ id: 'UploadRequest' });
 
-export const uploadResponseSchema = z.object({ uploads: z.array(z.object({ key: z.string(), url: z.string() })) }).meta({ id: 'UploadResponse' });
+/** Each upload is a create-only PUT bound to the declared sha256 and length: send `headers` exactly as given. */
+export const uploadResponseSchema = z
+  .object({ uploads: z.array(z.object({ key: z.string(), url: z.string(), headers: z.record(z.string(), z.string()) })) })
+  .meta({ id: 'UploadResponse' });
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;

@@ -85,6 +85,32 @@ export class ObjectStore {
     await this.client.putObject(this.bucket, assertObjectKey(key), buf, buf.length, { 'Content-Type': contentType });
   }
 
+  /**
+   * Writes `body` under `key` once: the same bound PUT as a presigned upload (presignBoundPut,
+   * signed here with the store's own credentials), so the store creates the object only if it
+   * does not exist (`If-None-Match: *`) and only with these bytes (`x-amz-checksum-sha256`,
+   * Content-Length). When the object already exists (a re-run of the same write), its bytes are
+   * hashed: the same bytes are a repeat and answer 'existed'; other bytes throw
+   * ObjectConflictError, and the stored object is never replaced.
+   */
+  async putBufferOnce(key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<'created' | 'existed'> {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    const sha256Hex = createHash('sha256').update(buf).digest('hex');
+    const { accessKey, secretKey, region, endpoint } = this.settings;
+    const put = await presignBoundPut({ endpoint, region, accessKey, secretKey, bucket: this.bucket, key }, { sizeBytes: buf.length, sha256Hex }, { signedAt: new Date(), ttlSec: 300 });
+    const res = await fetch(put.url, { method: 'PUT', headers: { 'Content-Type': contentType, ...put.headers }, body: new Uint8Array(buf), signal: AbortSignal.timeout(60_000) });
+    const answer = await res.text();
+    if (res.ok) return 'created';
+    if (res.status !== 412) throw new Error(`PUT ${key} answered ${res.status}: ${answer.slice(0, 200)}`);
+    const stored = await this.sha256(key).catch((e: unknown) => {
+      // Refused as existing, yet not readable: another create of it is still under way.
+      if (isNotFound(e)) throw new Error(`PUT ${key} answered 412 but the object cannot be read yet`);
+      throw e;
+    });
+    if (stored !== sha256Hex) throw new ObjectConflictError(key, stored, sha256Hex);
+    return 'existed';
+  }
+
   /** Streams the object to a new file (bounded memory; no partial-download bookkeeping). */
   async getToFile(key: string, path: string): Promise<void> {
     const stream = (await this.client.getObject(this.bucket, assertObjectKey(key))) as Readable;
@@ -149,7 +175,7 @@ export class ObjectStore {
 
   /**
    * A presigned create-only PUT for exactly the declared bytes (presignBoundPut): the sender's
-   * source upload. The client must send the returned headers as they are.
+   * source upload and the workers' outputs. The client must send the returned headers as they are.
    */
   async presignBoundPut(key: string, binding: PutBinding, window: PutWindow): Promise<BoundPut> {
     const { accessKey, secretKey, region } = this.settings;
@@ -190,6 +216,18 @@ export class ObjectStore {
 
   async ping(): Promise<boolean> {
     return this.client.bucketExists(this.bucket).catch(() => false);
+  }
+}
+
+/** A write-once object already holds other bytes than the ones written now. */
+export class ObjectConflictError extends Error {
+  constructor(
+    readonly key: string,
+    readonly storedSha256: string,
+    readonly writtenSha256: string,
+  ) {
+    super(`${key} already holds other bytes (sha256 ${storedSha256}, not ${writtenSha256}); it is never overwritten`);
+    this.name = 'ObjectConflictError';
   }
 }
 
