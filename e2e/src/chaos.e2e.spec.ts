@@ -427,7 +427,7 @@ describe('chaos', () => {
   });
 });
 
-/** An HLS master whose every media playlist is final (ENDLIST) and whose every segment can be fetched. */
+/** An HLS master whose every media playlist is final (ENDLIST), names its key only by airlock-key://, and whose every init and segment can be fetched. */
 async function incompleteHls(masterUrl: string): Promise<string | undefined> {
   const master = await (await fetch(masterUrl)).text();
   const playlists = master.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -438,7 +438,10 @@ async function incompleteHls(masterUrl: string): Promise<string | undefined> {
     if (!res.ok) return `playlist ${rel} answers ${res.status}`;
     const text = await res.text();
     if (!text.includes('#EXT-X-ENDLIST')) return `playlist ${rel} is not final`;
-    const refs = [...text.split('\n').filter((l) => l && !l.startsWith('#')), ...[...text.matchAll(/URI="([^"]+)"/g)].map((m) => m[1])];
+    // The key is named, never served: every key URI is one the recipient's app answers.
+    const served = [...text.matchAll(/#EXT-X-KEY:[^\n]*URI="([^"]+)"/g)].map((m) => m[1]).find((k) => !k.startsWith('airlock-key://'));
+    if (served) return `playlist ${rel} names a key by ${served}`;
+    const refs = [...text.split('\n').filter((l) => l && !l.startsWith('#')), ...[...text.matchAll(/#EXT-X-MAP:URI="([^"]+)"/g)].map((m) => m[1])];
     for (const seg of refs) {
       const head = await fetch(new URL(seg, url), { method: 'HEAD' });
       if (!head.ok) return `segment ${seg} of ${rel} answers ${head.status}`;
