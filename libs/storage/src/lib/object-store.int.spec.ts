@@ -23,6 +23,10 @@ describe('ObjectStore against s3rver', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  /** A presigned PUT bound to `body` (the only kind ObjectStore signs), signed now for `ttlSec`. */
+  const boundPut = (key: string, body: Buffer, ttlSec = 60, signer = store) => signer.presignBoundPut(key, { sizeBytes: body.length, sha256Hex: sha256(body) }, { signedAt: new Date(), ttlSec });
+
   it('puts, stats, hashes, lists and deletes by prefix', async () => {
     const file = join(dir, 'a.bin');
     writeFileSync(file, Buffer.alloc(300_000, 7));
@@ -38,7 +42,8 @@ describe('ObjectStore against s3rver', () => {
 
   it('accepts a presigned PUT, serves it back through a presigned GET, and public prefixes without a signature', async () => {
     const body = Buffer.from('presigned body');
-    expect((await fetch(await store.presignPut('src/m2/x', 60), { method: 'PUT', body })).status).toBe(200);
+    const put = await boundPut('src/m2/x', body);
+    expect((await fetch(put.url, { method: 'PUT', headers: put.headers, body })).status).toBe(200);
     const got = await fetch(await store.presignGet('src/m2/x', 60));
     expect(got.status).toBe(200);
     const bytes = Buffer.from(await got.arrayBuffer());
@@ -51,11 +56,13 @@ describe('ObjectStore against s3rver', () => {
   it('putFileToUrl streams a file to a presigned PUT, and a refusal is a PutError with nothing written', async () => {
     const file = join(dir, 'streamed.bin');
     writeFileSync(file, Buffer.alloc(3_000_000, 9));
-    await putFileToUrl(await store.presignPut('src/m5/streamed', 60), file);
+    const bytes = Buffer.alloc(3_000_000, 9);
+    const put = await boundPut('src/m5/streamed', bytes);
+    await putFileToUrl(put.url, file, put.headers);
     expect(await store.sha256('src/m5/streamed')).toBe(await sha256File(file));
 
-    const bent = (await store.presignPut('src/m5/a', 60)).replace('/src/m5/a', '/src/m5/b');
-    const refused = await putFileToUrl(bent, file).catch((e: unknown) => e);
+    const other = await boundPut('src/m5/a', bytes);
+    const refused = await putFileToUrl(other.url.replace('/src/m5/a', '/src/m5/b'), file, other.headers).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PutError);
     expect((refused as PutError).status).toBe(403);
     expect(await store.stat('src/m5/b')).toBeUndefined();
@@ -81,16 +88,21 @@ describe('ObjectStore against s3rver', () => {
   describe('refuses what a grant does not cover, with a storage error and nothing written', () => {
     const body = Buffer.from('not allowed');
     const bend = (url: string, from: string, to: string) => url.replace(from, to);
+    /** A bound PUT of `body`, its URL changed by `change`, sent with its headers. */
+    const sendBent = async (key: string, change: (url: string) => string, signer = store) => {
+      const put = await boundPut(key, body, 60, signer);
+      return fetch(change(put.url), { method: 'PUT', headers: put.headers, body });
+    };
 
     it.each([
-      ['a presigned PUT bent to another key', async () => fetch(bend(await store.presignPut('work/m3/a', 60), '/work/m3/a', '/work/m3/b'), { method: 'PUT', body })],
+      ['a presigned PUT bent to another key', () => sendBent('work/m3/a', (u) => bend(u, '/work/m3/a', '/work/m3/b'))],
       ['a presigned GET used to PUT', async () => fetch(await store.presignGet('work/m3/b', 60), { method: 'PUT', body })],
-      ['a presigned PUT with its expiry stretched', async () => fetch(bend(await store.presignPut('work/m3/b', 60), 'X-Amz-Expires=60', 'X-Amz-Expires=3600'), { method: 'PUT', body })],
-      ['a presigned PUT with its signature stripped', async () => fetch((await store.presignPut('work/m3/b', 60)).split('?')[0] ?? '', { method: 'PUT', body })],
+      ['a presigned PUT with its expiry stretched', () => sendBent('work/m3/b', (u) => bend(u, 'X-Amz-Expires=60', 'X-Amz-Expires=3600'))],
+      ['a presigned PUT with its signature stripped', () => sendBent('work/m3/b', (u) => u.split('?')[0] ?? '')],
       ['an unsigned PUT to a public prefix', async () => fetch(store.publicUrl('seg/m3/b'), { method: 'PUT', body })],
-      ['a URL signed with the wrong secret', async () => {
+      ['a URL signed with the wrong secret', () => {
         const forged = new ObjectStore({ endpoint: s3.endpoint, accessKey: LOCAL_S3_CREDENTIALS.accessKey, secretKey: 'guessed', region: 'us-east-1', bucket: 'airlock-it', singlePart: true });
-        return fetch(await forged.presignPut('work/m3/b', 60), { method: 'PUT', body });
+        return sendBent('work/m3/b', (u) => u, forged);
       }],
     ])('%s', async (_case, attempt) => {
       const res = await attempt();

@@ -169,10 +169,6 @@ export class ObjectStore {
     return hash.digest('hex');
   }
 
-  async presignPut(key: string, ttlSec: number): Promise<string> {
-    return this.presigner.presignedPutObject(this.bucket, assertObjectKey(key), ttlSec);
-  }
-
   /**
    * A presigned create-only PUT for exactly the declared bytes (presignBoundPut): the sender's
    * source upload and the workers' outputs. The client must send the returned headers as they are.

@@ -115,7 +115,7 @@ describe('store access gate against s3rver', () => {
     it('the app cannot build such a key either: ObjectStore refuses it before any request', async () => {
       await expect(store.getBuffer(`seg/../${SOURCE_KEY}`)).rejects.toThrow(/'\.\.' segment/);
       expect(() => store.publicUrl('seg//x')).toThrow(/empty segment/);
-      await expect(store.presignPut('seg/a\\b', 60)).rejects.toThrow(/backslash/);
+      await expect(store.presignBoundPut('seg/a\\b', { sizeBytes: 1, sha256Hex: SHA }, { signedAt: new Date(), ttlSec: 60 })).rejects.toThrow(/backslash/);
       await expect(store.list('seg/../')).rejects.toThrow(/'\.\.' segment/);
     });
   });
@@ -228,11 +228,14 @@ describe('store access gate against s3rver', () => {
       });
     });
 
-    it('unbound presigned PUTs (worker outputs) keep working as before, and may overwrite', async () => {
-      const url = await store.presignPut('seg/m2/240p/0.m4s', 60);
-      expect((await raw('PUT', pathOf(url), {}, [Buffer.from('one')])).status).toBe(200);
-      expect((await raw('PUT', pathOf(url), {}, [Buffer.from('two')])).status).toBe(200);
-      expect((await store.getBuffer('seg/m2/240p/0.m4s')).toString()).toBe('two');
+    it("a worker output's bound PUT: a rendition's shared init written by two tasks is one object; without the headers the URL writes nothing", async () => {
+      const key = `seg/m2/240p/init-${TEN_SHA}.mp4`;
+      const [first, second] = await Promise.all([1, 2].map(() => store.presignBoundPut(key, { sizeBytes: TEN.length, sha256Hex: TEN_SHA }, { signedAt: new Date(), ttlSec: 300 })));
+      expect((await putWith(first, TEN)).status).toBe(200);
+      expect((await putWith(second, TEN)).status).toBe(412);
+      expect((await raw('PUT', pathOf(second.url), {}, [Buffer.from('two')])).status).toBe(403);
+      expect((await store.list('seg/m2/240p/')).map((o) => o.key)).toEqual([key]);
+      expect(await store.getBuffer(key)).toEqual(TEN);
     });
   });
 });
