@@ -225,6 +225,21 @@ describe('GrantService', () => {
       expect(await env.store.getBuffer(segment.key)).toEqual(SEGMENT);
     });
 
+    it('a sealed chat file takes the same bound PUT: other bytes refused, written once, never rewritten', async () => {
+      const ids = await world();
+      const task = await env.db.task.create({ data: { jobId: ids.jobId, kind: 'file', segmentIndex: 0, rendition: 'poster', lane: 'short', state: 'running' } });
+      const fileIds = { ...ids, taskId: task.id };
+      const token = await tokenFor(fileIds);
+      const grant = await grants.exchange(token, (await generateX25519KeyPair()).publicJwk);
+      const SEALED = Buffer.from('sealed poster blob, AES-256-GCM chunks');
+      const [file] = (await grants.uploads(grant.grantId, token, [{ kind: 'file', rendition: 'poster', segmentIndex: 0, sha256: sha256(SEALED), sizeBytes: SEALED.length }])).uploads;
+      expect(file.key).toBe(`file/${ids.mediaId}/poster-${sha256(SEALED)}`);
+      expect(await put(file, Buffer.alloc(SEALED.length, 2))).toEqual([400, 'BadDigest']);
+      expect(await put(file, SEALED)).toEqual([200, undefined]);
+      expect(await put(file, Buffer.alloc(SEALED.length, 2))).toEqual([412, 'PreconditionFailed']);
+      expect(await env.store.getBuffer(file.key)).toEqual(SEALED);
+    });
+
     it("two tasks of one rung write the shared init: the second finds it there (412), one object with the declared bytes", async () => {
       const first = await world();
       const firstToken = await tokenFor(first);
