@@ -36,7 +36,8 @@ export interface BoundPutTarget {
  * `content-length`, `x-amz-checksum-sha256` (base64 of the declared sha256) and
  * `If-None-Match: *`, so a store that checks SigV4 refuses any other length, S3 and MinIO refuse
  * bytes with another hash (BadDigest), and a second PUT to an existing key fails 412: the source
- * cannot be rewritten after it is uploaded, under tasks that read it. The local store's gate
+ * cannot be rewritten after it is uploaded, under tasks that read it, nor a worker's output or a
+ * manifest once written (grant uploads, ObjectStore.putBufferOnce). The local store's gate
  * enforces the same three (s3rver alone ignores checksums and conditions). The minio client
  * presigns `host` only, hence @smithy/signature-v4 here.
  */
