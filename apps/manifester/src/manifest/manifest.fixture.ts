@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { OutputFact, StreamInfo } from '@airlock/contracts';
 import { storageKeys } from '@airlock/domain';
 import type { ManifestInput, StreamEncryption } from './manifest-input';
+import { type WrittenManifests, writeManifests } from './write-manifests';
 
 /** Test-only: builds verifier-shaped facts for a small CMAF presentation. Deterministic. */
 export interface FixtureOptions {
@@ -160,4 +163,14 @@ export function buildManifestFixture(
     })),
     outputs: specs.flatMap((s) => factsFor(mediaId, s, segments)),
   };
+}
+
+/** The manifester's files for these facts, written under `bucketDir` at their bucket keys, as the store would hold them. */
+export async function publishManifests(bucketDir: string, input: ManifestInput): Promise<WrittenManifests> {
+  const written = await writeManifests(input);
+  for (const file of written.files) {
+    await mkdir(dirname(join(bucketDir, file.key)), { recursive: true });
+    await writeFile(join(bucketDir, file.key), file.body);
+  }
+  return written;
 }

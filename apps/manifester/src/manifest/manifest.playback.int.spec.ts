@@ -1,13 +1,6 @@
-import {
-  access,
-  mkdir,
-  mkdtemp,
-  readFile,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type KeyPairJwk,
   generateX25519KeyPair,
@@ -31,7 +24,7 @@ import {
   startStaticServer,
 } from '@airlock/testing';
 import { AES128_CBC_SCHEME } from './dash-mpd.writer';
-import { writeManifests } from './write-manifests';
+import { publishManifests } from './manifest.fixture';
 
 /**
  * What the manifester publishes, played by the SDK's embeddable player (hls.js for HLS, shaka for
@@ -84,16 +77,7 @@ describe('the SDK player plays the published manifests in Chromium', () => {
       seconds: SECONDS,
     });
     // Only facts and the key id reach the writers: no key, no clear bytes.
-    const written = await writeManifests({
-      mediaId: MEDIA_ID,
-      version: VERSION,
-      streams: ladder.streams,
-      outputs: ladder.outputs,
-    });
-    for (const file of written.files) {
-      await mkdir(dirname(join(bucket, file.key)), { recursive: true });
-      await writeFile(join(bucket, file.key), file.body);
-    }
+    await publishManifests(bucket, { mediaId: MEDIA_ID, version: VERSION, streams: ladder.streams, outputs: ladder.outputs });
     upstream = await startStaticServer({ rootDir: bucket });
     server = await startPlayerServer({ upstreamBaseUrl: upstream.baseUrl });
     media = {

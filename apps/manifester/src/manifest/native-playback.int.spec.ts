@@ -11,7 +11,8 @@ import {
   makeEncryptedLadder,
   startStaticServer,
 } from '@airlock/testing';
-import { type WrittenManifests, writeManifests } from './write-manifests';
+import { publishManifests } from './manifest.fixture';
+import type { WrittenManifests } from './write-manifests';
 
 /**
  * FFmpeg's HLS demuxer as a native (non-EME) player of what the manifester publishes: a real
@@ -159,16 +160,7 @@ describe('FFmpeg plays the encrypted HLS natively, with the key given locally', 
       key,
       seconds: 6,
     });
-    written = await writeManifests({
-      mediaId: MEDIA_ID,
-      version: VERSION,
-      streams: ladder.streams,
-      outputs: ladder.outputs,
-    });
-    for (const file of written.files) {
-      await mkdir(dirname(join(bucket, file.key)), { recursive: true });
-      await writeFile(join(bucket, file.key), file.body);
-    }
+    written = await publishManifests(bucket, { mediaId: MEDIA_ID, version: VERSION, streams: ladder.streams, outputs: ladder.outputs });
     for (const rendition of written.renditions) {
       const parts = await Promise.all(
         factsOf(rendition).map(async (fact: OutputFact) =>
