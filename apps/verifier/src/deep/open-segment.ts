@@ -34,28 +34,29 @@ export async function openPublished(store: ObjectStore, o: OutputFact, key: Uint
 
 type Problem = [reason: string, detail: string] | undefined;
 
-function initProblem(clear: Buffer, o: OutputFact): Problem {
-  let facts;
+/** Facts read from boxes that tile the object exactly (a truncated or padded object does not), else the reason it does not parse. */
+function readWhole<T>(clear: Buffer, read: (bytes: Buffer) => T): { facts: T } | { problem: Problem } {
   try {
-    // Top-level boxes must tile the object exactly: a truncated or padded object does not.
     listBoxes(clear);
-    facts = readInitFacts(clear);
+    return { facts: read(clear) };
   } catch (e) {
-    return ['segment_unparsable', (e as Error).message];
+    return { problem: ['segment_unparsable', (e as Error).message] };
   }
+}
+
+function initProblem(clear: Buffer, o: OutputFact): Problem {
+  const read = readWhole(clear, readInitFacts);
+  if ('problem' in read) return read.problem;
+  const { facts } = read;
   if (facts.protectedEntry) return ['init_protected', `the track is still protected (${facts.protectedEntry}): players that decrypt the object whole cannot play it`];
   if (facts.timescale !== o.timescale) return ['segment_facts_mismatch', `reported timescale ${o.timescale}, boxes say ${facts.timescale}`];
   return undefined;
 }
 
 function mediaProblem(clear: Buffer, o: OutputFact): Problem {
-  let facts;
-  try {
-    listBoxes(clear);
-    facts = readSegmentFacts(clear);
-  } catch (e) {
-    return ['segment_unparsable', (e as Error).message];
-  }
+  const read = readWhole(clear, readSegmentFacts);
+  if ('problem' in read) return read.problem;
+  const { facts } = read;
   const said = `reported tfdt ${o.baseDecodeTime} duration ${o.duration} samples ${o.sampleCount}`;
   const has = `boxes say tfdt ${facts.baseDecodeTime} duration ${facts.duration} samples ${facts.sampleCount}`;
   if (facts.baseDecodeTime !== o.baseDecodeTime || facts.duration !== o.duration || facts.sampleCount !== o.sampleCount) return ['segment_facts_mismatch', `${said}, ${has}`];
